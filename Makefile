@@ -1,0 +1,86 @@
+# isolab — top-level build.
+#
+# Each component keeps its own rules in a fragment next to its code
+# (vmm/vmm.mk, container/container.mk, ...). A fragment adds to:
+#   PKGS        Debian packages it needs to build or test
+#   BINS        programs installed under $(BIN)
+#   UNIT_TESTS  test programs built before `make test` runs tests/run
+#
+# Useful variables: CC=clang, BUILD=dir (default build/), SANITIZE=1.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+CC := $(if $(filter default,$(origin CC)),gcc,$(CC))
+
+BUILD ?= build
+BIN := $(BUILD)/bin
+SANITIZE ?=
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARNINGS) -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS := $(EXTRA_LDFLAGS)
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+PKGS :=
+BINS :=
+UNIT_TESTS :=
+
+include firmware/firmware.mk
+include guest-images/images.mk
+include vmm/vmm.mk
+include container/container.mk
+include bench/bench.mk
+-include tests/tests.mk
+
+# Every object waits for the dependency check, so a fresh machine gets its
+# packages before the first compiler error could mislead anyone.
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(DEPS_STAMP): Makefile $(wildcard */*.mk)
+	@missing=$$(for p in $(sort $(PKGS)); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "deps: installing:" $$missing; \
+			{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; } >$(BUILD)/apt.log 2>&1 \
+				|| { echo "deps: apt-get install failed, see $(BUILD)/apt.log" >&2; exit 1; }; \
+		else \
+			echo "deps: missing packages; run: sudo apt-get install -y" $$missing >&2; exit 1; \
+		fi; \
+	fi; \
+	mkdir -p $(@D) && touch $@
+$(DEPS_STAMP): | $(BUILD)/.dir
+$(BUILD)/.dir:
+	@mkdir -p $(@D) && touch $@
+
+.PHONY: all deps asan test demo bench fuzz format clean
+all: $(BINS) $(UNIT_TESTS)
+deps: $(DEPS_STAMP)
+
+# Tests run the normal build for real-kernel boots (speed) and the
+# sanitizer build everywhere else (ISOLAB_ASAN_BIN).
+asan:
+	$(MAKE) BUILD=build-asan SANITIZE=1 all
+
+test: all asan images
+	ISOLAB_BIN=$(BIN) ISOLAB_ASAN_BIN=build-asan/bin ISOLAB_BUILD=$(BUILD) \
+		ISOLAB_IMAGES=$(IMAGES_OUT) tests/run
+
+demo: all images
+	ISOLAB_BIN=$(BIN) ISOLAB_IMAGES=$(IMAGES_OUT) bench/demo
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,1 @@
+# container: rules added with its code

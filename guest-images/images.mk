@@ -1,0 +1,1 @@
+# guest-images: rules added with its code

@@ -1,0 +1,1 @@
+# vmm: rules added with its code
