@@ -1,0 +1,30 @@
+/*
+ * The machine as devices see it. Devices get a struct vm * and use only the
+ * services declared here, so a device file never reaches into vCPU or
+ * loader internals (the layout of struct vm is private to vmm/vm.c).
+ */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include <stdint.h>
+
+#include "bus.h"
+#include "guest_mem.h"
+
+struct vm;
+
+int vm_fd(const struct vm *vm); /* the KVM VM fd: for KVM_IOEVENTFD, KVM_IRQFD */
+const struct guest_mem *vm_mem(const struct vm *vm);
+struct bus *vm_pio_bus(struct vm *vm);
+struct bus *vm_mmio_bus(struct vm *vm);
+
+/* A free interrupt line (GSI) for a device, or -1 when none is left. */
+int vm_alloc_irq(struct vm *vm);
+/* Base of a free, 4 KiB-aligned window of size bytes in the device MMIO area; 0 when full. */
+uint64_t vm_alloc_mmio(struct vm *vm, uint64_t size);
+/* Appends text (with a leading space) to the guest kernel command line; -1 when too long. */
+int vm_cmdline_append(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Asks every vCPU to stop; vmm then exits with status. Safe from any thread. */
+void vm_request_exit(struct vm *vm, int status);
+
+#endif
