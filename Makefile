@@ -5,6 +5,7 @@
 #   PKGS        Debian packages it needs to build or test
 #   BINS        programs installed under $(BIN)
 #   UNIT_TESTS  test programs built before `make test` runs tests/run
+#   ROOTFS_BINS static programs copied into the guest rootfs's /usr/bin
 #
 # Useful variables: CC=clang, BUILD=dir (default build/), SANITIZE=1.
 
@@ -27,13 +28,14 @@ endif
 PKGS :=
 BINS :=
 UNIT_TESTS :=
+ROOTFS_BINS :=
 
 include firmware/firmware.mk
-include guest-images/images.mk
 include vmm/vmm.mk
 include container/container.mk
 include bench/bench.mk
--include tests/tests.mk
+# Last: the rootfs collects programs the fragments above add to ROOTFS_BINS.
+include guest-images/images.mk
 
 # Every object waits for the dependency check, so a fresh machine gets its
 # packages before the first compiler error could mislead anyone.

@@ -1,1 +1,4 @@
-# vmm: rules added with its code
+# vmm/: the hypervisor. Rules added with its code.
+
+# Virtio devices keep their own fragment (sources, unit tests, fuzz harness).
+-include vmm/virtio/virtio.mk
