@@ -1,0 +1,131 @@
+/* The fake machine behind fake_vm.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_vm.h"
+
+struct vm {
+	struct guest_mem mem;
+	struct bus mmio, pio;
+	int next_irq;
+	uint64_t next_mmio;
+	char cmdline[4096];
+	int exit_status;
+};
+
+struct vm *fake_vm_new(uint64_t ram_size)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return NULL;
+	vm->mem.region[0].gpa = FAKE_RAM_BASE;
+	vm->mem.region[0].size = ram_size;
+	vm->mem.region[0].host = calloc(1, ram_size ? ram_size : 1);
+	vm->mem.nr_regions = 1;
+	vm->mmio.name = "mmio";
+	vm->pio.name = "pio";
+	vm->next_irq = 5;
+	vm->next_mmio = 0xd0000000ull;
+	return vm;
+}
+
+void fake_vm_free(struct vm *vm)
+{
+	free(vm->mem.region[0].host);
+	free(vm);
+}
+
+void *fake_gpa(struct vm *vm, uint64_t gpa)
+{
+	return guest_mem_ptr(&vm->mem, gpa, 1);
+}
+
+const char *fake_cmdline(struct vm *vm)
+{
+	return vm->cmdline;
+}
+
+struct bus_device *fake_mmio_dev(struct vm *vm, int n)
+{
+	return n < vm->mmio.nr_devices ? vm->mmio.devices[n] : NULL;
+}
+
+uint32_t fake_mmio_read(struct vm *vm, int n, uint64_t off)
+{
+	uint32_t v = 0;
+	struct bus_device *d = fake_mmio_dev(vm, n);
+	d->ops->read(d, off, &v, 4);
+	return v;
+}
+
+void fake_mmio_write(struct vm *vm, int n, uint64_t off, uint32_t val)
+{
+	struct bus_device *d = fake_mmio_dev(vm, n);
+	d->ops->write(d, off, &val, 4);
+}
+
+int vm_fd(const struct vm *vm)
+{
+	(void)vm;
+	return -1;
+}
+
+const struct guest_mem *vm_mem(const struct vm *vm)
+{
+	return &vm->mem;
+}
+
+struct bus *vm_pio_bus(struct vm *vm)
+{
+	return &vm->pio;
+}
+
+struct bus *vm_mmio_bus(struct vm *vm)
+{
+	return &vm->mmio;
+}
+
+int vm_alloc_irq(struct vm *vm)
+{
+	return vm->next_irq < 24 ? vm->next_irq++ : -1;
+}
+
+uint64_t vm_alloc_mmio(struct vm *vm, uint64_t size)
+{
+	uint64_t base = vm->next_mmio;
+	vm->next_mmio += (size + 0xfff) & ~0xfffull;
+	return base;
+}
+
+int vm_cmdline_append(struct vm *vm, const char *fmt, ...)
+{
+	size_t used = strlen(vm->cmdline);
+	va_list ap;
+	va_start(ap, fmt);
+	int n = snprintf(vm->cmdline + used, sizeof(vm->cmdline) - used, " ");
+	n += vsnprintf(vm->cmdline + used + 1, sizeof(vm->cmdline) - used - 1, fmt, ap);
+	va_end(ap);
+	if (used + (size_t)n >= sizeof(vm->cmdline)) {
+		vm->cmdline[used] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void vm_request_exit(struct vm *vm, int status)
+{
+	vm->exit_status = status;
+}
+
+int bus_register(struct bus *bus, struct bus_device *dev)
+{
+	if (bus->nr_devices >= BUS_MAX_DEVICES) {
+		errno = ENOSPC;
+		return -1;
+	}
+	bus->devices[bus->nr_devices++] = dev;
+	return 0;
+}

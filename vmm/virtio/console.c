@@ -1,0 +1,196 @@
+/*
+ * virtio-console, one port (hvc0): what the guest writes goes to out_fd,
+ * what arrives on in_fd is offered to the guest when it has posted buffers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <linux/virtio_console.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+
+#include "virtio.h"
+#include "virtio_dev.h"
+
+enum { CONSOLE_RX, CONSOLE_TX };
+
+struct console {
+	struct virtio_dev *dev;
+	int in_fd, out_fd;
+	struct io_watch input;
+	bool input_watched; /* in epoll at all (a regular file or /dev/null cannot be) */
+	bool input_armed;   /* EPOLLIN on: only while the guest has room for it */
+	struct virtio_console_config config;
+	struct vq_chain chain; /* I/O thread scratch */
+};
+
+static void write_all(int fd, const struct iovec *iov, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const char *p = iov[i].iov_base;
+		size_t left = iov[i].iov_len;
+		while (left) {
+			ssize_t w = write(fd, p, left);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return; /* output closed: the guest's text is dropped, the guest
+					   runs on */
+			p += w;
+			left -= (size_t)w;
+		}
+	}
+}
+
+static void arm_input(struct console *con, bool on)
+{
+	if (!con->input_watched || con->input_armed == on)
+		return;
+	if (iothread_mod(&con->input, on ? EPOLLIN : 0) == 0)
+		con->input_armed = on;
+}
+
+static void console_tx(struct console *con, struct virtqueue *vq)
+{
+	enum vq_result r;
+	while ((r = vq_pop(vq, &con->chain)) == VQ_OK) {
+		write_all(con->out_fd, con->chain.iov, con->chain.n_out);
+		vq_push(vq, con->chain.head, 0);
+		virtio_dev_count(con->dev, 1, con->chain.out_len);
+	}
+	if (r == VQ_BAD)
+		virtio_dev_fail(con->dev, "malformed descriptor chain");
+	else
+		virtio_dev_notify(con->dev, vq);
+}
+
+/* Moves pending input into the guest's receive buffers; dev->lock held. */
+static void console_rx(struct console *con)
+{
+	struct virtqueue *vq = &con->dev->vqs[CONSOLE_RX];
+	enum vq_result r = vq_pop(vq, &con->chain);
+	if (r == VQ_BAD) {
+		virtio_dev_fail(con->dev, "malformed descriptor chain");
+		return;
+	}
+	if (r == VQ_EMPTY) {
+		/* No room: stop reading until the guest posts a buffer. */
+		arm_input(con, vq_enable_notify(vq));
+		return;
+	}
+	struct vq_chain *c = &con->chain;
+	ssize_t n = readv(con->in_fd, c->iov + c->n_out, (int)c->n_in);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		vq_unpop(vq, 1);
+		return;
+	}
+	if (n <= 0) {
+		vq_unpop(vq, 1);
+		iothread_del(&con->input); /* end of input */
+		con->input_watched = false;
+		return;
+	}
+	vq_push(vq, c->head, (uint32_t)n);
+	virtio_dev_count(con->dev, 1, (uint64_t)n);
+	virtio_dev_notify(con->dev, vq);
+}
+
+static void on_input(void *arg, uint32_t events)
+{
+	struct console *con = arg;
+	(void)events;
+	pthread_mutex_lock(&con->dev->lock);
+	if ((con->dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !con->dev->broken &&
+	    con->dev->vqs[CONSOLE_RX].ready)
+		console_rx(con);
+	else
+		arm_input(con, false);
+	pthread_mutex_unlock(&con->dev->lock);
+}
+
+static void console_queue_notify(struct virtio_dev *dev, struct virtqueue *vq)
+{
+	struct console *con = dev->priv;
+	if (vq->index == CONSOLE_TX)
+		console_tx(con, vq);
+	else
+		arm_input(con, true); /* new receive buffers: input may flow again */
+}
+
+static void console_config_write(struct virtio_dev *dev, uint32_t off, const void *data,
+				 uint32_t len)
+{
+	struct console *con = dev->priv;
+	/* emerg_wr: one character written before the queues exist (early panics). */
+	if (off == offsetof(struct virtio_console_config, emerg_wr) && len == 4) {
+		struct iovec v = {(void *)data, 1};
+		write_all(con->out_fd, &v, 1);
+	}
+}
+
+static int console_activate(struct virtio_dev *dev)
+{
+	arm_input(dev->priv, true);
+	return 0;
+}
+
+static void console_reset(struct virtio_dev *dev)
+{
+	arm_input(dev->priv, false);
+}
+
+static void console_destroy(struct virtio_dev *dev)
+{
+	struct console *con = dev->priv;
+	if (con->input_watched)
+		iothread_del(&con->input);
+	con->input_watched = false;
+}
+
+static const struct virtio_dev_ops console_ops = {
+    .device_id = VIRTIO_ID_CONSOLE,
+    .num_queues = 2,
+    .queue_max = 64,
+    .config_write = console_config_write,
+    .queue_notify = console_queue_notify,
+    .activate = console_activate,
+    .reset = console_reset,
+    .destroy = console_destroy,
+};
+
+int virtio_console_add(struct vm *vm, int in_fd, int out_fd)
+{
+	static unsigned nr_consoles;
+	struct console *con = calloc(1, sizeof(*con));
+	if (!con) {
+		fprintf(stderr, "vmm: console: out of memory\n");
+		return -1;
+	}
+	con->in_fd = in_fd;
+	con->out_fd = out_fd;
+	con->config.max_nr_ports = 1;
+	con->input = (struct io_watch){in_fd, on_input, con};
+	/* Files and /dev/null cannot be polled: such input simply never arrives. */
+	if (in_fd >= 0 && iothread_add(&con->input, 0) == 0)
+		con->input_watched = true;
+
+	char name[16];
+	snprintf(name, sizeof(name), "con%u", nr_consoles);
+	uint64_t features = 1ull << VIRTIO_CONSOLE_F_EMERG_WRITE |
+			    1ull << VIRTIO_RING_F_INDIRECT_DESC | 1ull << VIRTIO_RING_F_EVENT_IDX;
+	con->dev = virtio_dev_create(vm, name, &console_ops, con, features, &con->config,
+				     sizeof(con->config));
+	if (!con->dev) {
+		if (con->input_watched)
+			iothread_del(&con->input);
+		free(con);
+		return -1;
+	}
+	nr_consoles++;
+	return 0;
+}

@@ -1,0 +1,272 @@
+/* Split virtqueue walking and completion; see queue.h for the rules enforced. */
+#include <string.h>
+
+#include "queue.h"
+
+void vq_init(struct virtqueue *vq, uint16_t index, uint16_t max_size)
+{
+	memset(vq, 0, sizeof(*vq));
+	vq->index = index;
+	vq->max_size = max_size > VQ_MAX_SIZE ? VQ_MAX_SIZE : max_size;
+	vq->size = vq->max_size;
+	pthread_mutex_init(&vq->push_lock, NULL);
+}
+
+void vq_reset(struct virtqueue *vq)
+{
+	pthread_mutex_lock(&vq->push_lock);
+	vq->size = vq->max_size;
+	vq->ready = false;
+	vq->desc_gpa = vq->avail_gpa = vq->used_gpa = 0;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	vq->mem = NULL;
+	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
+	vq->signalled_valid = false;
+	pthread_mutex_unlock(&vq->push_lock);
+}
+
+/* Rings must be naturally aligned so that 16/32-bit index accesses are atomic. */
+static void *ring_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len, uint64_t align)
+{
+	if (gpa % align)
+		return NULL;
+	return guest_mem_ptr(mem, gpa, len);
+}
+
+bool vq_activate(struct virtqueue *vq, const struct guest_mem *mem, bool event_idx)
+{
+	uint16_t n = vq->size;
+	if (n == 0 || n > vq->max_size || (n & (n - 1)))
+		return false;
+	struct vring_desc *desc = ring_ptr(mem, vq->desc_gpa, 16ull * n, 16);
+	/* flags, idx, ring[n], used_event */
+	struct vring_avail *avail = ring_ptr(mem, vq->avail_gpa, 6ull + 2ull * n, 2);
+	/* flags, idx, ring[n], avail_event */
+	struct vring_used *used = ring_ptr(mem, vq->used_gpa, 6ull + 8ull * n, 4);
+	if (!desc || !avail || !used)
+		return false;
+	pthread_mutex_lock(&vq->push_lock);
+	vq->mem = mem;
+	vq->desc = desc;
+	vq->avail = avail;
+	vq->used = used;
+	vq->event_idx = event_idx;
+	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
+	vq->signalled_valid = false;
+	vq->ready = true;
+	pthread_mutex_unlock(&vq->push_lock);
+	return true;
+}
+
+static uint16_t avail_idx(const struct virtqueue *vq)
+{
+	/* Acquire: ring entries and descriptors are read only after the index. */
+	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+}
+
+bool vq_has_work(struct virtqueue *vq)
+{
+	return vq->ready && avail_idx(vq) != vq->last_avail;
+}
+
+/* Appends one buffer to the chain; readable buffers may not follow writable ones. */
+static bool chain_add(struct virtqueue *vq, struct vq_chain *c, const struct vring_desc *d)
+{
+	if (c->n_out + c->n_in >= VQ_MAX_SIZE)
+		return false;
+	void *p = guest_mem_ptr(vq->mem, d->addr, d->len);
+	if (!p)
+		return false;
+	struct iovec *v = &c->iov[c->n_out + c->n_in];
+	v->iov_base = p;
+	v->iov_len = d->len;
+	if (d->flags & VRING_DESC_F_WRITE) {
+		c->n_in++;
+		c->in_len += d->len;
+	} else {
+		if (c->n_in)
+			return false;
+		c->n_out++;
+		c->out_len += d->len;
+	}
+	return true;
+}
+
+/*
+ * Follows the chain from head. Each table (the ring's own, or one indirect
+ * table) may be stepped through at most its length times: a longer walk
+ * can only be a loop.
+ */
+static enum vq_result walk_chain(struct virtqueue *vq, struct vq_chain *c, uint16_t head)
+{
+	/* Bytes, not structs: an indirect table's guest address may be unaligned. */
+	const uint8_t *table = (const uint8_t *)vq->desc;
+	uint32_t table_len = vq->size, steps = 0, i = head;
+	bool in_indirect = false;
+
+	c->head = head;
+	c->n_out = c->n_in = 0;
+	c->out_len = c->in_len = 0;
+	for (;;) {
+		struct vring_desc d;
+		/* One copy: the guest may rewrite the descriptor while we look. */
+		memcpy(&d, table + (size_t)i * sizeof(d), sizeof(d));
+		if (++steps > table_len)
+			return VQ_BAD;
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			if (in_indirect || (d.flags & VRING_DESC_F_NEXT) || d.len == 0 ||
+			    d.len % sizeof(d) || d.len / sizeof(d) > VQ_MAX_SIZE)
+				return VQ_BAD;
+			table = guest_mem_ptr(vq->mem, d.addr, d.len);
+			if (!table)
+				return VQ_BAD;
+			table_len = d.len / sizeof(d);
+			in_indirect = true;
+			steps = 0;
+			i = 0;
+			continue;
+		}
+		if (!chain_add(vq, c, &d))
+			return VQ_BAD;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return VQ_OK;
+		if (d.next >= table_len)
+			return VQ_BAD;
+		i = d.next;
+	}
+}
+
+enum vq_result vq_pop(struct virtqueue *vq, struct vq_chain *c)
+{
+	if (!vq->ready)
+		return VQ_EMPTY;
+	uint16_t idx = avail_idx(vq);
+	uint16_t pending = idx - vq->last_avail;
+	if (pending == 0)
+		return VQ_EMPTY;
+	if (pending > vq->size)
+		return VQ_BAD;
+	uint16_t head =
+	    __atomic_load_n(&vq->avail->ring[vq->last_avail & (vq->size - 1)], __ATOMIC_RELAXED);
+	if (head >= vq->size)
+		return VQ_BAD;
+	enum vq_result r = walk_chain(vq, c, head);
+	if (r == VQ_OK)
+		vq->last_avail++;
+	return r;
+}
+
+void vq_unpop(struct virtqueue *vq, uint16_t n)
+{
+	vq->last_avail -= n;
+}
+
+void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
+{
+	pthread_mutex_lock(&vq->push_lock);
+	if (vq->ready) {
+		struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
+		__atomic_store_n(&e->id, head, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->len, written, __ATOMIC_RELAXED);
+		vq->used_idx++;
+		/* Release: the element is visible before the index that publishes it. */
+		__atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&vq->push_lock);
+}
+
+bool vq_should_notify(struct virtqueue *vq)
+{
+	bool notify;
+
+	pthread_mutex_lock(&vq->push_lock);
+	if (!vq->ready) {
+		pthread_mutex_unlock(&vq->push_lock);
+		return false;
+	}
+	/* Our used->idx store must be visible before we read the guest's wish. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!vq->event_idx) {
+		notify = !(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) &
+			   VRING_AVAIL_F_NO_INTERRUPT);
+	} else {
+		uint16_t event = __atomic_load_n(&vq->avail->ring[vq->size], __ATOMIC_RELAXED);
+		uint16_t old = vq->signalled_used;
+		notify = !vq->signalled_valid || vring_need_event(event, vq->used_idx, old);
+		vq->signalled_used = vq->used_idx;
+		vq->signalled_valid = true;
+	}
+	pthread_mutex_unlock(&vq->push_lock);
+	return notify;
+}
+
+bool vq_enable_notify(struct virtqueue *vq)
+{
+	if (!vq->ready)
+		return false;
+	if (vq->event_idx) {
+		uint16_t *avail_event = (uint16_t *)&vq->used->ring[vq->size];
+		__atomic_store_n(avail_event, vq->last_avail, __ATOMIC_RELAXED);
+	}
+	/* The guest reads avail_event after publishing; we read idx after writing it. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return vq_has_work(vq);
+}
+
+size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len)
+{
+	size_t done = 0;
+	for (unsigned i = 0; i < n && done < len; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		size_t chunk = iov[i].iov_len - skip;
+		if (chunk > len - done)
+			chunk = len - done;
+		memcpy((char *)buf + done, (char *)iov[i].iov_base + skip, chunk);
+		done += chunk;
+		skip = 0;
+	}
+	return done;
+}
+
+size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t skip, const void *buf, size_t len)
+{
+	size_t done = 0;
+	for (unsigned i = 0; i < n && done < len; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		size_t chunk = iov[i].iov_len - skip;
+		if (chunk > len - done)
+			chunk = len - done;
+		memcpy((char *)iov[i].iov_base + skip, (const char *)buf + done, chunk);
+		done += chunk;
+		skip = 0;
+	}
+	return done;
+}
+
+unsigned iov_slice(const struct iovec *src, unsigned n, size_t skip, size_t len, struct iovec *dst)
+{
+	unsigned out = 0;
+	for (unsigned i = 0; i < n && len; i++) {
+		if (skip >= src[i].iov_len) {
+			skip -= src[i].iov_len;
+			continue;
+		}
+		size_t chunk = src[i].iov_len - skip;
+		if (chunk > len)
+			chunk = len;
+		dst[out].iov_base = (char *)src[i].iov_base + skip;
+		dst[out].iov_len = chunk;
+		out++;
+		len -= chunk;
+		skip = 0;
+	}
+	return out;
+}

@@ -1,0 +1,210 @@
+/*
+ * TAP devices for virtio-net. Configuration goes through rtnetlink with
+ * libmnl rather than by running ip(8): no dependency on a tool's output
+ * format, and every failure comes back as an errno we can explain.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
+#include <linux/virtio_net.h>
+
+#include "tap.h"
+
+static int open_tun(void)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
+		fprintf(stderr, "vmm: --net: /dev/net/tun is missing (modprobe tun)\n");
+	else if (errno == EACCES || errno == EPERM)
+		fprintf(stderr, "vmm: --net: no permission to open /dev/net/tun "
+				"(run as root or with CAP_NET_ADMIN)\n");
+	else
+		fprintf(stderr, "vmm: --net: /dev/net/tun: %s\n", strerror(errno));
+	return -1;
+}
+
+/* Which offloads the TAP takes, so the guest is never offered one it cannot do. */
+static unsigned probe_offloads(int fd)
+{
+	static const unsigned tries[] = {TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+					 TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, TUN_F_CSUM};
+	for (unsigned i = 0; i < sizeof(tries) / sizeof(tries[0]); i++)
+		if (ioctl(fd, TUNSETOFFLOAD, tries[i]) == 0) {
+			ioctl(fd, TUNSETOFFLOAD, 0); /* enabled later, per negotiated features */
+			return tries[i];
+		}
+	return 0;
+}
+
+int tap_open(struct tap *t, const char *name)
+{
+	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR};
+	int hdr_len = sizeof(struct virtio_net_hdr_v1);
+
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	if (name && strlen(name) >= IFNAMSIZ) {
+		fprintf(stderr, "vmm: --net: interface name '%s' is too long\n", name);
+		return -1;
+	}
+	bool existed = name && if_nametoindex(name) != 0;
+	int fd = open_tun();
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name ? name : "isotap%d");
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		if (errno == EPERM)
+			fprintf(stderr,
+				"vmm: --net: no permission to create TAP %s "
+				"(needs CAP_NET_ADMIN)\n",
+				ifr.ifr_name);
+		else if (errno == EBUSY)
+			fprintf(stderr, "vmm: --net: TAP %s is in use by another process\n",
+				ifr.ifr_name);
+		else if (existed && errno == EINVAL)
+			fprintf(stderr, "vmm: --net: %s exists and is not a TAP device\n",
+				ifr.ifr_name);
+		else
+			fprintf(stderr, "vmm: --net: cannot create TAP %s: %s\n", ifr.ifr_name,
+				strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
+		fprintf(stderr, "vmm: --net: TAP %s refuses virtio headers: %s\n", ifr.ifr_name,
+			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	t->fd = fd;
+	t->created = !existed;
+	snprintf(t->name, sizeof(t->name), "%s", ifr.ifr_name);
+	t->offloads = probe_offloads(fd);
+	return 0;
+}
+
+void tap_close(struct tap *t)
+{
+	/* Not persistent: the kernel removes a TAP we created when its last fd closes. */
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
+
+/* Sends one request and waits for its acknowledgement; returns 0 or -errno. */
+static int rtnl_talk(struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	int err = -EIO;
+
+	if (!nl)
+		return -errno;
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = (unsigned)time(NULL);
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0 &&
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0)
+			err = -errno;
+		else
+			err = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl),
+					 NULL, NULL) < 0
+				  ? -errno
+				  : 0;
+	} else {
+		err = -errno;
+	}
+	mnl_socket_close(nl);
+	return err;
+}
+
+static int link_set(unsigned index, unsigned master)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)index;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	if (master)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, master);
+	return rtnl_talk(nlh);
+}
+
+static int addr_add(unsigned index, uint32_t addr_be, unsigned prefix)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	ifa->ifa_index = index;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, addr_be);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr_be);
+	return rtnl_talk(nlh);
+}
+
+int tap_configure(struct tap *t, uint32_t addr_be, unsigned prefix, const char *bridge)
+{
+	unsigned index = if_nametoindex(t->name);
+	unsigned master = bridge ? if_nametoindex(bridge) : 0;
+	int err = index ? 0 : -ENODEV;
+
+	if (!err && bridge && !master)
+		err = -ENODEV;
+	if (!err && addr_be && !bridge)
+		err = addr_add(index, addr_be, prefix);
+	if (!err)
+		err = link_set(index, master);
+	if (err) {
+		fprintf(stderr, "vmm: --net: cannot configure TAP %s: %s\n", t->name,
+			strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+bool tap_subnet_free(uint32_t net_be)
+{
+	struct ifaddrs *list;
+	bool free_net = true;
+	if (getifaddrs(&list) < 0)
+		return false;
+	for (struct ifaddrs *a = list; a; a = a->ifa_next) {
+		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET)
+			continue;
+		uint32_t ip = ((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr;
+		if ((ntohl(ip) & 0xffffff00u) == ntohl(net_be))
+			free_net = false;
+	}
+	freeifaddrs(list);
+	return free_net;
+}
+
+bool tap_is_bridge(const char *name)
+{
+	char path[64 + IFNAMSIZ];
+	struct stat st;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", name);
+	return strlen(name) < IFNAMSIZ && stat(path, &st) == 0;
+}

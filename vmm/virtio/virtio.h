@@ -1,0 +1,34 @@
+/*
+ * The virtio device layer as the rest of vmm sees it: add devices while the
+ * machine is being built, start the I/O thread once, shut down on any exit.
+ * Every *_add prints one "vmm: ..." line and returns -1 on bad input, leaving
+ * nothing behind (no TAP, no open file, no bus entry).
+ */
+#ifndef VMM_VIRTIO_H
+#define VMM_VIRTIO_H
+
+#include <stdio.h>
+
+struct vm;
+
+/* "PATH[,ro][,direct]". The first disk added becomes /dev/vda. */
+int virtio_blk_add(struct vm *vm, const char *spec);
+/* "tap[,name=NAME][,bridge=BR][,mac=MAC]". */
+int virtio_net_add(struct vm *vm, const char *spec);
+int virtio_rng_add(struct vm *vm);
+/* hvc0: guest output goes to out_fd, in_fd (or -1 for none) feeds guest input. */
+int virtio_console_add(struct vm *vm, int in_fd, int out_fd);
+/* "cid=N" (N >= 3), through the host's /dev/vhost-vsock. */
+int virtio_vsock_add(struct vm *vm, const char *spec);
+
+/* The kernel command line that mounts the first disk as root ("root=/dev/vda rw"). */
+const char *virtio_blk_root_cmdline(void);
+
+/* After every device is added: starts the I/O threads. -1 with a message on failure. */
+int virtio_start(struct vm *vm);
+/* Stops the threads, closes devices, removes the TAPs vmm created. Idempotent. */
+void virtio_shutdown(void);
+/* Per device: requests, bytes, notifications received, interrupts sent. */
+void virtio_print_stats(FILE *out);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * What a virtio device implements, and what the virtio-mmio transport
+ * (mmio.c) does for it: registers, feature negotiation, queue setup,
+ * ioeventfd kicks in, irqfd interrupts out, NEEDS_RESET on guest misbehaviour.
+ */
+#ifndef VMM_VIRTIO_DEV_H
+#define VMM_VIRTIO_DEV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../bus.h"
+#include "iothread.h"
+#include "queue.h"
+
+#define VIRTIO_MAX_QUEUES  4
+#define VIRTIO_MMIO_WINDOW 0x200
+
+struct virtio_dev;
+
+/* The small ops table each device file fills in. */
+struct virtio_dev_ops {
+	uint32_t device_id; /* VIRTIO_ID_* */
+	uint16_t num_queues;
+	uint16_t queue_max;
+	/* Guest wrote the device config space (after bounds checks); may be NULL. */
+	void (*config_write)(struct virtio_dev *dev, uint32_t off, const void *data, uint32_t len);
+	/* A queue was kicked. I/O thread, dev->lock held. */
+	void (*queue_notify)(struct virtio_dev *dev, struct virtqueue *vq);
+	/* DRIVER_OK with the negotiated features; -1 marks the device NEEDS_RESET. */
+	int (*activate)(struct virtio_dev *dev);
+	/* Driver reset: stop touching guest memory before returning. dev->lock held. */
+	void (*reset)(struct virtio_dev *dev);
+	/* vmm exits: release host resources (files, TAPs). */
+	void (*destroy)(struct virtio_dev *dev);
+};
+
+struct virtio_stats {
+	uint64_t requests;   /* chains completed */
+	uint64_t bytes;	     /* payload moved */
+	uint64_t notifies;   /* queue kicks from the guest (each one a VM exit without ioeventfd) */
+	uint64_t interrupts; /* interrupts injected */
+};
+
+struct virtio_dev {
+	char name[16]; /* "blk0", "net1": messages and statistics */
+	const struct virtio_dev_ops *ops;
+	void *priv;
+	uint64_t host_features;
+	uint8_t *config; /* device-owned config space, config_len bytes */
+	uint32_t config_len;
+
+	struct vm *vm;
+	const struct guest_mem *mem;
+	struct bus_device bus;
+	int irq;
+
+	pthread_mutex_t lock; /* transport state, and queue popping */
+	uint32_t status;
+	uint32_t dev_feat_sel, drv_feat_sel, queue_sel;
+	uint64_t driver_features;
+	uint32_t interrupt_status; /* atomic: set by any thread, cleared by the guest */
+	uint32_t config_generation;
+	bool broken; /* guest broke the rules: ignore its queues until reset */
+	bool dead;   /* vmm is shutting down */
+
+	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
+	int kick_fd[VIRTIO_MAX_QUEUES]; /* ioeventfd: QueueNotify writes */
+	struct io_watch kick_watch[VIRTIO_MAX_QUEUES];
+	struct virtio_kick {
+		struct virtio_dev *dev;
+		unsigned q;
+	} kick_ctx[VIRTIO_MAX_QUEUES];
+	bool kick_external; /* kicks go elsewhere (vhost): do not watch them */
+	int irq_fd;	    /* irqfd on dev->irq */
+
+	struct virtio_stats stats; /* updated with __atomic ops */
+	struct virtio_dev *next;
+};
+
+/*
+ * Creates the transport for a device and announces it to the guest (MMIO
+ * window, IRQ, kernel command line). Call once the device's own resources are
+ * ready; on failure prints one line and returns NULL with nothing registered.
+ */
+struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
+				     const struct virtio_dev_ops *ops, void *priv,
+				     uint64_t features, void *config, uint32_t config_len);
+
+bool virtio_has_feature(const struct virtio_dev *dev, unsigned bit);
+/* After vq_push: interrupts the guest if it wants one. Any thread. */
+void virtio_dev_notify(struct virtio_dev *dev, struct virtqueue *vq);
+/* Forces a used-buffer interrupt (vhost call forwarding). Any thread. */
+void virtio_dev_raise(struct virtio_dev *dev, uint32_t int_bits);
+/* The guest broke a rule: NEEDS_RESET, config interrupt, queues ignored. */
+void virtio_dev_fail(struct virtio_dev *dev, const char *why);
+void virtio_dev_count(struct virtio_dev *dev, uint64_t requests, uint64_t bytes);
+
+/* For tests and the fuzzer: the transport's bus callbacks. */
+extern const struct bus_device_ops virtio_mmio_ops;
+/* Runs one queue's kick handler synchronously, as the I/O thread would. */
+void virtio_dev_kick(struct virtio_dev *dev, unsigned q);
+
+#endif
