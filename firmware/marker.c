@@ -10,11 +10,11 @@
  */
 #include "isolab-abi.h"
 
-#define SYS_read 0
-#define SYS_write 1
-#define SYS_open 2
-#define SYS_close 3
-#define SYS_ioperm 173
+#define SYS_read       0
+#define SYS_write      1
+#define SYS_open       2
+#define SYS_close      3
+#define SYS_ioperm     173
 #define SYS_exit_group 231
 
 static long syscall3(long nr, long a, long b, long c)

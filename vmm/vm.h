@@ -24,6 +24,8 @@ int vm_alloc_irq(struct vm *vm);
 uint64_t vm_alloc_mmio(struct vm *vm, uint64_t size);
 /* Appends text (with a leading space) to the guest kernel command line; -1 when too long. */
 int vm_cmdline_append(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Drives an interrupt line (KVM_IRQ_LINE): edge-triggered lines fire on 0 -> 1. */
+int vm_set_irq_line(struct vm *vm, int gsi, int level);
 /* Asks every vCPU to stop; vmm then exits with status. Safe from any thread. */
 void vm_request_exit(struct vm *vm, int status);
 

@@ -1,0 +1,232 @@
+/*
+ * The UART as Linux's 8250 driver drives it: transmit completes the moment
+ * the guest writes THR (so THR is always empty), receive goes through a
+ * 16-byte FIFO filled from the console thread, and the interrupt line
+ * follows IIR so that edge-triggered IRQ 4 fires on each new cause.
+ */
+#include "serial.h"
+
+#include <errno.h>
+#include <linux/serial_reg.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../util.h"
+#include "../vm.h"
+
+#define COM1_PORT 0x3f8
+#define COM1_IRQ  4
+#define FIFO_SIZE 16
+
+struct serial {
+	struct bus_device dev;
+	struct vm *vm;
+	int out_fd;
+	pthread_mutex_t lock;
+	uint8_t rx[FIFO_SIZE];
+	unsigned rx_head, rx_count;
+	uint8_t ier, fcr, lcr, mcr, scr, dll, dlm;
+	bool thr_ipending; /* "THR empty" not yet acknowledged by an IIR read */
+	int irq_level;
+	uint64_t tx_bytes;
+	bool out_failed;
+};
+
+static uint8_t serial_iir(const struct serial *s)
+{
+	uint8_t fifo = (s->fcr & UART_FCR_ENABLE_FIFO) ? 0xc0 : 0;
+	if ((s->ier & UART_IER_RDI) && s->rx_count)
+		return fifo | UART_IIR_RDI;
+	if ((s->ier & UART_IER_THRI) && s->thr_ipending)
+		return fifo | UART_IIR_THRI;
+	return fifo | UART_IIR_NO_INT;
+}
+
+static void serial_update_irq(struct serial *s)
+{
+	int level = !(serial_iir(s) & UART_IIR_NO_INT);
+	if (level != s->irq_level) {
+		s->irq_level = level;
+		vm_set_irq_line(s->vm, COM1_IRQ, level);
+	}
+}
+
+static uint8_t serial_msr(const struct serial *s)
+{
+	if (!(s->mcr & UART_MCR_LOOP))
+		return UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
+	/* Loopback: the modem outputs come back as inputs. */
+	uint8_t msr = 0;
+	if (s->mcr & UART_MCR_OUT2)
+		msr |= UART_MSR_DCD;
+	if (s->mcr & UART_MCR_OUT1)
+		msr |= UART_MSR_RI;
+	if (s->mcr & UART_MCR_DTR)
+		msr |= UART_MSR_DSR;
+	if (s->mcr & UART_MCR_RTS)
+		msr |= UART_MSR_CTS;
+	return msr;
+}
+
+static void transmit(struct serial *s, uint8_t byte)
+{
+	s->tx_bytes++;
+	if (s->mcr & UART_MCR_LOOP) {
+		if (s->rx_count < FIFO_SIZE)
+			s->rx[(s->rx_head + s->rx_count++) % FIFO_SIZE] = byte;
+	} else if (!s->out_failed) {
+		ssize_t n;
+		do
+			n = write(s->out_fd, &byte, 1);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			/* A closed pipe must not stop the guest: drop output from now on. */
+			s->out_failed = true;
+		}
+	}
+	s->thr_ipending = true;
+}
+
+static uint8_t read_reg(struct serial *s, uint64_t reg)
+{
+	bool dlab = s->lcr & UART_LCR_DLAB;
+	switch (reg) {
+	case UART_RX:
+		if (dlab)
+			return s->dll;
+		if (!s->rx_count)
+			return 0;
+		uint8_t byte = s->rx[s->rx_head];
+		s->rx_head = (s->rx_head + 1) % FIFO_SIZE;
+		s->rx_count--;
+		return byte;
+	case UART_IER:
+		return dlab ? s->dlm : s->ier;
+	case UART_IIR: {
+		uint8_t iir = serial_iir(s);
+		if ((iir & 0x0f) == UART_IIR_THRI)
+			s->thr_ipending = false;
+		return iir;
+	}
+	case UART_LCR:
+		return s->lcr;
+	case UART_MCR:
+		return s->mcr;
+	case UART_LSR:
+		return UART_LSR_THRE | UART_LSR_TEMT | (s->rx_count ? UART_LSR_DR : 0);
+	case UART_MSR:
+		return serial_msr(s);
+	default:
+		return s->scr;
+	}
+}
+
+static void write_reg(struct serial *s, uint64_t reg, uint8_t value)
+{
+	bool dlab = s->lcr & UART_LCR_DLAB;
+	switch (reg) {
+	case UART_TX:
+		if (dlab)
+			s->dll = value;
+		else
+			transmit(s, value);
+		break;
+	case UART_IER:
+		if (dlab) {
+			s->dlm = value;
+			break;
+		}
+		/* Enabling THRI with THR empty raises it at once: the driver waits for that. */
+		if ((value & UART_IER_THRI) && !(s->ier & UART_IER_THRI))
+			s->thr_ipending = true;
+		s->ier = value & 0x0f;
+		break;
+	case UART_FCR:
+		if (value & UART_FCR_CLEAR_RCVR)
+			s->rx_count = 0;
+		s->fcr = value & (UART_FCR_ENABLE_FIFO | 0xc0);
+		break;
+	case UART_LCR:
+		s->lcr = value;
+		break;
+	case UART_MCR:
+		s->mcr = value & 0x1f;
+		break;
+	case UART_SCR:
+		s->scr = value;
+		break;
+	}
+}
+
+static void serial_read(struct bus_device *dev, uint64_t offset, void *data, uint32_t len)
+{
+	struct serial *s = dev->opaque;
+	uint8_t *out = data;
+	pthread_mutex_lock(&s->lock);
+	for (uint32_t i = 0; i < len; i++)
+		out[i] = i == 0 ? read_reg(s, offset) : 0;
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void serial_write(struct bus_device *dev, uint64_t offset, const void *data, uint32_t len)
+{
+	struct serial *s = dev->opaque;
+	(void)len; /* wider writes are treated as their low byte, as on an ISA UART */
+	pthread_mutex_lock(&s->lock);
+	write_reg(s, offset, *(const uint8_t *)data);
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static const struct bus_device_ops serial_ops = {.read = serial_read, .write = serial_write};
+
+struct serial *serial_create(struct vm *vm, int out_fd)
+{
+	struct serial *s = calloc(1, sizeof(*s));
+	if (!s) {
+		vmm_err("out of memory");
+		return NULL;
+	}
+	s->vm = vm;
+	s->out_fd = out_fd;
+	s->mcr = UART_MCR_OUT2;
+	s->lcr = UART_LCR_WLEN8;
+	pthread_mutex_init(&s->lock, NULL);
+	s->dev = (struct bus_device){
+	    .name = "serial", .base = COM1_PORT, .len = 8, .ops = &serial_ops, .opaque = s};
+	if (bus_register(vm_pio_bus(vm), &s->dev) < 0) {
+		vmm_err("cannot register the serial port");
+		serial_destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+void serial_destroy(struct serial *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
+{
+	size_t taken = 0;
+	pthread_mutex_lock(&s->lock);
+	while (taken < len && s->rx_count < FIFO_SIZE) {
+		s->rx[(s->rx_head + s->rx_count) % FIFO_SIZE] = buf[taken++];
+		s->rx_count++;
+	}
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return taken;
+}
+
+uint64_t serial_tx_bytes(const struct serial *s)
+{
+	return s->tx_bytes;
+}

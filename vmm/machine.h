@@ -1,0 +1,32 @@
+/*
+ * The core's own view of the machine (main, vCPUs, loaders): creating and
+ * running it. Devices see only vm.h.
+ */
+#ifndef VMM_MACHINE_H
+#define VMM_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kvm.h"
+#include "vm.h"
+
+struct vcpu;
+
+struct vm *vm_create(struct kvm_host *host, uint64_t mem_size, int nr_vcpus);
+void vm_destroy(struct vm *vm);
+
+struct kvm_host *vm_host(const struct vm *vm);
+int vm_nr_vcpus(const struct vm *vm);
+struct vcpu *vm_vcpu(const struct vm *vm, int index);
+const char *vm_device_cmdline(const struct vm *vm); /* what devices appended */
+
+bool vm_exit_requested(const struct vm *vm);
+int vm_exit_status(const struct vm *vm);
+
+/* The guest said "userspace reached": keep the first time, in ms since exec. */
+void vm_record_marker(struct vm *vm);
+/* ms since exec of the marker, or -1 when the guest never wrote it. */
+int64_t vm_marker_ms(const struct vm *vm);
+
+#endif

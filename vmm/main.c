@@ -1,0 +1,182 @@
+/*
+ * vmm: boots a Linux kernel (or a firmware payload) on /dev/kvm with nothing
+ * but KVM ioctls. main() reads the options, builds the machine, runs the
+ * vCPUs until one of them asks to stop, and reports.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../firmware/isolab-abi.h"
+#include "console.h"
+#include "dev/exit_port.h"
+#include "dev/i8042.h"
+#include "dev/serial.h"
+#include "image_file.h"
+#include "kvm.h"
+#include "machine.h"
+#include "options.h"
+#include "util.h"
+#include "vcpu.h"
+#include "x86/layout.h"
+#include "x86/setup.h"
+
+#define EXIT_USAGE 2
+
+struct files {
+	struct image_file kernel, initrd, firmware;
+};
+
+struct devices {
+	struct serial *serial;
+	struct i8042 *i8042;
+};
+
+static int open_files(const struct vmm_options *opts, struct files *f)
+{
+	if (opts->firmware)
+		return image_file_open(&f->firmware, opts->firmware, "firmware");
+	if (image_file_open(&f->kernel, opts->kernel, "kernel") < 0)
+		return -1;
+	if (opts->initrd && image_file_open(&f->initrd, opts->initrd, "initrd") < 0)
+		return -1;
+	if (f->initrd.size >= opts->mem_size)
+		return vmm_err("initrd %s (%zu MiB) is larger than guest RAM (%" PRIu64
+			       " MiB); give the guest more --mem",
+			       opts->initrd, f->initrd.size >> 20, opts->mem_size >> 20);
+	return 0;
+}
+
+static void close_files(struct files *f)
+{
+	image_file_close(&f->kernel);
+	image_file_close(&f->initrd);
+	image_file_close(&f->firmware);
+}
+
+static int add_devices(struct vm *vm, struct devices *dev)
+{
+	dev->serial = serial_create(vm, console_out_fd());
+	dev->i8042 = dev->serial ? i8042_create(vm) : NULL;
+	if (!dev->i8042 || exit_port_create(vm) < 0)
+		return -1;
+	return 0;
+}
+
+/* What vmm needs, then what devices added, then the user's text (which may end in "-- cmd"). */
+static int build_cmdline(struct vm *vm, const struct vmm_options *opts, char *buf, size_t size)
+{
+	int n = snprintf(
+	    buf, size, "console=ttyS0 reboot=k panic=-1 pci=off 8250.nr_uarts=1 %s%s%s%s%s",
+	    ISOLAB_CMDLINE_TOKEN, vm_host(vm)->emulated ? " noint3selftest" : "",
+	    vm_device_cmdline(vm), opts->cmdline ? " " : "", opts->cmdline ? opts->cmdline : "");
+	if (n < 0 || (size_t)n >= size)
+		return vmm_err("kernel command line is too long");
+	return 0;
+}
+
+static int load_guest(struct vm *vm, const struct vmm_options *opts, struct files *f)
+{
+	if (opts->firmware)
+		return setup_firmware(vm, &f->firmware, opts->cmdline ? opts->cmdline : "");
+	char cmdline[LAYOUT_CMDLINE_MAX];
+	if (build_cmdline(vm, opts, cmdline, sizeof(cmdline)) < 0)
+		return -1;
+	return setup_linux(vm, &f->kernel, &f->initrd, cmdline);
+}
+
+static int run_vcpus(struct vm *vm)
+{
+	sigset_t stop, old;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	/* vCPU threads inherit this mask: stop signals reach the main thread only. */
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	int started = 0;
+	for (; started < vm_nr_vcpus(vm); started++) {
+		if (vcpu_start(vm_vcpu(vm, started)) < 0) {
+			vm_request_exit(vm, 1);
+			break;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (int i = 0; i < started; i++)
+		vcpu_join(vm_vcpu(vm, i));
+	return vm_exit_status(vm);
+}
+
+static void print_stats(struct vm *vm, const struct devices *dev)
+{
+	fprintf(stderr, "first_kvm_run_ms: %" PRId64 "\n", vcpu_first_run_ms(vm_vcpu(vm, 0)));
+	int64_t marker = vm_marker_ms(vm);
+	if (marker >= 0)
+		fprintf(stderr, "userspace_marker_ms: %" PRId64 "\n", marker);
+	for (int i = 0; i < vm_nr_vcpus(vm); i++)
+		vcpu_print_exit_stats(vm_vcpu(vm, i), stderr);
+	fprintf(stderr, "serial_tx_bytes: %" PRIu64 "\n", serial_tx_bytes(dev->serial));
+	if (marker >= 0)
+		fprintf(stderr, "vmm: guest userspace reached after %" PRId64 " ms\n", marker);
+	else
+		fprintf(stderr, "vmm: guest userspace never reached\n");
+}
+
+static int run(const struct vmm_options *opts, struct files *f, struct kvm_host *host)
+{
+	if (opts->cpus > host->max_vcpus)
+		return vmm_err("--cpus %d is more than this host's KVM allows (%d)", opts->cpus,
+			       host->max_vcpus);
+	if (host->emulated && opts->kernel)
+		vmm_warn("this host's KVM emulates guest kernel code (kvm_pvm, no VT-x/AMD-V): "
+			 "a Linux boot takes minutes; hiding CPU features its emulator lacks");
+	struct vm *vm = vm_create(host, opts->mem_size, opts->cpus);
+	if (!vm)
+		return -1;
+	struct devices dev = {0};
+	int status = -1;
+	if (console_open(opts->console) < 0)
+		goto out;
+	if (add_devices(vm, &dev) < 0 || load_guest(vm, opts, f) < 0)
+		goto out;
+	close_files(f); /* the guest has its copy */
+	if (vcpu_init_kick_signal() < 0 || console_catch_signals(vm) < 0 ||
+	    console_start_input(vm, dev.serial) < 0)
+		goto out;
+	status = run_vcpus(vm);
+	console_close();
+	if (opts->stats)
+		print_stats(vm, &dev);
+out:
+	console_close();
+	i8042_destroy(dev.i8042);
+	serial_destroy(dev.serial);
+	vm_destroy(vm);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct vmm_options opts;
+	switch (options_parse(argc, argv, &opts)) {
+	case OPTIONS_EXIT_OK:
+		return 0;
+	case OPTIONS_ERROR:
+		return EXIT_USAGE;
+	case OPTIONS_RUN:
+		break;
+	}
+	struct files files = {0};
+	struct kvm_host host = {.fd = -1};
+	int status = 1;
+	if (open_files(&opts, &files) == 0 && kvm_host_open(&host) == 0) {
+		int ret = run(&opts, &files, &host);
+		status = ret < 0 ? 1 : ret;
+	}
+	close_files(&files);
+	kvm_host_close(&host);
+	return status;
+}

@@ -1,0 +1,232 @@
+#include "options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct option_def {
+	const char *name;
+	const char *arg; /* NULL for a flag */
+	const char *help;
+	int (*apply)(struct vmm_options *opts, const char *arg);
+};
+
+static int set_kernel(struct vmm_options *o, const char *a)
+{
+	o->kernel = a;
+	return 0;
+}
+
+static int set_initrd(struct vmm_options *o, const char *a)
+{
+	o->initrd = a;
+	return 0;
+}
+
+static int set_cmdline(struct vmm_options *o, const char *a)
+{
+	o->cmdline = a;
+	return 0;
+}
+
+static int set_firmware(struct vmm_options *o, const char *a)
+{
+	o->firmware = a;
+	return 0;
+}
+
+static int set_console(struct vmm_options *o, const char *a)
+{
+	o->console = strcmp(a, "stdio") == 0 ? NULL : a;
+	return 0;
+}
+
+static int set_mem(struct vmm_options *o, const char *a)
+{
+	if (parse_size(a, &o->mem_size) < 0 || o->mem_size < VMM_MIN_MEM ||
+	    o->mem_size > VMM_MAX_MEM || o->mem_size % 4096)
+		return vmm_err("invalid --mem '%s': use a size like 128M or 1G, from 2M to 1T", a);
+	return 0;
+}
+
+static int set_cpus(struct vmm_options *o, const char *a)
+{
+	if (parse_int(a, 1, VMM_MAX_CPUS, &o->cpus) < 0)
+		return vmm_err("invalid --cpus '%s': use a number from 1 to %d", a, VMM_MAX_CPUS);
+	return 0;
+}
+
+static int set_stats(struct vmm_options *o, const char *a)
+{
+	(void)a;
+	o->stats = true;
+	return 0;
+}
+
+static const struct option_def option_table[] = {
+    {"kernel", "FILE", "Linux kernel: bzImage, or ELF vmlinux with a PVH note", set_kernel},
+    {"initrd", "FILE", "initramfs (cpio, optionally compressed) for the kernel", set_initrd},
+    {"cmdline", "TEXT", "appended to the kernel command line vmm builds", set_cmdline},
+    {"firmware", "FILE", "run a flat binary instead of a kernel (see FIRMWARE below)",
+     set_firmware},
+    {"mem", "SIZE", "guest RAM, e.g. 128M or 1G (default 128M; no suffix means MiB)", set_mem},
+    {"cpus", "N", "number of vCPUs (default 1)", set_cpus},
+    {"console", "FILE", "write the guest's serial output to FILE (default: stdio)", set_console},
+    {"stats", NULL, "print start-up times and VM exits on stderr at exit", set_stats},
+};
+
+#define NR_OPTIONS (sizeof(option_table) / sizeof(option_table[0]))
+
+void options_usage(FILE *out)
+{
+	fprintf(out, "usage: vmm --kernel FILE [--initrd FILE] [options]\n"
+		     "       vmm --firmware FILE [options]\n\noptions:\n");
+	for (size_t i = 0; i < NR_OPTIONS; i++) {
+		char left[32];
+		snprintf(left, sizeof(left), "--%s%s%s", option_table[i].name,
+			 option_table[i].arg ? " " : "",
+			 option_table[i].arg ? option_table[i].arg : "");
+		fprintf(out, "  %-18s %s\n", left, option_table[i].help);
+	}
+	fprintf(out, "  %-18s %s\n  %-18s %s\n", "--help", "show this help", "--version",
+		"show the version");
+	fprintf(out,
+		"\nconsole: stdin is raw while it is a terminal; Ctrl-A x quits, Ctrl-A Ctrl-A "
+		"sends Ctrl-A.\n"
+		"exit status: what the guest wrote to port 0xf4; 0 after poweroff, reboot or\n"
+		"  a triple fault; 1 when the guest stopped KVM; 2 on bad usage.\n"
+		"\nFIRMWARE: the file is loaded at 0x100000 and every vCPU starts there in\n"
+		"  64-bit mode, the low 4 GiB identity-mapped, interrupts off, with\n"
+		"  %%rdi = vCPU index, %%rsi = vCPU count, %%rdx = --cmdline text (NUL-ended),\n"
+		"  %%rsp = a 4 KiB stack of its own. COM1 and ports 0xf4/0xf5 work as for Linux.\n"
+		"\n--stats prints, one 'key: value' per line on stderr:\n"
+		"  first_kvm_run_ms: N       exec -> first KVM_RUN\n"
+		"  userspace_marker_ms: N    exec -> guest's write to port 0xf5 (absent if none)\n"
+		"  vcpuK_exits_REASON: N     VM exits of vCPU K by reason (io, mmio, hlt, ...)\n"
+		"  vmm: guest userspace reached after N ms\n"
+		"\nenvironment: VMM_KVM_DEVICE overrides /dev/kvm.\n");
+}
+
+static const struct option_def *find_option(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NR_OPTIONS; i++) {
+		if (strlen(option_table[i].name) == len &&
+		    strncmp(option_table[i].name, name, len) == 0)
+			return &option_table[i];
+	}
+	return NULL;
+}
+
+/* Handles argv[*i] ("--name", "--name=value" or "--name value"); advances *i. */
+static int parse_one(int argc, char **argv, int *i, struct vmm_options *opts)
+{
+	const char *word = argv[*i] + 2;
+	const char *eq = strchr(word, '=');
+	size_t len = eq ? (size_t)(eq - word) : strlen(word);
+	const struct option_def *opt = find_option(word, len);
+	if (!opt)
+		return vmm_err("unknown option '%s' (see vmm --help)", argv[*i]);
+	const char *arg = NULL;
+	if (opt->arg && eq) {
+		arg = eq + 1;
+	} else if (opt->arg) {
+		if (*i + 1 >= argc)
+			return vmm_err("option --%s needs a value (%s)", opt->name, opt->arg);
+		arg = argv[++*i];
+	} else if (eq) {
+		return vmm_err("option --%s takes no value", opt->name);
+	}
+	return opt->apply(opts, arg);
+}
+
+enum options_result options_parse(int argc, char **argv, struct vmm_options *opts)
+{
+	*opts = (struct vmm_options){.mem_size = VMM_DEFAULT_MEM, .cpus = 1};
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			options_usage(stdout);
+			return OPTIONS_EXIT_OK;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("vmm %s (isolab)\n", VMM_VERSION);
+			return OPTIONS_EXIT_OK;
+		}
+		if (strncmp(argv[i], "--", 2) != 0) {
+			vmm_err("unexpected argument '%s' (see vmm --help)", argv[i]);
+			return OPTIONS_ERROR;
+		}
+		if (parse_one(argc, argv, &i, opts) < 0)
+			return OPTIONS_ERROR;
+	}
+	if (!opts->kernel == !opts->firmware) {
+		vmm_err(opts->kernel ? "give either --kernel or --firmware, not both"
+				     : "no kernel given: use --kernel FILE (see vmm --help)");
+		return OPTIONS_ERROR;
+	}
+	if (opts->initrd && !opts->kernel) {
+		vmm_err("--initrd needs --kernel");
+		return OPTIONS_ERROR;
+	}
+	return OPTIONS_RUN;
+}
+
+int parse_size(const char *text, uint64_t *bytes)
+{
+	if (!text || *text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long value = strtoull(text, &end, 10);
+	if (errno)
+		return -1;
+	unsigned shift;
+	switch (*end) {
+	case 'K':
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+	case '\0':
+		shift = 20;
+		if (*end)
+			end++;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		end++;
+		break;
+	case 'T':
+	case 't':
+		shift = 40;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end == 'i' && end[-1] != '\0')
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end != '\0' || value > (UINT64_MAX >> shift))
+		return -1;
+	*bytes = (uint64_t)value << shift;
+	return 0;
+}
+
+int parse_int(const char *text, int min, int max, int *value)
+{
+	if (!text || *text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	char *end;
+	long v = strtol(text, &end, 10);
+	if (errno || *end != '\0' || v < min || v > max)
+		return -1;
+	*value = (int)v;
+	return 0;
+}

@@ -1,0 +1,241 @@
+#include "vcpu.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "machine.h"
+#include "util.h"
+#include "x86/cpuid.h"
+
+#define KICK_SIGNAL	 SIGUSR1
+#define MAX_EXIT_REASONS 64
+
+struct vcpu {
+	struct vm *vm;
+	int index;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	atomic_bool started;
+	int64_t first_run_ms;
+	uint64_t exits[MAX_EXIT_REASONS];
+};
+
+static const char *const exit_names[MAX_EXIT_REASONS] = {
+    [KVM_EXIT_UNKNOWN] = "unknown",
+    [KVM_EXIT_EXCEPTION] = "exception",
+    [KVM_EXIT_IO] = "io",
+    [KVM_EXIT_HYPERCALL] = "hypercall",
+    [KVM_EXIT_DEBUG] = "debug",
+    [KVM_EXIT_HLT] = "hlt",
+    [KVM_EXIT_MMIO] = "mmio",
+    [KVM_EXIT_IRQ_WINDOW_OPEN] = "irq_window_open",
+    [KVM_EXIT_SHUTDOWN] = "shutdown",
+    [KVM_EXIT_FAIL_ENTRY] = "fail_entry",
+    [KVM_EXIT_INTR] = "intr",
+    [KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+    [KVM_EXIT_SYSTEM_EVENT] = "system_event",
+};
+
+struct vcpu *vcpu_create(struct vm *vm, int index, int nr_vcpus)
+{
+	struct vcpu *vcpu = calloc(1, sizeof(*vcpu));
+	if (!vcpu) {
+		vmm_err("out of memory");
+		return NULL;
+	}
+	vcpu->vm = vm;
+	vcpu->index = index;
+	vcpu->first_run_ms = -1;
+	vcpu->run = MAP_FAILED;
+	vcpu->fd = ioctl(vm_fd(vm), KVM_CREATE_VCPU, index);
+	if (vcpu->fd < 0) {
+		vmm_err("KVM_CREATE_VCPU %d: %s", index, strerror(errno));
+		goto fail;
+	}
+	vcpu->run_size = vm_host(vm)->run_size;
+	vcpu->run = mmap(NULL, vcpu->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		vmm_err("cannot map vCPU %d state: %s", index, strerror(errno));
+		goto fail;
+	}
+	if (cpuid_setup(vm_host(vm), vcpu->fd, index, nr_vcpus) < 0)
+		goto fail;
+	return vcpu;
+fail:
+	vcpu_destroy(vcpu);
+	return NULL;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (!vcpu)
+		return;
+	if (vcpu->run != MAP_FAILED)
+		munmap(vcpu->run, vcpu->run_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	free(vcpu);
+}
+
+int vcpu_fd(const struct vcpu *vcpu)
+{
+	return vcpu->fd;
+}
+
+static void on_kick(int sig)
+{
+	(void)sig; /* only here so KVM_RUN returns EINTR */
+}
+
+int vcpu_init_kick_signal(void)
+{
+	struct sigaction sa = {.sa_handler = on_kick};
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(KICK_SIGNAL, &sa, NULL) < 0)
+		return vmm_err("sigaction: %s", strerror(errno));
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	vcpu->run->immediate_exit = 1;
+	if (vcpu->started)
+		pthread_kill(vcpu->thread, KICK_SIGNAL);
+}
+
+static void handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint64_t bytes = (uint64_t)run->io.size * run->io.count;
+	if (run->io.data_offset > vcpu->run_size || bytes > vcpu->run_size - run->io.data_offset)
+		return;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	for (uint32_t i = 0; i < run->io.count; i++)
+		bus_access(vm_pio_bus(vcpu->vm), run->io.port, data + i * run->io.size,
+			   run->io.size, run->io.direction == KVM_EXIT_IO_OUT);
+}
+
+static void handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint32_t len = run->mmio.len <= sizeof(run->mmio.data) ? run->mmio.len : 0;
+	if (len)
+		bus_access(vm_mmio_bus(vcpu->vm), run->mmio.phys_addr, run->mmio.data, len,
+			   run->mmio.is_write);
+}
+
+static void report_internal_error(struct vcpu *vcpu)
+{
+	struct kvm_regs regs = {0};
+	ioctl(vcpu->fd, KVM_GET_REGS, &regs);
+	vmm_err("vCPU %d: KVM cannot execute the guest's instruction at rip 0x%llx "
+		"(internal error, suberror %u)%s",
+		vcpu->index, (unsigned long long)regs.rip, vcpu->run->internal.suberror,
+		vm_host(vcpu->vm)->emulated ? "; this host emulates guest kernel code and lacks "
+					      "some instructions"
+					    : "");
+}
+
+/* Returns false once the vCPU should stop. */
+static bool handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	if (run->exit_reason < MAX_EXIT_REASONS)
+		vcpu->exits[run->exit_reason]++;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(vcpu);
+		return true;
+	case KVM_EXIT_MMIO:
+		handle_mmio(vcpu);
+		return true;
+	case KVM_EXIT_HLT:
+	case KVM_EXIT_INTR:
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		return true;
+	case KVM_EXIT_SHUTDOWN: /* triple fault: a PC resets, and a reset ends the VM cleanly */
+	case KVM_EXIT_SYSTEM_EVENT:
+		vm_request_exit(vcpu->vm, 0);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		report_internal_error(vcpu);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		vmm_err("vCPU %d: KVM could not enter the guest (hardware reason 0x%llx)",
+			vcpu->index,
+			(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	default:
+		vmm_err("vCPU %d: unexpected KVM exit reason %u", vcpu->index, run->exit_reason);
+		break;
+	}
+	vm_request_exit(vcpu->vm, 1);
+	return false;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	while (!vm_exit_requested(vcpu->vm)) {
+		if (vcpu->first_run_ms < 0)
+			vcpu->first_run_ms = (int64_t)vmm_uptime_ms();
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu->run->immediate_exit = 0;
+				continue;
+			}
+			vmm_err("vCPU %d: KVM_RUN: %s", vcpu->index, strerror(errno));
+			vm_request_exit(vcpu->vm, 1);
+			break;
+		}
+		if (!handle_exit(vcpu))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *vcpu)
+{
+	int err = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	if (err)
+		return vmm_err("cannot start vCPU %d: %s", vcpu->index, strerror(err));
+	vcpu->started = true;
+	return 0;
+}
+
+void vcpu_join(struct vcpu *vcpu)
+{
+	if (vcpu->started)
+		pthread_join(vcpu->thread, NULL);
+	vcpu->started = false;
+}
+
+int64_t vcpu_first_run_ms(const struct vcpu *vcpu)
+{
+	return vcpu->first_run_ms;
+}
+
+void vcpu_print_exit_stats(const struct vcpu *vcpu, FILE *out)
+{
+	for (int r = 0; r < MAX_EXIT_REASONS; r++) {
+		if (!vcpu->exits[r])
+			continue;
+		if (exit_names[r])
+			fprintf(out, "vcpu%d_exits_%s: %llu\n", vcpu->index, exit_names[r],
+				(unsigned long long)vcpu->exits[r]);
+		else
+			fprintf(out, "vcpu%d_exits_reason%d: %llu\n", vcpu->index, r,
+				(unsigned long long)vcpu->exits[r]);
+	}
+}

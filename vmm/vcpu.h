@@ -1,0 +1,28 @@
+/* A vCPU: its KVM fd, its thread, its run loop and its exit counters. */
+#ifndef VMM_VCPU_H
+#define VMM_VCPU_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct vm;
+struct vcpu;
+
+struct vcpu *vcpu_create(struct vm *vm, int index, int nr_vcpus);
+void vcpu_destroy(struct vcpu *vcpu);
+int vcpu_fd(const struct vcpu *vcpu);
+
+/* Starts the thread running KVM_RUN until the VM is asked to stop. */
+int vcpu_start(struct vcpu *vcpu);
+void vcpu_join(struct vcpu *vcpu);
+/* Makes a running KVM_RUN return at once (safe from any thread). */
+void vcpu_kick(struct vcpu *vcpu);
+/* Installs the signal vcpu_kick uses; call once before starting any vCPU. */
+int vcpu_init_kick_signal(void);
+
+/* ms since exec of this vCPU's first KVM_RUN, or -1. */
+int64_t vcpu_first_run_ms(const struct vcpu *vcpu);
+/* Prints "vcpuN_exits_REASON: COUNT" for every reason seen. */
+void vcpu_print_exit_stats(const struct vcpu *vcpu, FILE *out);
+
+#endif
