@@ -291,7 +291,7 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 			cfg->addr = optarg;
 			break;
 		case 'p':
-			cfg->port = (unsigned)parse_u64(prog, "--port", optarg, 1, 65535);
+			cfg->port = (unsigned)parse_u64(prog, "--port", optarg, 0, 65535);
 			break;
 		case 'n':
 			cfg->count = (unsigned)parse_u64(prog, "--count", optarg, 1, 1u << 30);

@@ -1,0 +1,1 @@
+"""The bench harness: runs the workloads natively, in the container and in the VM."""

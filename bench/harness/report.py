@@ -1,0 +1,138 @@
+"""Turns result entries into figures: median, min and max per side, ratios
+to native, and the JSON and Markdown files."""
+
+import json
+import statistics
+
+from .host import emulated, one_line
+from .workloads import DENSITY, IMAGE, START
+
+SIDES = ("native", "container", "vm")
+
+
+def metric_table(plan):
+    """(workload id, title, metric) for every figure, in report order."""
+    rows = []
+    for wid in plan["workloads"]:
+        if wid == "start":
+            rows += [(wid, "Startup and footprint", m) for m in START]
+        elif wid == "density":
+            rows += [(wid, f"Density: {plan['density']} at once (VM: {plan['vm_density']})", m)
+                     for m in DENSITY]
+        elif wid == "image":
+            rows += [(wid, "Image size", m) for m in IMAGE]
+        else:
+            wl = plan["catalogue"][wid]
+            rows += [(wid, wl.title, m) for m in wl.metrics]
+    return rows
+
+
+def summarise(values):
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "n": len(values), "values": values}
+
+
+def vm_distortion(host, metric, entries):
+    notes = []
+    if metric.kernel and emulated(host):
+        notes.append("distorted: guest kernel code is emulated on this host (PVM)")
+    ratios = [e["clock_ratio"] for e in entries if "clock_ratio" in e]
+    if ratios:
+        r = statistics.median(ratios)
+        if abs(r - 1) > 0.1:
+            notes.append(f"guest clock off: host saw {r:.2f}x the guest's elapsed time")
+    return notes
+
+
+def aggregate(plan, host, entries):
+    results = []
+    for wid, title, m in metric_table(plan):
+        row = {"workload": wid, "title": title, "metric": m.key, "label": m.label, "unit": m.unit,
+               "better": m.better, "kernel_bound": m.kernel, "sides": {}, "ratio_to_native": {},
+               "notes": {}}
+        for side in plan["sides"]:
+            runs = [e for e in entries if e["side"] == side and e["workload"] == wid]
+            vals = [e["values"][m.key] for e in runs
+                    if not e.get("error") and e["values"].get(m.key) is not None]
+            errors = sorted({e["error"] for e in runs if e.get("error")})
+            row["sides"][side] = summarise(vals)
+            if errors:
+                row["notes"][side] = errors
+            if side == "vm":
+                row["notes"].setdefault("vm", []).extend(vm_distortion(host, m, runs))
+        base = row["sides"].get("native")
+        for side in plan["sides"]:
+            s = row["sides"].get(side)
+            if base and s and base["median"]:
+                row["ratio_to_native"][side] = s["median"] / base["median"]
+        row["notes"] = {k: v for k, v in row["notes"].items() if v}
+        results.append(row)
+    return results
+
+
+def write_json(path, doc):
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2, sort_keys=False, default=str)
+        f.write("\n")
+
+
+def fmt(x):
+    if x is None:
+        return "–"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3g}"
+
+
+def cell(s):
+    if not s:
+        return "n/a"
+    if s["n"] == 1:
+        return fmt(s["median"])
+    return f"{fmt(s['median'])} ({fmt(s['min'])}–{fmt(s['max'])})"
+
+
+def markdown(doc):
+    host, plan, results = doc["host"], doc["plan"], doc["results"]
+    sides = plan["sides"]
+    out = [f"# isolab bench: {doc['name']}", "",
+           f"Host: {one_line(host)}.", ""]
+    if emulated(host):
+        out += ["**KVM on this host is emulated (PVM): guest user code runs natively, guest kernel "
+                "code about 1000x slower. VM figures marked † enter the guest kernel and are "
+                "distorted; they do not show what hardware KVM costs.**", ""]
+    out += [f"Each cell: median (min–max) of {plan['reps']} runs ({plan['size']} size); "
+            "ratio = side median / native median. For 'higher' metrics a ratio below 1 is a "
+            "loss; for 'lower' metrics a ratio above 1 is a loss.", ""]
+    head = ["workload", "metric", "unit", "better"]
+    for s in sides:
+        head.append(s)
+        if s != "native":
+            head.append(f"{s}/native")
+    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in results:
+        cells = [r["workload"], r["label"], r["unit"], r["better"]]
+        for s in sides:
+            c = cell(r["sides"].get(s))
+            if s == "vm" and r["kernel_bound"] and emulated(host) and r["sides"].get(s):
+                c += " †"
+            cells.append(c)
+            if s != "native":
+                ratio = r["ratio_to_native"].get(s)
+                cells.append(f"{ratio:.2f}x" if ratio is not None else "–")
+        out.append("| " + " | ".join(cells) + " |")
+    notes = [(r["workload"], r["label"], side, n) for r in results
+             for side, ns in r["notes"].items() for n in ns if not n.startswith("distorted")]
+    if notes:
+        out += ["", "## Notes", ""]
+        seen = set()
+        for wid, label, side, n in notes:
+            if (wid, side, n) not in seen:
+                seen.add((wid, side, n))
+                out.append(f"- {wid} on {side}: {n}")
+    out += ["", "## How each figure was taken", ""] + [f"- {line}" for line in doc["method"]]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,112 @@
+"""How to run a workload on each side: the command lines are the contract
+with the vmm and container CLIs, and memory is read the way each side
+defines an instance (see memory.py)."""
+
+import os
+import shlex
+
+from . import memory
+
+
+class Side:
+    name = ""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def prog(self, program):
+        return os.path.join(self.ctx.bin, program)
+
+    def missing(self):
+        """Why this side cannot run here, or None."""
+        return None
+
+    def _need_files(self, *paths):
+        for p in paths:
+            if not os.path.exists(p):
+                return f"{p} is missing (build it first: make all images)"
+        return None
+
+
+class Native(Side):
+    name = "native"
+
+    def missing(self):
+        return self._need_files(self.prog("bench-start"))
+
+    def argv(self, program, args, workload=None):
+        args = list(args)
+        if workload in ("disk", "disk-volume"):
+            args = ["--file", self.ctx.scratch(f"native-{workload}.dat")] + args
+        elif workload == "net":
+            args = ["--loopback"] + args
+        return [self.prog(program)] + args
+
+    def memory_kib(self, launch):
+        return memory.rss_kib(launch.proc.pid)
+
+
+class Container(Side):
+    name = "container"
+
+    def missing(self):
+        why = self._need_files(self.prog("container"), os.path.join(self.ctx.rootfs, "usr/bin/bench-start"))
+        if why is None and os.geteuid() != 0:
+            why = "the container side needs root"
+        return why
+
+    def argv(self, program, args, workload=None):
+        opts, args = ["--net", "none"], list(args)
+        if workload == "disk":
+            # A path in the rootfs itself: the container's writable layer.
+            args = ["--file", "/var/tmp/bench-disk.dat"] + args
+        elif workload == "disk-volume":
+            opts += ["-v", f"{self.ctx.scratch_dir('volume')}:/mnt/bench"]
+            args = ["--file", "/mnt/bench/bench-disk.dat"] + args
+        elif workload == "net":
+            opts = ["--net", "bridge"]
+            args = ["--client", self.ctx.host_addr, "--port", str(self.ctx.net_port)] + args
+        return ([self.prog("container"), "run", "--rm"] + opts + ["--stats", self.ctx.rootfs, "--",
+                f"/usr/bin/{program}"] + args)
+
+    def memory_kib(self, launch):
+        pid = memory.find_descendant(launch.proc.pid, "bench-start")
+        return memory.cgroup_memory_kib(pid) if pid else None
+
+
+class Vm(Side):
+    name = "vm"
+
+    def missing(self):
+        why = self._need_files(self.prog("vmm"), self.ctx.kernel, self.ctx.initrd)
+        if why is None and not (os.access("/dev/kvm", os.R_OK | os.W_OK)):
+            why = "no usable /dev/kvm"
+        return why
+
+    def guest_cmd(self, program, args, workload=None):
+        args = list(args)
+        if workload == "disk":
+            args = ["--file", "/dev/vda", "--allow-device"] + args
+        elif workload == "net":
+            args = ["--client", self.ctx.host_addr, "--port", str(self.ctx.net_port)] + args
+        return " ".join([f"/usr/bin/{program}"] + [shlex.quote(a) for a in args])
+
+    def boot_argv(self, script, disk=None, net=False, cpus=1):
+        """One boot that runs a shell script; the kernel command line takes no
+        single quotes and ends an argument at a double quote, so the script
+        must contain neither."""
+        if '"' in script or "'" in script:
+            raise ValueError("VM script must not contain quotes")
+        argv = [self.prog("vmm"), "--kernel", self.ctx.kernel, "--initrd", self.ctx.initrd,
+                "--mem", self.ctx.vm_mem, "--cpus", str(cpus), "--stats"]
+        if disk:
+            argv += ["--disk", disk]
+        if net:
+            argv += ["--net", "tap"]
+        return argv + ["--cmdline", f'quiet -- /bin/sh -c "{script}"']
+
+    def memory_kib(self, launch):
+        return memory.private_kib(launch.proc.pid)
+
+
+ALL = (Native, Container, Vm)
