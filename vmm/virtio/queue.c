@@ -207,7 +207,9 @@ bool vq_enable_notify(struct virtqueue *vq)
 	if (!vq->ready)
 		return false;
 	if (vq->event_idx) {
-		uint16_t *avail_event = (uint16_t *)&vq->used->ring[vq->size];
+		/* avail_event sits right after the used ring's last element. */
+		uint16_t *avail_event = (uint16_t *)((char *)vq->used->ring +
+						     sizeof(struct vring_used_elem) * vq->size);
 		__atomic_store_n(avail_event, vq->last_avail, __ATOMIC_RELAXED);
 	}
 	/* The guest reads avail_event after publishing; we read idx after writing it. */

@@ -6,7 +6,7 @@ VIRTIO_LIBS := -lmnl -lpthread
 PKGS += libmnl-dev libcmocka-dev clang libclang-rt-14-dev e2fsprogs
 
 # Unit tests link the devices against a fake machine (tests/virtio/fake_vm.c).
-VIRTIO_FAKE_OBJS := $(BUILD)/tests/virtio/fake_vm.o
+VIRTIO_FAKE_OBJS := $(BUILD)/tests/virtio/fake_vm.o $(BUILD)/tests/virtio/vq_driver.o
 VIRTIO_UNIT := $(BUILD)/tests/virtio/test_queue $(BUILD)/tests/virtio/test_blk \
 	$(BUILD)/tests/virtio/test_devices
 UNIT_TESTS += $(VIRTIO_UNIT)
