@@ -15,9 +15,9 @@
 #include "../../vmm/virtio/queue.h"
 #include "vq_driver.h"
 
-#define RAM (1u << 20)
+#define RAM   (1u << 20)
 #define RINGS FAKE_RAM_BASE
-#define BUFS (FAKE_RAM_BASE + 0x10000)
+#define BUFS  (FAKE_RAM_BASE + 0x10000)
 #define QSIZE 16
 
 struct fixture {

@@ -79,7 +79,8 @@ uint32_t drv_negotiate(struct vm *vm, int dev, uint64_t features)
 			VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	for (uint32_t sel = 0; sel < 2; sel++) {
 		fake_mmio_write(vm, dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, sel);
-		fake_mmio_write(vm, dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> (32 * sel)));
+		fake_mmio_write(vm, dev, VIRTIO_MMIO_DRIVER_FEATURES,
+				(uint32_t)(features >> (32 * sel)));
 	}
 	fake_mmio_write(vm, dev, VIRTIO_MMIO_STATUS,
 			VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
