@@ -16,7 +16,7 @@ while IFS= read -r line; do
 	case $line in
 	CONFIG_*=*)
 		name=${line%%=*}
-		got=$(grep -E "^(# )?$name[= ]" "$config" || true)
+		got=$(grep -E "^(# )?${name}[= ]" "$config" || true)
 		if [ "$got" != "$line" ]; then
 			echo "check-config: $name: fragment wants '${line#*=}', .config has '${got:-nothing}'" >&2
 			bad=$((bad + 1))
