@@ -153,7 +153,14 @@ def run_density(ctx, side, n):
     if len(ready) < n:
         return [entry(side.name, "density", 1, error=f"{n - len(ready)} of {n} instances never "
                       f"became ready: " + failure(launches[0], True, side.name))]
-    mem = [v for v in samples.values() if v is not None]
+    mem = []
+    for la in launches:
+        kib = samples.get(la.proc.pid)
+        peak = la.stats().get("peak_memory_bytes")
+        if kib is None and isinstance(peak, float):
+            kib = peak / 1024
+        if kib is not None:
+            mem.append(kib)
     values = {"all_ready_ms": (max(ready) - t0) * 1000}
     if mem:
         values["memory_kib"] = statistics.mean(mem)
