@@ -29,4 +29,13 @@ $(FUZZ_BIN): tests/fuzz/fuzz_virtio.c tests/virtio/fake_vm.c $(VIRTIO_SRCS) $(wi
 
 fuzz: $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz/corpus
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 $(BUILD)/fuzz/corpus tests/fuzz/seeds
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=65544 -timeout=10 -close_fd_mask=2 \
+		$(BUILD)/fuzz/corpus tests/fuzz/seeds
+
+# The smoke test (tests/fuzz/fuzz.t) needs the harness built with the rest;
+# once is enough (the harness carries its own sanitizers).
+ifneq ($(SANITIZE),1)
+ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
+UNIT_TESTS += $(FUZZ_BIN)
+endif
+endif
