@@ -1,0 +1,50 @@
+/* The container's cgroup: one directory per hierarchy (v1) or one (v2), behind a backend table. */
+#ifndef CONTAINER_CGROUP_H
+#define CONTAINER_CGROUP_H
+
+#include "options.h"
+
+#include <sys/types.h>
+
+#define CG_MAX_DIRS 8
+
+struct cg_stats {
+	long long peak_memory_bytes; /* -1 when unknown */
+	long long cpu_usec;
+};
+
+struct cgroup;
+
+struct cgroup_ops {
+	const char *name;
+	/* Make the directories and apply the limits; prints its own error. */
+	int (*create)(struct cgroup *cg, const char *name, const struct limits *lim);
+	int (*stats)(const struct cgroup *cg, struct cg_stats *st);
+};
+
+struct cgroup {
+	const struct cgroup_ops *ops;
+	const char *root; /* v2: the unified hierarchy's mount point */
+	int ndirs;
+	char *dirs[CG_MAX_DIRS];
+};
+
+extern const struct cgroup_ops cgroup_v1_ops;
+extern const struct cgroup_ops cgroup_v2_ops;
+
+/* Pick v2 when /sys/fs/cgroup is a cgroup2 mount, v1 otherwise. */
+void cgroup_detect(struct cgroup *cg);
+int cgroup_create(struct cgroup *cg, const char *name, const struct limits *lim);
+/* Move a process into every directory of the cgroup. */
+int cgroup_enter(const struct cgroup *cg, pid_t pid);
+int cgroup_stats(const struct cgroup *cg, struct cg_stats *st);
+/* Kill whatever is left inside, then remove the directories. */
+void cgroup_destroy(struct cgroup *cg);
+
+/* Shared by the backends. */
+int cg_write(const char *dir, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int cg_read_ll(const char *dir, const char *file, const char *key, long long *out);
+int cg_add_dir(struct cgroup *cg, const char *parent, const char *name);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * The container side of the clone. It waits until the runtime has set up its
+ * network, builds the root filesystem, waits for its cgroup, then stays pid 1:
+ * it starts the command, reaps every orphan the command leaves (zombies would
+ * otherwise pile up, as nothing else in the namespace can wait for them),
+ * forwards signals to the command, and exits with the command's status.
+ */
+#include "container.h"
+#include "network.h"
+#include "security.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void build_env(const char *const *user, size_t n, const char *hostname, bool tty)
+{
+	clearenv();
+	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("HOME", "/root", 1);
+	/* systemd's convention: tells the rootfs's /init it runs in a container. */
+	setenv("container", "isolab", 1);
+	if (hostname)
+		setenv("HOSTNAME", hostname, 1);
+	if (tty)
+		setenv("TERM", "xterm", 1);
+	for (size_t i = 0; i < n; i++)
+		putenv((char *)user[i]);
+}
+
+void exec_command(char **argv, const char *const *env, size_t nenv, const char *hostname,
+		  const char *workdir, uid_t uid, gid_t gid, bool privileged, bool tty)
+{
+	build_env(env, nenv, hostname, tty);
+	if (workdir && mkdir_p(workdir, 0755) < 0)
+		die("cannot create working directory %s: %s", workdir, strerror(errno));
+	if (chdir(workdir ? workdir : "/") < 0)
+		die("cannot enter working directory %s: %s", workdir, strerror(errno));
+	if (confine_process(uid, gid, privileged) < 0)
+		exit(125);
+	signal(SIGPIPE, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvp(argv[0], argv);
+	int e = errno;
+	if (e == ENOENT)
+		err_ret("command not found in rootfs: %s", argv[0]);
+	else
+		err_ret("cannot run %s: %s", argv[0], strerror(e));
+	exit(e == ENOENT ? 127 : 126);
+}
+
+static int wait_for_go(int fd)
+{
+	char go;
+	/* 0 bytes: the runtime died or gave up before finishing its half of the setup. */
+	return read(fd, &go, 1) == 1 ? 0 : -1;
+}
+
+static void setup_inside(struct container *c)
+{
+	const struct run_opts *o = c->o;
+	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		die("cannot become root in the user namespace: %s", strerror(errno));
+	const char *host = o->hostname ? o->hostname : c->name;
+	if (o->net != NET_HOST && sethostname(host, strlen(host)) < 0)
+		die("sethostname: %s", strerror(errno));
+	if (o->net != NET_HOST && net_configure_inside(c->ip[0] ? c->ip : NULL) < 0)
+		exit(125);
+	if (setup_rootfs(&c->fs) < 0)
+		exit(125);
+}
+
+static int status_to_code(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static __attribute__((noreturn)) void reap_and_forward(pid_t cmd, const sigset_t *all)
+{
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(all, &si);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(cmd, sig);
+			continue;
+		}
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+			if (p == cmd)
+				exit(status_to_code(st)); /* the kernel then kills the rest */
+	}
+}
+
+void container_init(struct container *c)
+{
+	close(c->sync[0]);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (wait_for_go(c->sync[1]) < 0)
+		_exit(125);
+	setup_inside(c);
+	/* The runtime joins our cgroup while we built the rootfs: wait until it is done. */
+	if (wait_for_go(c->sync[1]) < 0)
+		_exit(125);
+	/* After the cgroup join, so that the cgroup is this namespace's root. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		die("cgroup namespace: %s", strerror(errno));
+	pid_t cmd = fork();
+	if (cmd < 0)
+		die("fork: %s", strerror(errno));
+	if (cmd == 0) {
+		if (c->log_fd >= 0 && (dup2(c->log_fd, 1) < 0 || dup2(c->log_fd, 2) < 0))
+			die("cannot redirect output: %s", strerror(errno));
+		if (c->has_pty && pty_attach_slave("/dev/console") < 0)
+			exit(125);
+		if (!c->has_pty && !c->o->interactive) {
+			int null = open("/dev/null", O_RDONLY);
+			if (null < 0 || dup2(null, 0) < 0)
+				die("cannot open /dev/null: %s", strerror(errno));
+		}
+		/* Only the sync socket (close-on-exec: its EOF tells the runtime exec happened). */
+		close_fds_except(c->sync[1]);
+		exec_command(c->o->argv, c->o->env, c->o->nenv,
+			     c->o->hostname ? c->o->hostname : c->name, c->o->workdir, c->o->uid,
+			     c->o->gid, c->o->privileged, c->has_pty);
+	}
+	close_fds_except(-1);
+	reap_and_forward(cmd, &all);
+}

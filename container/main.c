@@ -1,0 +1,54 @@
+/* container: run a root filesystem as a namespace container (docker-like CLI). */
+#include "container.h"
+#include "lifecycle.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+static const char usage[] =
+    "usage: container COMMAND ...\n"
+    "  run [OPTIONS] ROOTFS [-- CMD ARGS...]   run CMD (default /init) in a new container\n"
+    "      --name NAME  --hostname NAME  -e KEY=VAL  -w DIR  -u UID[:GID]  -i  -t  -d  --rm\n"
+    "      --memory SIZE  --cpus N  --pids N  --io-weight 10..1000  --stats\n"
+    "      -v HOST:CTR[:ro]  --layer DIR  --net none|host|bridge  -p HOST:CTR\n"
+    "      --privileged  --userns\n"
+    "  exec [-e K=V] [-w DIR] [-u UID[:GID]] [-i] NAME [--] CMD...\n"
+    "  ps | stop [-t SECONDS] NAME | kill [-s SIGNAL] NAME | rm [-f] NAME\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *cmd = argv[1];
+	/*
+	 * CVE-2019-5736: a process of the container could open /proc/PID/exe of a runtime
+	 * process that is inside (the init, or `exec` between its fork and exec) and write
+	 * the runtime's binary on the host through it. A non-dumpable process's /proc files
+	 * need CAP_SYS_PTRACE in the host's user namespace, which no container process has.
+	 * Forks inherit this; the command's execve resets it. (runc re-executes from a
+	 * sealed memfd copy instead: one more exec, ~4 ms here, for the same guarantee.)
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+		err_ret("cannot make the runtime non-dumpable");
+		return 125;
+	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "exec"))
+		return cmd_exec(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ps"))
+		return cmd_ps(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stop"))
+		return cmd_stop(argc - 1, argv + 1);
+	if (!strcmp(cmd, "kill"))
+		return cmd_kill(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rm"))
+		return cmd_rm(argc - 1, argv + 1);
+	err_ret("unknown command '%s' (run, exec, ps, stop, kill, rm)", cmd);
+	return 2;
+}

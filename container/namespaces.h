@@ -1,0 +1,19 @@
+/* Creating and entering the container's namespaces. */
+#ifndef CONTAINER_NAMESPACES_H
+#define CONTAINER_NAMESPACES_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Root's --userns maps container ids 0..65535 to these host ids. */
+#define USERNS_BASE 100000
+#define USERNS_SIZE 65536
+
+/* fork() with namespace flags: returns 0 in the child, which is pid 1 with CLONE_NEWPID. */
+pid_t clone_process(unsigned long flags);
+/* Map root in pid's new user namespace: to USERNS_BASE as root, to ourselves rootless. */
+int write_id_maps(pid_t pid);
+/* Join every namespace of pid (user first when it has its own). */
+int enter_namespaces(pid_t pid, bool userns);
+
+#endif

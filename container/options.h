@@ -1,0 +1,66 @@
+/* Command-line model of `container run`: what the user asked for, validated. */
+#ifndef CONTAINER_OPTIONS_H
+#define CONTAINER_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct volume {
+	const char *host;
+	const char *ctr;
+	bool readonly;
+};
+
+struct port_map {
+	uint16_t host_port;
+	uint16_t ctr_port;
+};
+
+enum net_mode { NET_BRIDGE, NET_NONE, NET_HOST };
+
+/* Zero means "no limit" for every field. */
+struct limits {
+	long long memory_bytes;
+	long long cpu_quota_us; /* per cpu_period_us */
+	long long cpu_period_us;
+	long long pids;
+	int io_weight; /* docker's blkio scale, 10..1000 */
+};
+
+struct run_opts {
+	const char *name;
+	const char *hostname;
+	const char **env; /* KEY=VAL from -e, in order */
+	size_t nenv;
+	const char *workdir;
+	uid_t uid;
+	gid_t gid;
+	bool interactive, tty, rm, detach, privileged, userns, stats;
+	struct limits lim;
+	struct volume *vols;
+	size_t nvols;
+	const char **layers; /* bottom first, above the rootfs */
+	size_t nlayers;
+	enum net_mode net;
+	bool net_given;
+	struct port_map *ports;
+	size_t nports;
+	const char *rootfs;
+	char **argv;   /* NULL-terminated command, default /init */
+	bool resolved; /* rootfs and the first nresolved_layers layers are malloc'ed */
+	size_t nresolved_layers;
+};
+
+/* Each parser returns 0, or -1 after printing a one-line error. */
+int parse_size(const char *s, long long *bytes);
+int parse_cpus(const char *s, long long *quota_us, long long *period_us);
+int parse_run_opts(int argc, char **argv, struct run_opts *o);
+void free_run_opts(struct run_opts *o);
+bool valid_name(const char *name);
+int parse_user(const char *s, uid_t *uid, gid_t *gid);
+/* Absolute and without "..": stays inside the container's root. */
+bool safe_ctr_path(const char *p);
+
+#endif

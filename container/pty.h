@@ -1,0 +1,22 @@
+/* -t: the command gets a pseudo-terminal; the runtime relays it to the user's terminal. */
+#ifndef CONTAINER_PTY_H
+#define CONTAINER_PTY_H
+
+#include <stdbool.h>
+
+struct pty {
+	int master;
+	char slave[64];
+	bool raw; /* the user's terminal was put in raw mode */
+};
+
+int pty_open(struct pty *p);
+/* Make the slave the caller's controlling terminal and stdio (in the command's process). */
+int pty_attach_slave(const char *slave);
+void pty_raw_mode(struct pty *p);
+void pty_restore(struct pty *p);
+void pty_copy_winsize(const struct pty *p);
+/* Copy what is ready from `from` to `to`; 0 at end of input, -1 on error. */
+int pty_pump(int from, int to);
+
+#endif

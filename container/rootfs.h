@@ -1,0 +1,26 @@
+/* The container's filesystem view: overlay of the rootfs, volumes, /proc, /sys, /dev, pivot_root.
+ */
+#ifndef CONTAINER_ROOTFS_H
+#define CONTAINER_ROOTFS_H
+
+#include "options.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct rootfs_spec {
+	const char *rootfs;  /* lowest, read-only layer */
+	const char **layers; /* read-only, bottom first */
+	size_t nlayers;
+	const char *upper, *work, *merged; /* overlay directories in the state dir */
+	const struct volume *vols;
+	size_t nvols;
+	const char *console; /* pty slave to show as /dev/console, or NULL */
+	bool privileged;
+	bool userns;
+};
+
+/* Run in the new mount namespace; ends with the process's root at the merged tree. */
+int setup_rootfs(const struct rootfs_spec *s);
+
+#endif

@@ -1,0 +1,441 @@
+/*
+ * `container run`: the runtime's side. It prepares what only the host can
+ * (state directory, cgroup, bridge and veth, pty, published ports), clones
+ * the container's init into new namespaces, then stays as its monitor:
+ * relays the terminal and signals, and cleans every host-side trace up when
+ * the container ends (the namespaces take the mounts and the veth with them).
+ */
+#include "container.h"
+#include "namespaces.h"
+#include "network.h"
+#include "proxy.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int check_dir(const char *what, const char *path, char **abs)
+{
+	struct stat st;
+	*abs = NULL;
+	if (stat(path, &st) < 0)
+		return err_ret("%s not found: %s", what, path);
+	if (!S_ISDIR(st.st_mode))
+		return err_ret("%s is not a directory: %s", what, path);
+	*abs = realpath(path, NULL);
+	if (!*abs)
+		return err_ret("%s %s: %s", what, path, strerror(errno));
+	/* overlayfs separates its options with ',' and its layers with ':'. */
+	if (strpbrk(*abs, ",:")) {
+		free(*abs);
+		*abs = NULL;
+		return err_ret("%s path may not contain ',' or ':': %s", what, path);
+	}
+	return 0;
+}
+
+static int check_inputs(struct container *c)
+{
+	struct run_opts *o = c->o;
+	if (geteuid() != 0 && !o->userns)
+		return err_ret("needs root (or --userns for a rootless container)");
+	if (geteuid() != 0) {
+		if (o->lim.memory_bytes || o->lim.cpu_quota_us || o->lim.pids || o->lim.io_weight)
+			return err_ret(
+			    "limits need root: a rootless container gets no cgroup here");
+		if (o->net == NET_BRIDGE && o->net_given)
+			return err_ret("--net bridge needs root (use --net none or host)");
+		if (o->net == NET_BRIDGE)
+			o->net = NET_NONE;
+	}
+	char *abs;
+	if (check_dir("rootfs", o->rootfs, &abs) < 0)
+		return -1;
+	o->rootfs = abs;
+	o->resolved = true; /* free_run_opts frees the resolved paths */
+	for (size_t i = 0; i < o->nlayers; i++) {
+		if (check_dir("layer", o->layers[i], &abs) < 0)
+			return -1;
+		o->layers[i] = abs;
+		o->nresolved_layers = i + 1;
+	}
+	for (size_t i = 0; i < o->nvols; i++) {
+		abs = realpath(o->vols[i].host, NULL);
+		if (!abs)
+			return err_ret("volume source not found: %s", o->vols[i].host);
+		free((char *)o->vols[i].host);
+		o->vols[i].host = abs;
+	}
+	if (o->privileged)
+		warnx_ctr("--privileged: all capabilities, no seccomp filter, no masked paths; "
+			  "root in this container is root on the host");
+	return 0;
+}
+
+static void pick_name(struct container *c)
+{
+	if (c->o->name) {
+		snprintf(c->name, sizeof(c->name), "%s", c->o->name);
+		return;
+	}
+	unsigned char r[6];
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		memset(r, 0, sizeof(r));
+	snprintf(c->name, sizeof(c->name), "isolab-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
+		 r[3], r[4], r[5]);
+}
+
+static void describe_command(struct container *c)
+{
+	size_t len = 0;
+	char *out = c->st.command;
+	for (char **a = c->o->argv; *a && len + 2 < sizeof(c->st.command); a++)
+		len += (size_t)snprintf(out + len, sizeof(c->st.command) - len, "%s%s",
+					len ? " " : "", *a);
+}
+
+/* The state directory doubles as the name lock: mkdir fails if the name is taken. */
+static int make_state_dir(struct container *c)
+{
+	char *base = xasprintf("%s/containers", state_base());
+	int rc = mkdir_p(base, 0700);
+	free(base);
+	if (rc < 0)
+		return err_ret("cannot create %s/containers: %s", state_base(), strerror(errno));
+	c->dir = state_dir(c->name);
+	if (mkdir(c->dir, 0700) < 0) {
+		int e = errno;
+		free(c->dir);
+		c->dir = NULL;
+		if (e == EEXIST)
+			return err_ret("name already in use: %s (see container ps, container rm)",
+				       c->name);
+		return err_ret("cannot create state directory: %s", strerror(e));
+	}
+	struct state *st = &c->st;
+	snprintf(st->name, sizeof(st->name), "%s", c->name);
+	snprintf(st->status, sizeof(st->status), "running");
+	snprintf(st->rootfs, sizeof(st->rootfs), "%s", c->o->rootfs);
+	describe_command(c);
+	st->monitor = getpid();
+	st->rm = c->o->rm;
+	st->userns = c->userns;
+	st->privileged = c->o->privileged;
+	st->created = (long long)time(NULL);
+	return state_write(c->dir, st);
+}
+
+static int prepare_overlay_dirs(struct container *c)
+{
+	struct rootfs_spec *fs = &c->fs;
+	fs->upper = xasprintf("%s/upper", c->dir);
+	fs->work = xasprintf("%s/work", c->dir);
+	fs->merged = xasprintf("%s/rootfs", c->dir);
+	if (mkdir(fs->upper, 0755) < 0 || mkdir(fs->work, 0700) < 0 || mkdir(fs->merged, 0755) < 0)
+		return err_ret("cannot create overlay directories in %s: %s", c->dir,
+			       strerror(errno));
+	/* Root in a user namespace is uid 100000 outside: it must own its writable layer. */
+	if (c->userns && geteuid() == 0 &&
+	    (chown(fs->upper, USERNS_BASE, USERNS_BASE) < 0 ||
+	     chown(fs->work, USERNS_BASE, USERNS_BASE) < 0))
+		return err_ret("cannot hand the writable layer to the user namespace: %s",
+			       strerror(errno));
+	fs->rootfs = c->o->rootfs;
+	fs->layers = c->o->layers;
+	fs->nlayers = c->o->nlayers;
+	fs->vols = c->o->vols;
+	fs->nvols = c->o->nvols;
+	fs->privileged = c->o->privileged;
+	fs->userns = c->userns;
+	return 0;
+}
+
+static int prepare_host_side(struct container *c)
+{
+	if (make_state_dir(c) < 0 || prepare_overlay_dirs(c) < 0)
+		return -1;
+	/* A cgroup only when something needs one: joining it costs an RCU grace period. */
+	const struct limits *l = &c->o->lim;
+	bool want_cgroup =
+	    l->memory_bytes || l->cpu_quota_us || l->pids || l->io_weight || c->o->stats;
+	if (geteuid() == 0 && want_cgroup) {
+		cgroup_detect(&c->cg);
+		if (cgroup_create(&c->cg, c->name, &c->o->lim) < 0)
+			return -1;
+		for (int i = 0; i < c->cg.ndirs; i++)
+			snprintf(c->st.cgroup_dirs[c->st.ndirs++], sizeof(c->st.cgroup_dirs[0]),
+				 "%s", c->cg.dirs[i]);
+	}
+	if (c->o->net == NET_BRIDGE) {
+		char *ipam = ipam_dir();
+		int rc = net_bridge_ensure();
+		if (rc == 0)
+			rc = ipam_alloc(ipam, c->name, c->ip, sizeof(c->ip));
+		free(ipam);
+		if (rc < 0)
+			return -1;
+		snprintf(c->st.ip, sizeof(c->st.ip), "%s", c->ip);
+		veth_name_for(c->ip, c->veth, sizeof(c->veth));
+	}
+	if (c->has_pty) {
+		if (pty_open(&c->pty) < 0)
+			return -1;
+		c->fs.console = c->pty.slave;
+	}
+	if (c->o->detach) {
+		char *log = xasprintf("%s/log", c->dir);
+		c->log_fd = open(log, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+		free(log);
+		if (c->log_fd < 0)
+			return err_ret("cannot create the log: %s", strerror(errno));
+	}
+	if (state_write(c->dir, &c->st) < 0)
+		return -1;
+	return 0;
+}
+
+/* The runtime's half of the handshake: ids, cgroup and network, then "go". */
+static int start_container(struct container *c)
+{
+	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (c->o->net != NET_HOST)
+		flags |= CLONE_NEWNET;
+	if (c->userns)
+		flags |= CLONE_NEWUSER;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
+		return err_ret("socketpair: %s", strerror(errno));
+	c->t_clone = now_ns();
+	c->pid = clone_process(flags);
+	if (c->pid < 0)
+		return err_ret("cannot create the namespaces: %s%s", strerror(errno),
+			       c->userns && errno == EPERM ? " (user namespaces unavailable?)"
+							   : "");
+	if (c->pid == 0)
+		container_init(c);
+	close(c->sync[1]);
+	c->st.pid = c->pid;
+	if (c->userns && write_id_maps(c->pid) < 0)
+		return -1;
+	if (c->o->net == NET_BRIDGE && net_veth_create(c->veth, c->pid) < 0)
+		return -1;
+	/* Two steps: the first cgroup join of a process waits for an RCU grace period
+	 * (~10 ms on v1 here), so the container builds its rootfs meanwhile. */
+	if (write(c->sync[0], "g", 1) != 1)
+		return err_ret("the container's init died during setup");
+	if (cgroup_enter(&c->cg, c->pid) < 0)
+		return -1;
+	if (write(c->sync[0], "g", 1) != 1)
+		return err_ret("the container's init died during setup");
+	if (state_write(c->dir, &c->st) < 0)
+		return -1;
+	c->proxy = proxy_start(c->o->ports, c->o->nports, c->ip);
+	return c->proxy < 0 ? -1 : 0;
+}
+
+static int forward_signal(struct container *c, int sfd)
+{
+	struct signalfd_siginfo si;
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo == SIGCHLD) {
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (p == c->pid && (c->reaped = true))
+				return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			if (p == c->proxy)
+				c->proxy = 0;
+		}
+		return -1;
+	}
+	if (si.ssi_signo == SIGWINCH && c->has_pty)
+		pty_copy_winsize(&c->pty);
+	else
+		kill(c->pid, (int)si.ssi_signo);
+	return -1;
+}
+
+/* Relay until init exits; returns its exit code. */
+static int monitor(struct container *c, int sfd)
+{
+	bool stdin_open = c->has_pty, pty_open = c->has_pty;
+	for (;;) {
+		struct pollfd p[4] = {
+		    {.fd = sfd, .events = POLLIN},
+		    {.fd = c->sync[0], .events = POLLIN},
+		    {.fd = pty_open ? c->pty.master : -1, .events = POLLIN},
+		    {.fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
+		};
+		if (poll(p, 4, -1) < 0 && errno != EINTR)
+			return err_ret("poll: %s", strerror(errno)), 125;
+		if (p[1].revents) {
+			/* EOF: the command's exec closed the last close-on-exec copy. */
+			c->t_exec = now_ns();
+			close(c->sync[0]);
+			c->sync[0] = -1;
+		}
+		if (p[2].revents && pty_pump(c->pty.master, STDOUT_FILENO) <= 0)
+			pty_open = false;
+		if (p[3].revents && pty_pump(STDIN_FILENO, c->pty.master) <= 0)
+			stdin_open = false;
+		if (p[0].revents) {
+			int code = forward_signal(c, sfd);
+			if (code >= 0)
+				return code;
+		}
+	}
+}
+
+static void drain_pty(struct container *c)
+{
+	fcntl(c->pty.master, F_SETFL, O_NONBLOCK);
+	while (pty_pump(c->pty.master, STDOUT_FILENO) > 0 && errno != EAGAIN)
+		;
+}
+
+static void print_stats(struct container *c, int code)
+{
+	struct cg_stats s = {-1, -1};
+	cgroup_stats(&c->cg, &s);
+	double ms = c->t_exec ? (double)(c->t_exec - c->t_clone) / 1e6 : -1;
+	dprintf(STDERR_FILENO,
+		"startup_ms: %.3f\npeak_memory_bytes: %lld\ncpu_usec: %lld\nexit_code: %d\n"
+		"cgroup: %s\n",
+		ms, s.peak_memory_bytes, s.cpu_usec, code, c->cg.ops ? c->cg.ops->name : "none");
+}
+
+static void cleanup(struct container *c, int code)
+{
+	if (c->has_pty)
+		pty_restore(&c->pty);
+	if (c->o->stats && c->pid > 0)
+		print_stats(c, code);
+	if (c->pid > 0 && !c->reaped) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	cgroup_destroy(&c->cg);
+	c->st.ndirs = 0;
+	if (c->proxy > 0) {
+		kill(c->proxy, SIGKILL);
+		waitpid(c->proxy, NULL, 0);
+	}
+	if (c->veth[0])
+		net_link_delete(c->veth);
+	if (c->ip[0]) {
+		char *ipam = ipam_dir();
+		ipam_release(ipam, c->ip);
+		free(ipam);
+		c->st.ip[0] = '\0';
+	}
+	if (!c->dir)
+		return;
+	if (c->o->rm || !c->started) {
+		/* --rm (or a start that failed): the writable layer goes, as in docker. */
+		if (remove_tree(c->dir) < 0)
+			warnx_ctr("cannot remove %s: %s", c->dir, strerror(errno));
+	} else {
+		snprintf(c->st.status, sizeof(c->st.status), "exited");
+		c->st.exit_code = code;
+		state_write(c->dir, &c->st);
+	}
+}
+
+/* -d: the caller waits only for the start; a session-less child monitors. */
+static int detach(int *notify_fd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_ret("pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		return err_ret("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		*notify_fd = p[1];
+		return 0;
+	}
+	close(p[1]);
+	unsigned char code = 125;
+	ssize_t n = read(p[0], &code, 1);
+	_exit(n == 1 ? code : 125);
+}
+
+static void report_started(struct container *c, int notify_fd, unsigned char code)
+{
+	if (notify_fd < 0)
+		return;
+	if (code == 0)
+		printf("%s\n", c->name);
+	fflush(stdout);
+	if (write(notify_fd, &code, 1) != 1)
+		return;
+	close(notify_fd);
+	int null = open("/dev/null", O_RDWR);
+	for (int i = 0; i < 3 && null >= 0; i++)
+		dup2(null, i);
+}
+
+static int run_container(struct container *c, int notify_fd)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	int sigs[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		return err_ret("signalfd: %s", strerror(errno)), 125;
+	state_sweep_stale();
+	int code = 125;
+	if (prepare_host_side(c) == 0 && start_container(c) == 0) {
+		c->started = true;
+		report_started(c, notify_fd, 0);
+		if (c->has_pty)
+			pty_raw_mode(&c->pty);
+		code = monitor(c, sfd);
+		if (c->has_pty)
+			drain_pty(c);
+	} else {
+		report_started(c, notify_fd, 125);
+	}
+	cleanup(c, code);
+	close(sfd);
+	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	if (parse_run_opts(argc, argv, &o) < 0)
+		return 125;
+	struct container c = {.o = &o, .log_fd = -1, .sync = {-1, -1}};
+	c.userns = o.userns;
+	c.has_pty = o.tty;
+	int notify_fd = -1;
+	int code = 125;
+	if (check_inputs(&c) == 0) {
+		pick_name(&c);
+		if (!o.detach || detach(&notify_fd) == 0)
+			code = run_container(&c, notify_fd);
+	}
+	free(c.dir);
+	free_run_opts(&o);
+	return code;
+}

@@ -1,0 +1,25 @@
+/* Small helpers shared by every part of the container runtime. */
+#ifndef CONTAINER_UTIL_H
+#define CONTAINER_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Print "container: MSG" on stderr; err_ret returns -1, die exits with 125. */
+__attribute__((format(printf, 1, 2))) int err_ret(const char *fmt, ...);
+__attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void warnx_ctr(const char *fmt, ...);
+
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+__attribute__((format(printf, 1, 2))) char *xasprintf(const char *fmt, ...);
+
+/* Write a whole string to a file (no O_CREAT); -1 with errno set on failure. */
+int write_file(const char *path, const char *s);
+/* Read up to len-1 bytes of a file, NUL-terminated; -1 on failure. */
+int read_file(const char *path, char *buf, size_t len);
+int mkdir_p(const char *path, unsigned mode);
+int remove_tree(const char *path);
+uint64_t now_ns(void);
+
+#endif

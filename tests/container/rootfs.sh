@@ -1,0 +1,38 @@
+# Shared by the container tests: a tiny root filesystem (static busybox and the probe) in a
+# temp dir, and checks that a test left nothing behind. Source after tests/lib.sh.
+CTR=${CTR:-$ISOLAB_ASAN_BIN/container}
+[ -x "$CTR" ] || CTR=$ISOLAB_BIN/container
+PROBE=$ISOLAB_BUILD/tests/container/probe
+
+# make_rootfs DIR: busybox with its applet links, the probe, and an /init like the images'.
+make_rootfs() {
+	local dir=$1
+	mkdir -p "$dir"/{bin,sbin,usr/bin,etc,proc,sys,dev,tmp,root,mnt}
+	cp /bin/busybox "$dir/bin/busybox"
+	local a
+	for a in $("$dir/bin/busybox" --list); do
+		[ -e "$dir/bin/$a" ] || ln -s busybox "$dir/bin/$a"
+	done
+	cp "$PROBE" "$dir/usr/bin/probe"
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
+	echo 'root:x:0:' >"$dir/etc/group"
+	cat >"$dir/init" <<'INIT'
+#!/bin/sh
+[ "$container" = isolab ] && echo "isolab: userspace ready (container)"
+[ $# -gt 0 ] && exec "$@"
+exec /bin/sh
+INIT
+	chmod 755 "$dir/init"
+	chmod 1777 "$dir/tmp"
+}
+
+# Host-side traces of a container: cgroup dirs, state entries, veths, mounts of the state dir.
+leftovers() {
+	{
+		find /sys/fs/cgroup -mindepth 2 -type d -path '*/isolab/*' 2>/dev/null
+		ls /run/isolab/containers 2>/dev/null | sed 's|^|state: |'
+		ls /run/isolab/ipam 2>/dev/null | sed 's|^|ipam: |'
+		ip -o link show 2>/dev/null | grep -o 'veth-isl-[0-9]*'
+		grep -F /run/isolab /proc/self/mountinfo
+	} | sort
+}
