@@ -5,6 +5,7 @@ workload verified its own result, and what went wrong if it did not run.
 """
 
 import os
+import re
 import statistics
 import time
 
@@ -34,7 +35,10 @@ def from_record(side, wl, rep, rec):
 def failure(la, in_time, what):
     if not in_time:
         return f"{what} timed out"
-    tail = [ln for ln in (la.stderr().splitlines() + la.tail) if ln.strip()]
+    lines = [ln.strip() for ln in (la.stderr().splitlines() + la.tail) if ln.strip()]
+    # Prefer a program's own error line to the --stats lines that follow it.
+    errors = [ln for ln in lines if re.match(r"(bench-\w+|container|vmm): ", ln)]
+    tail = errors or lines
     return f"{what} exited with status {la.rc}: " + (tail[-1] if tail else "no output")
 
 
@@ -68,6 +72,7 @@ def run_jobs(ctx, side, workloads, reps):
                                   tag=(wl.id, rep))
             if la.jobs:
                 e = from_record(side.name, wl, rep, la.jobs[-1][1])
+                e["error"] = e["error"] or side.check(wl.id, e["raw"])
                 if la.rc != 0 and not e["error"]:
                     e["error"] = failure(la, in_time, wl.program)
             else:

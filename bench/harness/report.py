@@ -60,6 +60,10 @@ def aggregate(plan, host, entries):
             row["sides"][side] = summarise(vals)
             if errors:
                 row["notes"][side] = errors
+            where = sorted({f"file system: {e['raw']['fs']}, O_DIRECT: {e['raw'].get('direct')}"
+                            for e in runs if e.get("raw", {}).get("fs")})
+            if where:
+                row["notes"].setdefault(side, []).extend(where)
             if side == "vm":
                 row["notes"].setdefault("vm", []).extend(vm_distortion(host, m, runs))
         base = row["sides"].get("native")

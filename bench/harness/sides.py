@@ -4,6 +4,7 @@ defines an instance (see memory.py)."""
 
 import os
 import shlex
+import subprocess
 
 from . import memory
 
@@ -19,6 +20,10 @@ class Side:
 
     def missing(self):
         """Why this side cannot run here, or None."""
+        return None
+
+    def check(self, workload, raw):
+        """A side-specific reason to distrust a run that verified itself, or None."""
         return None
 
     def _need_files(self, *paths):
@@ -61,13 +66,18 @@ class Container(Side):
             # A path in the rootfs itself: the container's writable layer.
             args = ["--file", "/var/tmp/bench-disk.dat"] + args
         elif workload == "disk-volume":
-            opts += ["-v", f"{self.ctx.scratch_dir('volume')}:/mnt/bench"]
-            args = ["--file", "/mnt/bench/bench-disk.dat"] + args
+            opts += ["-v", f"{self.ctx.scratch_dir('volume')}:/mnt"]
+            args = ["--file", "/mnt/bench-disk.dat"] + args
         elif workload == "net":
             opts = ["--net", "bridge"]
             args = ["--client", self.ctx.host_addr, "--port", str(self.ctx.net_port)] + args
         return ([self.prog("container"), "run", "--rm"] + opts + ["--stats", self.ctx.rootfs, "--",
                 f"/usr/bin/{program}"] + args)
+
+    def check(self, workload, raw):
+        if workload == "disk-volume" and raw.get("fs") == "overlayfs":
+            return "the volume was not mounted: the file landed in the container's overlay layer"
+        return None
 
     def memory_kib(self, launch):
         pid = memory.find_descendant(launch.proc.pid, "bench-start")
@@ -91,6 +101,15 @@ class Vm(Side):
             args = ["--client", self.ctx.host_addr, "--port", str(self.ctx.net_port)] + args
         return " ".join([f"/usr/bin/{program}"] + [shlex.quote(a) for a in args])
 
+    def supports(self, option):
+        """Whether this vmm build has an option (devices land one by one)."""
+        try:
+            text = subprocess.run([self.prog("vmm"), "--help"], capture_output=True, text=True,
+                                  timeout=10).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return option in text
+
     def boot_argv(self, script, disk=None, net=False, cpus=1):
         """One boot that runs a shell script; the kernel command line takes no
         single quotes and ends an argument at a double quote, so the script
@@ -101,9 +120,12 @@ class Vm(Side):
                 "--mem", self.ctx.vm_mem, "--cpus", str(cpus), "--stats"]
         if disk:
             argv += ["--disk", disk]
+        cmdline = "quiet"
         if net:
             argv += ["--net", "tap"]
-        return argv + ["--cmdline", f'quiet -- /bin/sh -c "{script}"']
+            # The guest's /init configures eth0 from isolab.net=ADDR/PREFIX,GATEWAY.
+            cmdline += f" isolab.net={self.ctx.vm_addr},{self.ctx.host_addr}"
+        return argv + ["--cmdline", f'{cmdline} -- /bin/sh -c "{script}"']
 
     def memory_kib(self, launch):
         return memory.private_kib(launch.proc.pid)
