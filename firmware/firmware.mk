@@ -18,6 +18,7 @@ FW_PAYLOADS := hello smp triple_fault echo
 FW_PAYLOAD_CFLAGS := $(FW_CFLAGS) -m64 -mno-red-zone -mgeneral-regs-only -mcmodel=small \
 	-fno-sanitize=all -no-pie -Wl,--build-id=none,--no-warn-rwx-segments -T firmware/payload.ld
 FW_BINS := $(FW_PAYLOADS:%=$(FW_OUT)/%.bin)
+.SECONDARY: $(FW_PAYLOADS:%=$(FW_OUT)/%.elf)
 
 $(FW_OUT)/%.elf: firmware/%.c firmware/payload.h firmware/payload.ld firmware/isolab-abi.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -1,16 +1,29 @@
 /*
  * hello: prints a greeting and the command line, then asks vmm to exit with
- * the status given as "exit=N" on the command line (0 without one).
+ * the status given as "exit=N" on the command line (0 without one). With
+ * "marker" on the command line it first writes the boot-time marker port.
  */
 #include "payload.h"
 
+/* The first character after word in text, or 0 when word is absent. */
+static const char *find(const char *text, const char *word)
+{
+	for (; *text; text++) {
+		int i = 0;
+		while (word[i] && text[i] == word[i])
+			i++;
+		if (!word[i])
+			return text + i;
+	}
+	return 0;
+}
+
 static unsigned char exit_status(const char *cmdline)
 {
-	for (const char *p = cmdline; *p; p++) {
-		if (p[0] != 'e' || p[1] != 'x' || p[2] != 'i' || p[3] != 't' || p[4] != '=')
-			continue;
+	const char *p = find(cmdline, "exit=");
+	if (p) {
 		unsigned value = 0;
-		for (p += 5; *p >= '0' && *p <= '9'; p++)
+		for (; *p >= '0' && *p <= '9'; p++)
 			value = value * 10 + (unsigned)(*p - '0');
 		return (unsigned char)value;
 	}
@@ -24,5 +37,7 @@ PAYLOAD_ENTRY void _start(unsigned long cpu, unsigned long ncpus, const char *cm
 	serial_puts("hello from isolab firmware\ncmdline: ");
 	serial_puts(cmdline);
 	serial_puts("\n");
+	if (find(cmdline, "marker"))
+		outb(ISOLAB_PORT_MARKER, 1);
 	vm_exit(exit_status(cmdline));
 }

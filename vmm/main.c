@@ -44,9 +44,9 @@ static int open_files(const struct vmm_options *opts, struct files *f)
 	if (opts->initrd && image_file_open(&f->initrd, opts->initrd, "initrd") < 0)
 		return -1;
 	if (f->initrd.size >= opts->mem_size)
-		return vmm_err("initrd %s (%zu MiB) is larger than guest RAM (%" PRIu64
-			       " MiB); give the guest more --mem",
-			       opts->initrd, f->initrd.size >> 20, opts->mem_size >> 20);
+		return vmm_err("initrd %s (%zu KiB) is larger than guest RAM (%" PRIu64
+			       " KiB); give the guest more --mem",
+			       opts->initrd, f->initrd.size >> 10, opts->mem_size >> 10);
 	return 0;
 }
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Every bad input gets one "vmm: ..." line on stderr and a non-zero exit,
+# never a crash (the sanitizer build would report one).
+. "$(dirname "$0")/../lib.sh"
+VMM=$ISOLAB_ASAN_BIN/vmm
+[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
+[ -x "$VMM" ] || bail_out "build vmm first (make)"
+FW=$ISOLAB_BUILD/firmware
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+
+# fails EXPECTED_RC REGEX DESCRIPTION -- ARGS...: one line on stderr matching REGEX
+fails() {
+	local want=$1 regex=$2 desc=$3
+	shift 4
+	run --timeout 60 "$@"
+	is "$rc" "$want" "$desc: exit status $want"
+	like "$err" "^vmm: $regex" "$desc: says why"
+	is "$(printf '%s\n' "$err" | grep -vc '^vmm: warning:')" 1 "$desc: in one line"
+}
+
+run "$VMM" --help
+is "$rc" 0 "--help exits 0"
+like "$out" "--kernel FILE" "--help lists --kernel"
+like "$out" "first_kvm_run_ms" "--help documents the --stats keys"
+run "$VMM" --version
+like "$out" "^vmm [0-9]" "--version prints the version"
+
+fails 2 "unknown option '--frobnicate'" "unknown option" -- "$VMM" --frobnicate
+fails 2 "unexpected argument" "stray argument" -- "$VMM" vmlinux
+fails 2 "no kernel given" "no kernel" -- "$VMM"
+fails 2 "option --kernel needs a value" "missing value" -- "$VMM" --kernel
+fails 2 "option --stats takes no value" "value on a flag" -- "$VMM" --stats=1
+for bad in abc 0 1M 12Q -5 2T 128MX ""; do
+	fails 2 "invalid --mem '$bad'" "--mem '$bad'" -- "$VMM" --kernel /x --mem "$bad"
+done
+for bad in 0 65 x -1 1.5 ""; do
+	fails 2 "invalid --cpus '$bad'" "--cpus '$bad'" -- "$VMM" --kernel /x --cpus "$bad"
+done
+
+fails 1 "cannot open kernel $tmp/missing: No such file" "missing kernel" \
+	-- "$VMM" --kernel "$tmp/missing"
+: >"$tmp/empty"
+fails 1 "kernel $tmp/empty is empty" "empty kernel" -- "$VMM" --kernel "$tmp/empty"
+fails 1 "kernel $tmp is not a regular file" "directory as kernel" -- "$VMM" --kernel "$tmp"
+head -c 4096 /dev/zero >"$tmp/zeros"
+head -c 5000000 /dev/zero >"$tmp/big"
+fails 1 "initrd $tmp/big \(4882 KiB\) is larger than guest RAM \(4096 KiB\)" "initrd larger than RAM" \
+	-- "$VMM" --kernel "$tmp/zeros" --initrd "$tmp/big" --mem 4M
+fails 1 "cannot open initrd" "missing initrd" -- "$VMM" --kernel "$tmp/zeros" --initrd "$tmp/nope"
+
+fails 1 "/nonexistent/kvm not found: KVM is not available" "no /dev/kvm" \
+	-- env VMM_KVM_DEVICE=/nonexistent/kvm "$VMM" --firmware "$FW/hello.bin"
+fails 1 "/dev/null is not a usable KVM device" "not a KVM device" \
+	-- env VMM_KVM_DEVICE=/dev/null "$VMM" --firmware "$FW/hello.bin"
+
+if [ -c /dev/kvm ] && [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	cp "$VMM" "$FW/hello.bin" "$tmp/"
+	fails 1 "no permission to open /dev/kvm" "/dev/kvm without permission" \
+		-- setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/vmm" \
+		--firmware "$tmp/hello.bin"
+else
+	skip "no permission test: needs root, /dev/kvm and setpriv"
+fi
+
+if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
+	# Kernels the loaders must refuse, each with its own reason.
+	fails 1 "kernel is not a bzImage" "zeros as kernel" -- "$VMM" --kernel "$tmp/zeros"
+	head -c 300 "$FW/hello.bin" >"$tmp/short"
+	fails 1 "kernel is truncated" "a few bytes as kernel" -- "$VMM" --kernel "$tmp/short"
+	printf '\177ELF\002\001\001' >"$tmp/elf"
+	head -c 100 /dev/zero >>"$tmp/elf"
+	fails 1 "kernel is an ELF file but not an x86-64 executable" "foreign ELF" \
+		-- "$VMM" --kernel "$tmp/elf"
+	fails 1 "kernel ELF has no PVH entry note" "ELF without PVH note" \
+		-- "$VMM" --kernel "$FW/hello.elf"
+	fails 1 "firmware \([0-9]+ KiB\) does not fit" "firmware larger than RAM" \
+		-- "$VMM" --firmware "$tmp/big" --mem 4M
+else
+	skip "loader refusals need /dev/kvm"
+fi
+
+done_testing
