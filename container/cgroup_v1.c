@@ -59,7 +59,9 @@ static char *hierarchy_dir(const char *ctrl)
 		size_t rl = strcmp(root, "/") ? strlen(root) : 0;
 		if (strncmp(self, root, rl))
 			continue;
-		dir = xasprintf("%s%s", mnt, self + rl);
+		/* Our path below the mount's root; "/" there is the mount point itself. */
+		const char *rest = self + rl;
+		dir = xasprintf("%s%s", mnt, strcmp(rest, "/") ? rest : "");
 	}
 	if (f)
 		fclose(f);

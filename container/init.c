@@ -46,7 +46,7 @@ void exec_command(char **argv, const char *const *env, size_t nenv, const char *
 	if (chdir(workdir ? workdir : "/") < 0)
 		die("cannot enter working directory %s: %s", workdir, strerror(errno));
 	if (confine_process(uid, gid, privileged) < 0)
-		exit(125);
+		_exit(125);
 	signal(SIGPIPE, SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
@@ -57,7 +57,7 @@ void exec_command(char **argv, const char *const *env, size_t nenv, const char *
 		err_ret("command not found in rootfs: %s", argv[0]);
 	else
 		err_ret("cannot run %s: %s", argv[0], strerror(e));
-	exit(e == ENOENT ? 127 : 126);
+	_exit(e == ENOENT ? 127 : 126);
 }
 
 static int wait_for_go(int fd)
@@ -76,9 +76,9 @@ static void setup_inside(struct container *c)
 	if (o->net != NET_HOST && sethostname(host, strlen(host)) < 0)
 		die("sethostname: %s", strerror(errno));
 	if (o->net != NET_HOST && net_configure_inside(c->ip[0] ? c->ip : NULL) < 0)
-		exit(125);
+		_exit(125);
 	if (setup_rootfs(&c->fs) < 0)
-		exit(125);
+		_exit(125);
 }
 
 static int status_to_code(int st)
@@ -101,7 +101,7 @@ static __attribute__((noreturn)) void reap_and_forward(pid_t cmd, const sigset_t
 		pid_t p;
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
 			if (p == cmd)
-				exit(status_to_code(st)); /* the kernel then kills the rest */
+				_exit(status_to_code(st)); /* the kernel then kills the rest */
 	}
 }
 
@@ -128,7 +128,7 @@ void container_init(struct container *c)
 		if (c->log_fd >= 0 && (dup2(c->log_fd, 1) < 0 || dup2(c->log_fd, 2) < 0))
 			die("cannot redirect output: %s", strerror(errno));
 		if (c->has_pty && pty_attach_slave("/dev/console") < 0)
-			exit(125);
+			_exit(125);
 		if (!c->has_pty && !c->o->interactive) {
 			int null = open("/dev/null", O_RDONLY);
 			if (null < 0 || dup2(null, 0) < 0)

@@ -3,6 +3,7 @@
 #include "container.h"
 #include "namespaces.h"
 #include "options.h"
+#include "security.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -184,10 +185,9 @@ static int exec_in(const struct state *st, struct run_opts *o, char **cmd)
 	if (pid < 0)
 		return err_ret("fork: %s", strerror(errno)), 125;
 	if (pid == 0) {
-		if (!o->interactive) {
-			FILE *null = freopen("/dev/null", "r", stdin);
-			(void)null;
-		}
+		if (!o->interactive && !freopen("/dev/null", "r", stdin))
+			die("cannot open /dev/null: %s", strerror(errno));
+		close_fds_except(-1);
 		exec_command(cmd, o->env, o->nenv, NULL, o->workdir, o->uid, o->gid, st->privileged,
 			     false);
 	}

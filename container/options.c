@@ -116,8 +116,8 @@ static int parse_volume(const char *s, struct run_opts *o)
 			       s);
 	}
 	o->vols = xrealloc(o->vols, (o->nvols + 1) * sizeof(*o->vols));
-	o->vols[o->nvols++] =
-	    (struct volume){.host = copy, .ctr = ctr, .readonly = mode && !strcmp(mode, "ro")};
+	o->vols[o->nvols++] = (struct volume){
+	    .spec = copy, .host = copy, .ctr = ctr, .readonly = mode && !strcmp(mode, "ro")};
 	return 0;
 }
 
@@ -300,8 +300,10 @@ int parse_run_opts(int argc, char **argv, struct run_opts *o)
 
 void free_run_opts(struct run_opts *o)
 {
-	for (size_t i = 0; i < o->nvols; i++)
-		free((char *)o->vols[i].host);
+	for (size_t i = 0; i < o->nvols; i++) {
+		free(o->vols[i].spec);
+		free(o->vols[i].resolved);
+	}
 	free(o->vols);
 	free(o->env);
 	if (o->resolved)

@@ -8,6 +8,8 @@
 #include <sys/types.h>
 
 struct volume {
+	char *spec;	/* owned copy of HOST:CTR[:MODE], split in place */
+	char *resolved; /* owned realpath of host, once checked */
 	const char *host;
 	const char *ctr;
 	bool readonly;

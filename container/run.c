@@ -74,11 +74,11 @@ static int check_inputs(struct container *c)
 		o->nresolved_layers = i + 1;
 	}
 	for (size_t i = 0; i < o->nvols; i++) {
-		abs = realpath(o->vols[i].host, NULL);
-		if (!abs)
-			return err_ret("volume source not found: %s", o->vols[i].host);
-		free((char *)o->vols[i].host);
-		o->vols[i].host = abs;
+		struct volume *v = &o->vols[i];
+		v->resolved = realpath(v->host, NULL);
+		if (!v->resolved)
+			return err_ret("volume source not found: %s", v->host);
+		v->host = v->resolved;
 	}
 	if (o->privileged)
 		warnx_ctr("--privileged: all capabilities, no seccomp filter, no masked paths; "
@@ -436,6 +436,9 @@ int cmd_run(int argc, char **argv)
 			code = run_container(&c, notify_fd);
 	}
 	free(c.dir);
+	free((char *)c.fs.upper);
+	free((char *)c.fs.work);
+	free((char *)c.fs.merged);
 	free_run_opts(&o);
 	return code;
 }

@@ -35,7 +35,8 @@ void die(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("", fmt, ap);
 	va_end(ap);
-	exit(125);
+	/* _exit: also called in forked children, which must not run the parent's atexit work. */
+	_exit(125);
 }
 
 void warnx_ctr(const char *fmt, ...)

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Print "container: MSG" on stderr; err_ret returns -1, die exits with 125. */
+/* Print "container: MSG" on stderr; err_ret returns -1, die _exits with 125. */
 __attribute__((format(printf, 1, 2))) int err_ret(const char *fmt, ...);
 __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void warnx_ctr(const char *fmt, ...);
