@@ -227,6 +227,18 @@ static void bad_net_specs_are_refused(void **state)
 	assert_int_equal(count_links(), before);
 }
 
+static void bad_vsock_specs_are_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(virtio_vsock_add(vm, "cid=2"), -1); /* the host's */
+	assert_int_equal(virtio_vsock_add(vm, "cid=-1"), -1);
+	assert_int_equal(virtio_vsock_add(vm, "cid=3x"), -1);
+	assert_int_equal(virtio_vsock_add(vm, "port=3"), -1);
+	/* Without /dev/vhost-vsock a valid cid is refused too, with a clear line. */
+	if (access("/dev/vhost-vsock", F_OK) != 0)
+		assert_int_equal(virtio_vsock_add(vm, "cid=77"), -1);
+}
+
 static bool link_exists(const char *name)
 {
 	char path[64];
@@ -287,6 +299,7 @@ int main(void)
 	    cmocka_unit_test(net_merges_receive_buffers),
 	    cmocka_unit_test(console_writes_guest_output),
 	    cmocka_unit_test(bad_net_specs_are_refused),
+	    cmocka_unit_test(bad_vsock_specs_are_refused),
 	    cmocka_unit_test(real_tap_is_created_and_removed),
 	};
 	return cmocka_run_group_tests_name("virtio devices", tests, group_setup, group_teardown);

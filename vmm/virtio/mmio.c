@@ -379,6 +379,7 @@ struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 	dev->vm = vm;
 	dev->mem = vm_mem(vm);
 	dev->irq_fd = -1;
+	dev->kick_external = ops->external_kicks;
 	pthread_mutex_init(&dev->lock, NULL);
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		dev->kick_fd[q] = -1;

@@ -1,6 +1,6 @@
 # vmm/virtio: virtio-mmio devices, their unit tests and the fuzz harness.
 
-VIRTIO_SRCS := $(addprefix vmm/virtio/,queue.c mmio.c iothread.c blk.c net.c tap.c rng.c console.c)
+VIRTIO_SRCS := $(addprefix vmm/virtio/,queue.c mmio.c iothread.c blk.c net.c tap.c rng.c console.c vsock.c)
 VIRTIO_OBJS := $(VIRTIO_SRCS:%.c=$(BUILD)/%.o)
 VIRTIO_LIBS := -lmnl -lpthread
 PKGS += libmnl-dev libcmocka-dev clang libclang-rt-14-dev e2fsprogs

@@ -24,6 +24,8 @@ struct virtio_dev_ops {
 	uint32_t device_id; /* VIRTIO_ID_* */
 	uint16_t num_queues;
 	uint16_t queue_max;
+	/* Queue kicks go to the kernel (vhost), not to the I/O thread. */
+	bool external_kicks;
 	/* Guest wrote the device config space (after bounds checks); may be NULL. */
 	void (*config_write)(struct virtio_dev *dev, uint32_t off, const void *data, uint32_t len);
 	/* A queue was kicked. I/O thread, dev->lock held. */
