@@ -138,5 +138,57 @@ def markdown(doc):
             if (wid, side, n) not in seen:
                 seen.add((wid, side, n))
                 out.append(f"- {wid} on {side}: {n}")
+    out += published_section(doc)
     out += ["", "## How each figure was taken", ""] + [f"- {line}" for line in doc["method"]]
     return "\n".join(out) + "\n"
+
+
+# (claim, published figure, workload, metric, side, how to show the measurement)
+PUBLISHED = [
+    ("CPU in a KVM VM", "Felter et al. 2014: ≈ native; classic tables: ~5x slower",
+     "cpu-1", "events_per_sec", "vm", "ratio"),
+    ("CPU in a container", "Felter et al. 2014: ≈ native; Potdar et al. 2020 (sysbench): Docker near the host, ahead of the KVM VM",
+     "cpu-1", "events_per_sec", "container", "ratio"),
+    ("memory bandwidth in a VM (STREAM triad)", "Felter et al. 2014: ≈ native; classic: ~2x slower",
+     "mem", "triad_mb_per_s", "vm", "ratio"),
+    ("memory bandwidth in a container", "Felter et al. 2014: ≈ native",
+     "mem", "triad_mb_per_s", "container", "ratio"),
+    ("random 4K reads in a VM", "Felter et al. 2014: ~0.5x native IOPS; classic: ~2x slower",
+     "disk", "rand_read_iops", "vm", "ratio"),
+    ("random 4K reads in a container", "Felter et al. 2014: ≈ native",
+     "disk", "rand_read_iops", "container", "ratio"),
+    ("TCP round trip in a VM", "Felter et al. 2014: ~1.8x native latency",
+     "net", "rr_latency_us", "vm", "ratio"),
+    ("TCP round trip in a container", "Felter et al. 2014: ≈ native (host net), more with NAT",
+     "net", "rr_latency_us", "container", "ratio"),
+    ("VM boot to userspace", "Firecracker: ≤ 125 ms; classic tables: minutes",
+     "start", "startup_ms", "vm", "value"),
+    ("container start", "crun: ~17 ms; classic tables: seconds",
+     "start", "startup_ms", "container", "value"),
+    ("memory per VM", "Firecracker: ~3 MB VMM overhead (+ guest RAM used)",
+     "start", "memory_kib", "vm", "value"),
+    ("memory per container", "classic tables: MB",
+     "start", "memory_kib", "container", "value"),
+    ("VM image", "classic tables: GB", "image", "image_kib", "vm", "value"),
+    ("container image", "classic tables: MB", "image", "image_kib", "container", "value"),
+]
+
+
+def published_section(doc):
+    """The classic claims next to what this run measured, row by row."""
+    by = {(r["workload"], r["metric"]): r for r in doc["results"]}
+    out = ["", "## Against the published figures", "",
+           "| claim | published | measured here |", "|---|---|---|"]
+    for claim, pub, wid, key, side, how in PUBLISHED:
+        r = by.get((wid, key))
+        s = r and r["sides"].get(side)
+        if not s:
+            got = "not measured in this run"
+        elif how == "ratio" and side in r["ratio_to_native"]:
+            got = f"{r['ratio_to_native'][side]:.2f}x native ({fmt(s['median'])} {r['unit']})"
+        else:
+            got = f"{fmt(s['median'])} {r['unit']}"
+        if s and side == "vm" and r["kernel_bound"] and emulated(doc["host"]):
+            got += " † emulated KVM"
+        out.append(f"| {claim} | {pub} | {got} |")
+    return out
