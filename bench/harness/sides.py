@@ -97,6 +97,9 @@ class Vm(Side):
         args = list(args)
         if workload == "disk":
             args = ["--file", "/dev/vda", "--allow-device"] + args
+            if self.ctx.vm_disk_size:
+                # Later options win: every guest I/O crosses the (possibly emulated) guest kernel.
+                args += ["--size", self.ctx.vm_disk_size]
         elif workload == "net":
             args = ["--client", self.ctx.host_addr, "--port", str(self.ctx.net_port)] + args
         return " ".join([f"/usr/bin/{program}"] + [shlex.quote(a) for a in args])
