@@ -9,7 +9,7 @@ command -v python3 >/dev/null || skip_all "python3 not installed"
 for f in "$ISOLAB_BIN/vmm" "$ISOLAB_IMAGES/vmlinux" "$ISOLAB_IMAGES/initramfs.cpio"; do
 	[ -e "$f" ] || skip_all "$f is not built"
 done
-limit=${ISOLAB_BENCH_VM_TIMEOUT:-900}
+limit=${ISOLAB_BENCH_VM_TIMEOUT:-600}
 out_dir=$(mktemp -d)
 trap 'rm -rf "$out_dir"' EXIT
 
