@@ -15,6 +15,7 @@ import time
 
 from .records import RecordParser, parse_stats
 
+LIVE = set()  # launches not finished yet, for kill_all()
 READY = re.compile(r"bench: ready: yes")
 JOB = re.compile(r"bench-job: (\S+) (\d+)")
 
@@ -31,8 +32,11 @@ class Launch:
         self._partial = b""
         self._err = tempfile.TemporaryFile()
         self.t0 = time.monotonic()
+        # Its own process group, so a timeout kills everything it started;
+        # process_group (unlike start_new_session) keeps Popen on the fast vfork path.
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._err, start_new_session=True)
+                                     stderr=self._err, process_group=0)
+        LIVE.add(self)
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.rc = None
 
@@ -82,6 +86,7 @@ class Launch:
             self.kill()
             self.rc = self.proc.wait()
         self.proc.stdout.close()
+        LIVE.discard(self)
         return self.rc
 
     def stderr(self):
@@ -93,6 +98,13 @@ class Launch:
 
     def since_start_ms(self, t):
         return (t - self.t0) * 1000.0
+
+
+def kill_all():
+    """On the way out (an error, ^C): no instance outlives the harness."""
+    for la in list(LIVE):
+        la.kill()
+        la.finish()
 
 
 def pump(launches, deadline, stop=None):
