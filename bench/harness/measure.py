@@ -110,23 +110,32 @@ def vm_boot(ctx, side, workloads, reps, with_start=False, disk=None, net=False, 
     if not in_time:
         la.kill()
     la.finish()
+    out = vm_entries(la, in_time, workloads, reps, with_start, sample.get("kib"))
+    if all(e["error"] for e in out):
+        ctx.progress(f"vm {label}: nothing came back; last lines: " + " | ".join(la.tail[-5:]))
+    return out
+
+
+def vm_entries(la, in_time, workloads, reps, with_start, memory_kib):
+    """One entry per (workload, run) the boot was meant to run, found or not."""
     stats, boot_s = la.stats(), round(time.monotonic() - la.t0, 1)
     out, found = [], set()
     by_id = {wl.id: wl for wl in workloads}
     for (wid, rep), rec in la.jobs:
         if wid == "start" and with_start and la.ready_at:
             out.append(entry("vm", "start", 1, {"startup_ms": la.since_start_ms(la.ready_at),
-                                                  "memory_kib": sample.get("kib")},
+                                                  "memory_kib": memory_kib},
                              stats=stats, kernel=rec["values"].get("kernel"), boot_s=boot_s))
         elif wid in by_id:
             out.append(from_record("vm", by_id[wid], rep, rec))
+        else:
+            continue
         found.add((wid, rep))
     wanted = [("start", 1)] * with_start + [(wl.id, r) for wl in workloads for r in range(1, reps + 1)]
-    why = failure(la, in_time, "vmm") if (not in_time or la.rc not in (0, None)) else "no result in the VM's output"
-    out += [entry("vm", w, r, error=why, boot_s=boot_s, stats=stats) for w, r in wanted if (w, r) not in found]
-    if not found:
-        ctx.progress(f"vm {label}: nothing came back; last lines: " + " | ".join(la.tail[-5:]))
-    return out
+    why = (failure(la, in_time, "vmm") if not in_time or la.rc not in (0, None)
+           else "no result in the VM's output")
+    return out + [entry("vm", w, r, error=why, boot_s=boot_s, stats=stats)
+                  for w, r in wanted if (w, r) not in found]
 
 
 def run_density(ctx, side, n):
