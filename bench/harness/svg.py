@@ -32,8 +32,9 @@ def _text(x, y, s, size=11, anchor="middle", extra=""):
 
 
 def chart(title, rows, sides, host):
-    group_w = len(sides) * BAR + GAP
-    width = max(LEFT + len(rows) * group_w + 40, 560)
+    # Wide enough for the metric's label under the bars and for the host line.
+    group_w = max(len(sides) * BAR + GAP, 130)
+    width = int(max(LEFT + len(rows) * group_w + 40, 560, len(one_line(host)) * 5.6 + 40))
     height = TOP + PLOT_H + 110
     lo, hi = _ratio_range(rows, sides)
     span = math.log10(hi) - math.log10(lo)
@@ -58,10 +59,10 @@ def chart(title, rows, sides, host):
                 out.append(_text(LEFT - 6, y + 4, f"{v:g}x", 10, "end"))
         decade *= 10
     for i, r in enumerate(rows):
-        x0 = LEFT + 10 + i * group_w
+        x0 = LEFT + 10 + i * group_w + (group_w - GAP - len(sides) * BAR) / 2
         base = (r["sides"].get("native") or {}).get("median")
         for j, s in enumerate(sides):
-            st, x = r["sides"].get(s), x0 + j * BAR
+            st, x = r["sides"].get(s), int(x0 + j * BAR)
             if not st or not base or st["median"] <= 0:
                 out.append(_text(x + BAR / 2 - 2, TOP + PLOT_H - 4, "n/a", 9))
                 continue
