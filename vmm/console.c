@@ -16,8 +16,6 @@
 #include "util.h"
 #include "vm.h"
 
-#define ESCAPE_KEY 0x01 /* Ctrl-A */
-
 static struct {
 	int out_fd;
 	bool own_out_fd;
@@ -36,29 +34,6 @@ static void restore_tty(void)
 {
 	if (con.tty_saved)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &con.saved);
-}
-
-size_t console_filter(struct console_escape *esc, uint8_t *buf, size_t len, int *quit)
-{
-	size_t out = 0;
-	*quit = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (!esc->pending && buf[i] == ESCAPE_KEY) {
-			esc->pending = 1;
-			continue;
-		}
-		if (esc->pending) {
-			esc->pending = 0;
-			if (buf[i] == 'x' || buf[i] == 'X') {
-				*quit = 1;
-				return out;
-			}
-			if (buf[i] != ESCAPE_KEY)
-				continue; /* unknown command: swallowed, as QEMU does */
-		}
-		buf[out++] = buf[i];
-	}
-	return out;
 }
 
 int console_open(const char *path)

@@ -21,6 +21,7 @@
 #include "options.h"
 #include "util.h"
 #include "vcpu.h"
+#include "x86/cpuid.h"
 #include "x86/layout.h"
 #include "x86/setup.h"
 
@@ -69,10 +70,11 @@ static int add_devices(struct vm *vm, struct devices *dev)
 /* What vmm needs, then what devices added, then the user's text (which may end in "-- cmd"). */
 static int build_cmdline(struct vm *vm, const struct vmm_options *opts, char *buf, size_t size)
 {
-	int n = snprintf(
-	    buf, size, "console=ttyS0 reboot=k panic=-1 pci=off 8250.nr_uarts=1 %s%s%s%s%s",
-	    ISOLAB_CMDLINE_TOKEN, vm_host(vm)->emulated ? " noint3selftest" : "",
-	    vm_device_cmdline(vm), opts->cmdline ? " " : "", opts->cmdline ? opts->cmdline : "");
+	const char *emulated =
+	    vm_host(vm)->emulated ? " noint3selftest " CPUID_EMULATED_CMDLINE : "";
+	int n = snprintf(buf, size, "console=ttyS0 reboot=k panic=-1 8250.nr_uarts=1 %s%s%s%s%s",
+			 ISOLAB_CMDLINE_TOKEN, emulated, vm_device_cmdline(vm),
+			 opts->cmdline ? " " : "", opts->cmdline ? opts->cmdline : "");
 	if (n < 0 || (size_t)n >= size)
 		return vmm_err("kernel command line is too long");
 	return 0;

@@ -1,7 +1,7 @@
 # vmm/: the hypervisor.
 
 VMM_SRCS := vmm/main.c vmm/options.c vmm/util.c vmm/kvm.c vmm/vm.c vmm/vcpu.c vmm/bus.c \
-	vmm/console.c vmm/image_file.c \
+	vmm/console.c vmm/console_escape.c vmm/image_file.c \
 	vmm/dev/serial.c vmm/dev/i8042.c vmm/dev/exit_port.c \
 	vmm/x86/setup.c vmm/x86/regs.c vmm/x86/cpuid.c vmm/x86/mptable.c vmm/x86/e820.c \
 	vmm/x86/loader.c vmm/x86/bzimage.c vmm/x86/elf.c
@@ -13,6 +13,20 @@ $(BIN)/vmm: $(VMM_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LIBS)
 
 BINS += $(BIN)/vmm
+PKGS += libcmocka-dev
+
+# Unit tests (cmocka), run by tests/vmm/{loaders,machine}.t.
+VMM_TEST_DIR := $(BUILD)/tests/vmm
+VMM_LOADER_OBJS := $(addprefix $(BUILD)/vmm/,x86/bzimage.o x86/elf.o x86/loader.o x86/e820.o util.o)
+VMM_MACHINE_OBJS := $(addprefix $(BUILD)/vmm/,options.o util.o console_escape.o bus.o \
+	x86/e820.o x86/mptable.o x86/cpuid.o)
+
+$(VMM_TEST_DIR)/loaders_test: $(VMM_TEST_DIR)/loaders_test.o $(VMM_LOADER_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+$(VMM_TEST_DIR)/machine_test: $(VMM_TEST_DIR)/machine_test.o $(VMM_MACHINE_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+
+UNIT_TESTS += $(VMM_TEST_DIR)/loaders_test $(VMM_TEST_DIR)/machine_test
 
 # Virtio devices keep their own fragment (sources, unit tests, fuzz harness).
 -include vmm/virtio/virtio.mk

@@ -1,0 +1,266 @@
+/*
+ * Unit tests for the pieces of vmm that need no KVM: option and size
+ * parsing, the console escape, the bus, the e820 map, the MP table and the
+ * CPUID rewrite.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../vmm/bus.h"
+#include "../../vmm/console.h"
+#include "../../vmm/options.h"
+#include "../../vmm/x86/cpuid.h"
+#include "../../vmm/x86/e820.h"
+#include "../../vmm/x86/layout.h"
+#include "../../vmm/x86/mptable.h"
+
+static void sizes(void **state)
+{
+	(void)state;
+	uint64_t v;
+	assert_int_equal(parse_size("128M", &v), 0);
+	assert_int_equal(v, 128ULL << 20);
+	assert_int_equal(parse_size("1G", &v), 0);
+	assert_int_equal(v, 1ULL << 30);
+	assert_int_equal(parse_size("512k", &v), 0);
+	assert_int_equal(v, 512ULL << 10);
+	assert_int_equal(parse_size("256", &v), 0); /* MiB without a suffix, as in QEMU */
+	assert_int_equal(v, 256ULL << 20);
+	assert_int_equal(parse_size("2GiB", &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(parse_size("64MB", &v), 0);
+	assert_int_equal(v, 64ULL << 20);
+	const char *bad[] = {
+	    "",	   "M",	 "-1", "1.5G", "12Q", "1MM", "99999999999999999999", "17179869184T",
+	    " 1M", "1M "};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse_size(bad[i], &v), -1);
+	assert_int_equal(parse_size(NULL, &v), -1);
+}
+
+static void ints(void **state)
+{
+	(void)state;
+	int v;
+	assert_int_equal(parse_int("4", 1, 64, &v), 0);
+	assert_int_equal(v, 4);
+	assert_int_equal(parse_int("0", 1, 64, &v), -1);
+	assert_int_equal(parse_int("65", 1, 64, &v), -1);
+	assert_int_equal(parse_int("4x", 1, 64, &v), -1);
+	assert_int_equal(parse_int("-4", -8, 64, &v), -1);
+	assert_int_equal(parse_int("99999999999999999999", 1, 64, &v), -1);
+}
+
+static enum options_result parse(struct vmm_options *o, int argc, const char **argv)
+{
+	return options_parse(argc, (char **)argv, o);
+}
+
+static void options(void **state)
+{
+	(void)state;
+	struct vmm_options o;
+	const char *ok[] = {"vmm",	   "--kernel", "k",	    "--initrd=i",
+			    "--mem",	   "1G",       "--cpus=2",  "--cmdline",
+			    "-- uname -r", "--stats",  "--console", "log"};
+	assert_int_equal(parse(&o, 12, ok), OPTIONS_RUN);
+	assert_string_equal(o.kernel, "k");
+	assert_string_equal(o.initrd, "i");
+	assert_int_equal(o.mem_size, 1ULL << 30);
+	assert_int_equal(o.cpus, 2);
+	assert_string_equal(o.cmdline, "-- uname -r");
+	assert_true(o.stats);
+	assert_string_equal(o.console, "log");
+
+	const char *defaults[] = {"vmm", "--firmware", "f.bin", "--console", "stdio"};
+	assert_int_equal(parse(&o, 5, defaults), OPTIONS_RUN);
+	assert_int_equal(o.mem_size, VMM_DEFAULT_MEM);
+	assert_int_equal(o.cpus, 1);
+	assert_null(o.console);
+
+	const char *bad[][4] = {
+	    {"vmm", "--kernel", "k", "--bogus"},	{"vmm", "--kernel", "k", "--mem"},
+	    {"vmm", "--kernel", "k", "--mem=0"},	{"vmm", "--kernel", "k", "--cpus=0"},
+	    {"vmm", "--kernel", "k", "--stats=1"},	{"vmm", "--firmware", "f", "--initrd=i"},
+	    {"vmm", "--kernel", "k", "--firmware=f"},	{"vmm", "--initrd", "i", "x"},
+	    {"vmm", "--kernel", "k", "--mem=1000000T"}, {"vmm", "--kernel", "k", "--mem=1M"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse(&o, 4, bad[i]), OPTIONS_ERROR);
+	const char *none[] = {"vmm"};
+	assert_int_equal(parse(&o, 1, none), OPTIONS_ERROR);
+}
+
+static void console_escape(void **state)
+{
+	(void)state;
+	struct console_escape esc = {0};
+	int quit;
+	uint8_t plain[] = "ls\r";
+	assert_int_equal(console_filter(&esc, plain, 3, &quit), 3);
+	assert_false(quit);
+	uint8_t twice[] = {'a', 1, 1, 'b'};
+	assert_int_equal(console_filter(&esc, twice, 4, &quit), 3);
+	assert_memory_equal(twice, "a\001b", 3);
+	uint8_t split1[] = {'a', 1};
+	assert_int_equal(console_filter(&esc, split1, 2, &quit), 1);
+	uint8_t split2[] = {'x', 'z'}; /* Ctrl-A in one read, x in the next */
+	assert_int_equal(console_filter(&esc, split2, 2, &quit), 0);
+	assert_true(quit);
+	esc.pending = 0;
+	uint8_t unknown[] = {1, 'q', 'r'};
+	assert_int_equal(console_filter(&esc, unknown, 3, &quit), 1);
+	assert_int_equal(unknown[0], 'r');
+	assert_false(quit);
+}
+
+static uint8_t last_write;
+static void dev_write(struct bus_device *dev, uint64_t off, const void *data, uint32_t len)
+{
+	(void)dev;
+	(void)len;
+	last_write = (uint8_t)(*(const uint8_t *)data + off);
+}
+static void dev_read(struct bus_device *dev, uint64_t off, void *data, uint32_t len)
+{
+	(void)dev;
+	memset(data, (int)off, len);
+}
+static const struct bus_device_ops test_ops = {.read = dev_read, .write = dev_write};
+
+static void bus(void **state)
+{
+	(void)state;
+	struct bus b = {.name = "pio"};
+	struct bus_device d1 = {.name = "a", .base = 0x100, .len = 8, .ops = &test_ops};
+	struct bus_device d2 = {.name = "b", .base = 0x104, .len = 8, .ops = &test_ops};
+	struct bus_device d3 = {.name = "c", .base = ~0ULL - 2, .len = 8, .ops = &test_ops};
+	struct bus_device d4 = {.name = "d", .base = 0x200, .len = 0, .ops = &test_ops};
+	assert_int_equal(bus_register(&b, &d1), 0);
+	assert_int_equal(bus_register(&b, &d2), -1); /* overlaps */
+	assert_int_equal(bus_register(&b, &d3), -1); /* wraps around */
+	assert_int_equal(bus_register(&b, &d4), -1); /* empty */
+	uint8_t v = 1;
+	assert_true(bus_access(&b, 0x102, &v, 1, true));
+	assert_int_equal(last_write, 3);
+	uint32_t word = 0;
+	assert_true(bus_access(&b, 0x104, &word, 4, false));
+	assert_int_equal(word, 0x04040404);
+	assert_false(bus_access(&b, 0x106, &word, 4, false)); /* straddles the end */
+	assert_int_equal(word, 0xffffffff);
+	assert_false(bus_access(&b, 0x300, &word, 4, false));
+	struct bus_device many[BUS_MAX_DEVICES];
+	int added = 1;
+	for (int i = 0; i < BUS_MAX_DEVICES; i++) {
+		many[i] = (struct bus_device){.base = 0x1000 + i * 8, .len = 8, .ops = &test_ops};
+		added += bus_register(&b, &many[i]) == 0;
+	}
+	assert_int_equal(added, BUS_MAX_DEVICES);
+}
+
+static void e820_high_memory(void **state)
+{
+	(void)state;
+	struct guest_mem mem = {.nr_regions = 2};
+	mem.region[0] = (struct guest_region){.gpa = 0, .size = LAYOUT_LOWMEM_END};
+	mem.region[1] = (struct guest_region){.gpa = LAYOUT_HIGHMEM, .size = 1ULL << 30};
+	struct e820_range map[E820_MAX_ENTRIES];
+	assert_int_equal(e820_build(&mem, map), 4);
+	assert_int_equal(map[2].addr + map[2].size, LAYOUT_LOWMEM_END);
+	assert_int_equal(map[3].addr, LAYOUT_HIGHMEM);
+	assert_int_equal(map[3].type, E820_TYPE_RAM);
+}
+
+static uint8_t sum(const uint8_t *p, size_t len)
+{
+	uint8_t s = 0;
+	while (len--)
+		s += *p++;
+	return s;
+}
+
+static void mptable(void **state)
+{
+	(void)state;
+	static uint8_t ram[2 << 20];
+	struct guest_mem mem = {.nr_regions = 1};
+	mem.region[0] = (struct guest_region){.gpa = 0, .size = sizeof(ram), .host = ram};
+	assert_int_equal(mptable_write(&mem, 0), -1);
+	assert_int_equal(mptable_write(&mem, MPTABLE_MAX_CPUS + 1), -1);
+	assert_int_equal(mptable_write(&mem, 4), 0);
+	const uint8_t *mpf = ram + LAYOUT_MPTABLE;
+	assert_memory_equal(mpf, "_MP_", 4);
+	assert_int_equal(sum(mpf, 16), 0);
+	uint32_t table;
+	memcpy(&table, mpf + 4, 4);
+	const uint8_t *mpc = ram + table;
+	assert_memory_equal(mpc, "PCMP", 4);
+	uint16_t len;
+	memcpy(&len, mpc + 4, 2);
+	assert_int_equal(sum(mpc, len), 0);
+	/* Four processor entries, the first one the BSP, APIC IDs 0..3. */
+	const uint8_t *cpu = mpc + 44;
+	for (int i = 0; i < 4; i++, cpu += 20) {
+		assert_int_equal(cpu[0], 0);
+		assert_int_equal(cpu[1], i);
+		assert_int_equal(cpu[3], i == 0 ? 3 : 1);
+	}
+	assert_int_equal(cpu[0], 1); /* then the bus */
+	struct guest_mem tiny = {.nr_regions = 1};
+	tiny.region[0] = (struct guest_region){.gpa = 0, .size = 4096, .host = ram};
+	assert_int_equal(mptable_write(&tiny, 1), -1);
+}
+
+static struct kvm_cpuid2 *fake_cpuid(void)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 4 * sizeof(struct kvm_cpuid_entry2));
+	c->nent = 4;
+	c->entries[0] = (struct kvm_cpuid_entry2){
+	    .function = 1, .eax = 0xa00f11, .ebx = 0x07020800, .ecx = 0xf7f83203};
+	c->entries[1] = (struct kvm_cpuid_entry2){.function = 7, .ebx = 0x219c03ab};
+	c->entries[2] = (struct kvm_cpuid_entry2){.function = 0xb, .index = 1};
+	c->entries[3] = (struct kvm_cpuid_entry2){.function = 0x80000001, .ecx = 0x75c237ff};
+	return c;
+}
+
+static void cpuid(void **state)
+{
+	(void)state;
+	struct kvm_cpuid2 *c = fake_cpuid();
+	cpuid_adjust(c, 3, 4, false);
+	assert_int_equal(c->entries[0].eax, 0xa00f11);		      /* family kept */
+	assert_int_equal(c->entries[0].ebx >> 24, 3);		      /* APIC ID */
+	assert_int_equal((c->entries[0].ebx >> 16) & 0xff, 4);	      /* logical CPUs */
+	assert_int_equal(c->entries[0].ecx, 0xf7f83203 | (1u << 31)); /* nothing masked */
+	assert_int_equal(c->entries[1].ebx, 0x219c03ab);
+	assert_int_equal(c->entries[2].edx, 3); /* x2APIC ID */
+	assert_int_equal(c->entries[2].ebx, 4);
+	free(c);
+
+	c = fake_cpuid();
+	cpuid_adjust(c, 0, 1, true);
+	assert_int_equal(c->entries[0].eax, 0xa00f11);
+	assert_int_equal(c->entries[0].ecx & (1u << 26), 0); /* XSAVE */
+	assert_int_equal(c->entries[0].ecx & (1u << 23), 0); /* POPCNT */
+	assert_int_equal(c->entries[0].ecx & (1u << 13), 0); /* CX16 */
+	assert_int_equal(c->entries[1].ebx, 0);		     /* SMAP and all of leaf 7 */
+	assert_int_equal(c->entries[3].ecx, 1);
+	free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(sizes),   cmocka_unit_test(ints),
+	    cmocka_unit_test(options), cmocka_unit_test(console_escape),
+	    cmocka_unit_test(bus),     cmocka_unit_test(e820_high_memory),
+	    cmocka_unit_test(mptable), cmocka_unit_test(cpuid),
+	};
+	return cmocka_run_group_tests_name("vmm machine", tests, NULL, NULL);
+}
