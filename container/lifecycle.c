@@ -173,17 +173,32 @@ static const struct option exec_longopts[] = {
     {0, 0, 0, 0},
 };
 
+static int wait_code(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return err_ret("waitpid: %s", strerror(errno)), 125;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* In a child: it joins the cgroup and namespaces, and forks the command, since setns(pid)
+ * applies to children only. We stay outside, untouched (sanitizers' exit checks included). */
 static int exec_in(const struct state *st, struct run_opts *o, char **cmd)
 {
+	pid_t joiner = fork();
+	if (joiner < 0)
+		return err_ret("fork: %s", strerror(errno)), 125;
+	if (joiner > 0)
+		return wait_code(joiner);
 	struct cgroup cg = {0};
 	for (int i = 0; i < st->ndirs; i++)
 		cg.dirs[cg.ndirs++] = (char *)st->cgroup_dirs[i];
 	if (cgroup_enter(&cg, getpid()) < 0 || enter_namespaces(st->pid, st->userns) < 0)
-		return 125;
-	/* setns(pid) applies to children: the command is forked into the container. */
+		_exit(125);
 	pid_t pid = fork();
 	if (pid < 0)
-		return err_ret("fork: %s", strerror(errno)), 125;
+		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		if (!o->interactive && !freopen("/dev/null", "r", stdin))
 			die("cannot open /dev/null: %s", strerror(errno));
@@ -191,11 +206,7 @@ static int exec_in(const struct state *st, struct run_opts *o, char **cmd)
 		exec_command(cmd, o->env, o->nenv, NULL, o->workdir, o->uid, o->gid, st->privileged,
 			     false);
 	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return err_ret("waitpid: %s", strerror(errno)), 125;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	_exit(wait_code(pid));
 }
 
 static int parse_exec_opts(int argc, char **argv, struct run_opts *o)

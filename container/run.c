@@ -423,8 +423,10 @@ static int run_container(struct container *c, int notify_fd)
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
-	if (parse_run_opts(argc, argv, &o) < 0)
+	if (parse_run_opts(argc, argv, &o) < 0) {
+		free_run_opts(&o);
 		return 125;
+	}
 	struct container c = {.o = &o, .log_fd = -1, .sync = {-1, -1}};
 	c.userns = o.userns;
 	c.has_pty = o.tty;
