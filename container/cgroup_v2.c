@@ -21,11 +21,12 @@ static int has_controller(const char *root, const char *ctrl)
 	return 0;
 }
 
-/* Enable ctrl for the children of dir; writing an enabled one again is harmless. */
-static int delegate(const char *dir, const char *ctrl)
+/* Enable controllers ("+memory +cpu ...") for the children of dir; enabling one twice is harmless.
+ */
+static int delegate(const char *dir, const char *list)
 {
-	if (cg_write(dir, "cgroup.subtree_control", "+%s", ctrl) < 0)
-		return err_ret("cannot enable cgroup controller %s in %s: %s", ctrl, dir,
+	if (cg_write(dir, "cgroup.subtree_control", "%s", list) < 0)
+		return err_ret("cannot enable cgroup controllers %s in %s: %s", list, dir,
 			       strerror(errno));
 	return 0;
 }
@@ -86,29 +87,24 @@ static int v2_create(struct cgroup *cg, const char *name, const struct limits *l
 		wanted[n++] = "pids";
 	if (lim->io_weight)
 		wanted[n++] = "io";
+	char list[64] = "";
+	for (int i = 0; i < n; i++) {
+		if (has_controller(cg->root, wanted[i]))
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s+%s",
+				 list[0] ? " " : "", wanted[i]);
+		else if (is_needed(wanted[i], lim))
+			return err_ret(
+			    "cgroup controller unavailable: %s (not in %s/cgroup.controllers)",
+			    wanted[i], cg->root);
+	}
 	char *parent = xasprintf("%s/isolab", cg->root);
 	int rc = -1;
-	if (mkdir(parent, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(parent, 0755) < 0 && errno != EEXIST)
 		err_ret("cannot create cgroup %s: %s", parent, strerror(errno));
-		goto out;
-	}
-	for (int i = 0; i < n; i++) {
-		if (!has_controller(cg->root, wanted[i])) {
-			if (!is_needed(wanted[i], lim))
-				continue;
-			err_ret("cgroup controller unavailable: %s (not in %s/cgroup.controllers)",
-				wanted[i], cg->root);
-			goto out;
-		}
-		if (delegate(cg->root, wanted[i]) < 0 || delegate(parent, wanted[i]) < 0)
-			goto out;
-	}
-	if (cg_add_dir(cg, parent, name) < 0)
-		goto out;
-	rc = apply_limits(cg->dirs[0], lim);
-out:
+	else if (!list[0] || (delegate(cg->root, list) == 0 && delegate(parent, list) == 0))
+		rc = cg_add_dir(cg, parent, name);
 	free(parent);
-	return rc;
+	return rc < 0 ? -1 : apply_limits(cg->dirs[0], lim);
 }
 
 static int v2_stats(const struct cgroup *cg, struct cg_stats *st)
