@@ -4,6 +4,7 @@
 # and copies vmlinux, bzImage and .config into OUT_DIR.
 #
 # Usage: build-kernel.sh OUT_DIR
+#        build-kernel.sh --cache-dir   print where the current recipe is cached
 #
 # A finished build is kept in ${XDG_CACHE_HOME:-$HOME/.cache}/isolab/
 # kernel-<hash>, keyed by the source package version and the contents of the
@@ -12,9 +13,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-out=${1:?usage: build-kernel.sh OUT_DIR}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+out=${1:?usage: build-kernel.sh OUT_DIR | --cache-dir}
 fragment=$here/kernel.config
 tarball=/usr/src/linux-source-6.1.tar.xz
 jobs=$(nproc)
@@ -55,9 +54,17 @@ cache_root=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/isolab
 if mkdir -p "$cache_root" 2>/dev/null && [ -w "$cache_root" ]; then
 	done_dir=$cache_root/kernel-$key
 else
+	[ "$out" != --cache-dir ] || exit 1
 	say "no writable cache directory ($cache_root); building under $out"
-	done_dir=$out/kernel-build/kernel-$key
+	done_dir=$(realpath -m "$out")/kernel-build/kernel-$key
 fi
+
+if [ "$out" = --cache-dir ]; then
+	echo "$done_dir"
+	exit 0
+fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
 install_outputs() {
 	cp "$done_dir/vmlinux" "$out/vmlinux.tmp" && mv "$out/vmlinux.tmp" "$out/vmlinux"
@@ -76,8 +83,18 @@ fi
 # Fresh work tree next to the final directory; renamed into place only when
 # everything succeeded, so an interrupted build never looks finished.
 work=$done_dir.work.$$
+make_pid=
+cleanup() {
+	[ -z "$make_pid" ] || kill "$make_pid" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+# Work trees of builds that were killed outright (their pid is gone).
+for stale in "${done_dir%/*}"/kernel-*.work.*; do
+	[ -d "$stale" ] && ! kill -0 "${stale##*.}" 2>/dev/null && rm -rf "$stale"
+done
 mkdir -p "$work"
-trap 'rm -rf "$work"' EXIT
 log=$out/kernel-build.log
 : >"$log"
 src=$work/linux-source-6.1

@@ -4,7 +4,7 @@
 #   build-rootfs.sh tree DIR INIT MARKER [PROGRAM...]
 #       the directory (for the container): busybox-static and its applet
 #       links, INIT as /init (and /sbin/init), MARKER as /sbin/isolab-marker,
-#       each PROGRAM as /usr/bin/<its basename>
+#       each PROGRAM as /usr/bin/<its basename> (without debug info)
 #   build-rootfs.sh ext4 DIR IMAGE    the same tree as an ext4 disk image
 #   build-rootfs.sh cpio DIR ARCHIVE  the same tree as an uncompressed newc cpio
 #
@@ -81,10 +81,14 @@ make_tree() {
 	install -m 0755 "$init" "$new/init"
 	ln -sfn /init "$new/sbin/init"
 	install -m 0755 "$marker" "$new/sbin/isolab-marker"
+	# Without debug info: a static program shrinks to a fraction, and every
+	# byte of the initramfs is copied by the guest kernel while it boots.
 	for prog in "$@"; do
 		[ -f "$prog" ] || die "program $prog missing"
 		rm -f "$new/usr/bin/$(basename "$prog")"
-		install -m 0755 "$prog" "$new/usr/bin/$(basename "$prog")"
+		strip --strip-debug -o "$new/usr/bin/$(basename "$prog")" "$prog" ||
+			die "strip $prog failed"
+		chmod 0755 "$new/usr/bin/$(basename "$prog")"
 	done
 	chown -R 0:0 "$new"
 	rm -rf "$dir"

@@ -15,7 +15,7 @@ IMAGES_DEPS := $(BUILD)/.deps-ok
 # Kernel build: the compiler and Kbuild's host tools (objtool needs libelf);
 # rootfs: busybox, mkfs.ext4 -d, cpio, and fakeroot for builds without root.
 PKGS += linux-source-6.1 gcc make patch xz-utils flex bison bc libelf-dev \
-	busybox-static e2fsprogs cpio fakeroot
+	busybox-static e2fsprogs cpio fakeroot binutils
 
 # The kernel depends on its recipe and on the installed source package; the
 # script reuses a cached build when the recipe and the package are unchanged.
