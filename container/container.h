@@ -20,6 +20,8 @@ struct container {
 	struct pty pty;
 	bool has_pty;
 	bool userns;
+	uid_t host_uid; /* who runs the runtime, for rootless id maps */
+	gid_t host_gid;
 	int sync[2]; /* [0] the runtime's end, [1] the container's */
 	int log_fd;  /* -d: the container's stdout/stderr, else -1 */
 	char ip[16];

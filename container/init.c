@@ -6,6 +6,7 @@
  * forwards signals to the command, and exits with the command's status.
  */
 #include "container.h"
+#include "namespaces.h"
 #include "network.h"
 #include "security.h"
 #include "util.h"
@@ -112,6 +113,14 @@ void container_init(struct container *c)
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* Rootless, we map ourselves (as unshare -r does): the unprivileged runtime cannot
+	 * open the /proc files of a non-dumpable process, and neither can we, briefly. */
+	if (c->userns && c->host_uid != 0) {
+		prctl(PR_SET_DUMPABLE, 1);
+		if (write_own_id_maps(c->host_uid, c->host_gid) < 0)
+			_exit(125);
+		prctl(PR_SET_DUMPABLE, 0);
+	}
 	if (wait_for_go(c->sync[1]) < 0)
 		_exit(125);
 	setup_inside(c);

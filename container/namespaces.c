@@ -30,18 +30,26 @@ static int write_proc(pid_t pid, const char *file, const char *val)
 int write_id_maps(pid_t pid)
 {
 	char map[64];
-	if (geteuid() == 0) {
-		snprintf(map, sizeof(map), "0 %d %d\n", USERNS_BASE, USERNS_SIZE);
-		return write_proc(pid, "uid_map", map) < 0 || write_proc(pid, "gid_map", map) < 0
-			   ? -1
-			   : 0;
-	}
-	/* Rootless: a single id each way, and setgroups denied, as the kernel requires. */
-	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)geteuid());
-	if (write_proc(pid, "uid_map", map) < 0 || write_proc(pid, "setgroups", "deny") < 0)
+	snprintf(map, sizeof(map), "0 %d %d\n", USERNS_BASE, USERNS_SIZE);
+	if (write_proc(pid, "uid_map", map) < 0 || write_proc(pid, "gid_map", map) < 0)
 		return -1;
-	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)getegid());
-	return write_proc(pid, "gid_map", map);
+	return 0;
+}
+
+int write_own_id_maps(uid_t uid, gid_t gid)
+{
+	char map[64];
+	/* One id each way, and setgroups denied first, as the kernel requires of the unprivileged.
+	 */
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	if (write_file("/proc/self/uid_map", map) < 0)
+		return err_ret("cannot write /proc/self/uid_map: %s", strerror(errno));
+	if (write_file("/proc/self/setgroups", "deny") < 0)
+		return err_ret("cannot write /proc/self/setgroups: %s", strerror(errno));
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+	if (write_file("/proc/self/gid_map", map) < 0)
+		return err_ret("cannot write /proc/self/gid_map: %s", strerror(errno));
+	return 0;
 }
 
 int enter_namespaces(pid_t pid, bool userns)

@@ -11,8 +11,10 @@
 
 /* fork() with namespace flags: returns 0 in the child, which is pid 1 with CLONE_NEWPID. */
 pid_t clone_process(unsigned long flags);
-/* Map root in pid's new user namespace: to USERNS_BASE as root, to ourselves rootless. */
+/* As root: map ids 0..65535 of pid's new user namespace to USERNS_BASE... */
 int write_id_maps(pid_t pid);
+/* Rootless, from inside the new user namespace: root there is uid/gid outside. */
+int write_own_id_maps(uid_t uid, gid_t gid);
 /* Join every namespace of pid (user first when it has its own). */
 int enter_namespaces(pid_t pid, bool userns);
 

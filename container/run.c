@@ -111,13 +111,14 @@ static void describe_command(struct container *c)
 /* The state directory doubles as the name lock: mkdir fails if the name is taken. */
 static int make_state_dir(struct container *c)
 {
+	/* 0711: root of a user namespace (another uid) must reach its overlay directories. */
 	char *base = xasprintf("%s/containers", state_base());
-	int rc = mkdir_p(base, 0700);
+	int rc = mkdir_p(base, 0711);
 	free(base);
 	if (rc < 0)
 		return err_ret("cannot create %s/containers: %s", state_base(), strerror(errno));
 	c->dir = state_dir(c->name);
-	if (mkdir(c->dir, 0700) < 0) {
+	if (mkdir(c->dir, 0711) < 0) {
 		int e = errno;
 		free(c->dir);
 		c->dir = NULL;
@@ -228,7 +229,7 @@ static int start_container(struct container *c)
 		container_init(c);
 	close(c->sync[1]);
 	c->st.pid = c->pid;
-	if (c->userns && write_id_maps(c->pid) < 0)
+	if (c->userns && c->host_uid == 0 && write_id_maps(c->pid) < 0)
 		return -1;
 	if (c->o->net == NET_BRIDGE && net_veth_create(c->veth, c->pid) < 0)
 		return -1;
@@ -429,6 +430,8 @@ int cmd_run(int argc, char **argv)
 	}
 	struct container c = {.o = &o, .log_fd = -1, .sync = {-1, -1}};
 	c.userns = o.userns;
+	c.host_uid = geteuid();
+	c.host_gid = getegid();
 	c.has_pty = o.tty;
 	int notify_fd = -1;
 	int code = 125;

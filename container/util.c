@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+int remove_tree(const char *path);
+
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
@@ -128,6 +130,9 @@ int mkdir_p(const char *path, unsigned mode)
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)ftw;
+	/* overlayfs leaves work/work with mode 000: unreadable for a rootless owner. */
+	if (flag == FTW_DNR)
+		return chmod(path, 0700) < 0 ? -1 : remove_tree(path);
 	if (flag == FTW_DP)
 		return rmdir(path);
 	return unlink(path);
