@@ -18,6 +18,7 @@
 #include "image_file.h"
 #include "kvm.h"
 #include "machine.h"
+#include "memstat.h"
 #include "options.h"
 #include "util.h"
 #include "vcpu.h"
@@ -121,6 +122,11 @@ static void print_stats(struct vm *vm, const struct devices *dev)
 	for (int i = 0; i < vm_nr_vcpus(vm); i++)
 		vcpu_print_exit_stats(vm_vcpu(vm, i), stderr);
 	fprintf(stderr, "serial_tx_bytes: %" PRIu64 "\n", serial_tx_bytes(dev->serial));
+	struct memstat mem;
+	if (memstat_read(vm_mem(vm), &mem) == 0)
+		fprintf(stderr,
+			"vmm_private_kib: %" PRIu64 "\nguest_ram_touched_kib: %" PRIu64 "\n",
+			mem.private_kib, mem.guest_touched_kib);
 	if (marker >= 0)
 		fprintf(stderr, "vmm: guest userspace reached after %" PRId64 " ms\n", marker);
 	else

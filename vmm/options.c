@@ -105,6 +105,9 @@ void options_usage(FILE *out)
 		"  first_kvm_run_ms: N       exec -> first KVM_RUN\n"
 		"  userspace_marker_ms: N    exec -> guest's write to port 0xf5 (absent if none)\n"
 		"  vcpuK_exits_REASON: N     VM exits of vCPU K by reason (io, mmio, hlt, ...)\n"
+		"  serial_tx_bytes: N        bytes the guest wrote to COM1\n"
+		"  vmm_private_kib: N        vmm's private memory, guest RAM excluded\n"
+		"  guest_ram_touched_kib: N  guest RAM the host had to back\n"
 		"  vmm: guest userspace reached after N ms\n"
 		"\nenvironment: VMM_KVM_DEVICE overrides /dev/kvm.\n");
 }
