@@ -150,5 +150,7 @@ void container_init(struct container *c)
 			     c->o->gid, c->o->privileged, c->has_pty);
 	}
 	close_fds_except(-1);
+	/* Only now: the title overwrites the argument strings the command was built from. */
+	proc_title_set("container-init");
 	reap_and_forward(cmd, &all);
 }

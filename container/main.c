@@ -25,6 +25,7 @@ int main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *cmd = argv[1];
+	proc_title_init(argc, argv);
 	/*
 	 * CVE-2019-5736: a process of the container could open /proc/PID/exe of a runtime
 	 * process that is inside (the init, or `exec` between its fork and exec) and write

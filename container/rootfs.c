@@ -200,6 +200,22 @@ static int mount_dev(const struct rootfs_spec *s)
 	return rc;
 }
 
+/* /run and /tmp as tmpfs, as podman mounts /run: scratch space that never reaches the
+ * writable layer, and the same layout the VM's /init makes (it mounts what is missing). */
+static int mount_scratch(const struct rootfs_spec *s)
+{
+	static const char *const dirs[][2] = {{"/run", "mode=755"}, {"/tmp", "mode=1777"}};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char *p = in_root(s, dirs[i][0]);
+		struct stat st;
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			rc = mnt("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, dirs[i][1]);
+		free(p);
+	}
+	return rc;
+}
+
 static const char *const masked_paths[] = {
     "/proc/acpi",
     "/proc/asound",
@@ -256,8 +272,8 @@ int setup_rootfs(const struct rootfs_spec *s)
 {
 	if (mnt(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -1;
-	if (mount_overlay(s) < 0 || mount_volumes(s) < 0 || mount_proc_sys(s) < 0 ||
-	    mount_dev(s) < 0)
+	if (mount_overlay(s) < 0 || mount_scratch(s) < 0 || mount_volumes(s) < 0 ||
+	    mount_proc_sys(s) < 0 || mount_dev(s) < 0)
 		return -1;
 	if (!s->privileged && mask_paths(s) < 0)
 		return -1;

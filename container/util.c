@@ -151,3 +151,21 @@ uint64_t now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+static char *title_start;
+static size_t title_len;
+
+void proc_title_init(int argc, char **argv)
+{
+	/* The argument strings lie back to back: their span is what /proc/PID/cmdline shows. */
+	title_start = argv[0];
+	title_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]);
+}
+
+void proc_title_set(const char *title)
+{
+	if (!title_start || title_len == 0)
+		return;
+	memset(title_start, 0, title_len);
+	snprintf(title_start, title_len, "%s", title);
+}

@@ -21,5 +21,8 @@ int read_file(const char *path, char *buf, size_t len);
 int mkdir_p(const char *path, unsigned mode);
 int remove_tree(const char *path);
 uint64_t now_ns(void);
+/* Replace what ps shows for this process (the container's init hides the host's paths). */
+void proc_title_init(int argc, char **argv);
+void proc_title_set(const char *title);
 
 #endif
