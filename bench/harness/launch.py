@@ -20,6 +20,10 @@ READY = re.compile(r"bench: ready: yes")
 JOB = re.compile(r"bench-job: (\S+) (\d+)")
 
 
+class LaunchError(Exception):
+    """The command could not be started at all (missing, not executable, busy)."""
+
+
 class Launch:
     def __init__(self, argv, on_ready=None, tag=None):
         self.argv = argv
@@ -34,8 +38,11 @@ class Launch:
         self.t0 = time.monotonic()
         # Its own process group, so a timeout kills everything it started;
         # process_group (unlike start_new_session) keeps Popen on the fast vfork path.
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._err, process_group=0)
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=self._err, process_group=0)
+        except OSError as e:
+            raise LaunchError(f"cannot run {argv[0]}: {e.strerror}") from None
         LIVE.add(self)
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.rc = None

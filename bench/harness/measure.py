@@ -9,7 +9,7 @@ import re
 import statistics
 import time
 
-from .launch import Launch, pump, run_one
+from .launch import Launch, LaunchError, pump, run_one
 from .workloads import DENSITY, START
 
 
@@ -47,8 +47,12 @@ def run_start(ctx, side, reps):
     for rep in range(1, reps + 1):
         ctx.progress(f"start on {side.name}, run {rep}/{reps}")
         sample = {}
-        la, in_time = run_one(side.argv("bench-start", ["--hold", "0.5"]), ctx.run_timeout,
-                              on_ready=lambda la_: sample.setdefault("kib", side.memory_kib(la_)))
+        try:
+            la, in_time = run_one(side.argv("bench-start", ["--hold", "0.5"]), ctx.run_timeout,
+                                  on_ready=lambda la_: sample.setdefault("kib", side.memory_kib(la_)))
+        except LaunchError as e:
+            out.append(entry(side.name, "start", rep, error=str(e)))
+            continue
         if not in_time or la.rc != 0 or la.ready_at is None:
             out.append(entry(side.name, "start", rep, error=failure(la, in_time, "bench-start")))
             continue
@@ -68,8 +72,12 @@ def run_jobs(ctx, side, workloads, reps):
     for wl in workloads:
         for rep in range(1, reps + 1):
             ctx.progress(f"{wl.id} on {side.name}, run {rep}/{reps}")
-            la, in_time = run_one(side.argv(wl.program, wl.args[ctx.size], wl.id), ctx.run_timeout,
-                                  tag=(wl.id, rep))
+            try:
+                la, in_time = run_one(side.argv(wl.program, wl.args[ctx.size], wl.id),
+                                      ctx.run_timeout, tag=(wl.id, rep))
+            except LaunchError as e:
+                out.append(entry(side.name, wl.id, rep, error=str(e)))
+                continue
             if la.jobs:
                 e = from_record(side.name, wl, rep, la.jobs[-1][1])
                 e["error"] = e["error"] or side.check(wl.id, e["raw"])
@@ -94,8 +102,12 @@ def vm_boot(ctx, side, workloads, reps, with_start=False, disk=None, net=False, 
     ctx.progress(f"vm {label}: booting ({', '.join(['start'] * with_start + [w.id for w in workloads])}"
                  f" x{reps}), at most {ctx.vm_timeout} s")
     sample = {}
-    la = Launch(argv, on_ready=lambda la_: sample.setdefault("kib", side.memory_kib(la_)),
-                tag=("start", 1))
+    try:
+        la = Launch(argv, on_ready=lambda la_: sample.setdefault("kib", side.memory_kib(la_)),
+                    tag=("start", 1))
+    except LaunchError as e:
+        wanted = [("start", 1)] * with_start + [(w.id, r) for w in workloads for r in range(1, reps + 1)]
+        return [entry("vm", w, r, error=str(e)) for w, r in wanted]
     last = [0]
 
     def report_progress():
@@ -154,7 +166,15 @@ def run_density(ctx, side, n):
         argv = side.argv("bench-start", ["--hold", hold])
         timeout = ctx.run_timeout + float(hold)
     t0 = time.monotonic()
-    launches = [Launch(argv, on_ready=sample) for _ in range(n)]
+    launches = []
+    try:
+        for _ in range(n):
+            launches.append(Launch(argv, on_ready=sample))
+    except LaunchError as e:
+        for la in launches:
+            la.kill()
+            la.finish()
+        return [entry(side.name, "density", 1, error=str(e))]
     pump(launches, t0 + timeout, stop=lambda: all(la.ready_at for la in launches))
     if is_vm:
         for la in launches:
