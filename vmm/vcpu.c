@@ -15,6 +15,7 @@
 #include "machine.h"
 #include "util.h"
 #include "x86/cpuid.h"
+#include "x86/insn.h"
 
 #define KICK_SIGNAL	 SIGUSR1
 #define MAX_EXIT_REASONS 64
@@ -29,6 +30,7 @@ struct vcpu {
 	atomic_bool started;
 	int64_t first_run_ms;
 	uint64_t exits[MAX_EXIT_REASONS];
+	uint64_t insns_completed; /* instructions KVM could not emulate and vmm finished */
 };
 
 static const char *const exit_names[MAX_EXIT_REASONS] = {
@@ -169,6 +171,11 @@ static bool handle_exit(struct vcpu *vcpu)
 		vm_request_exit(vcpu->vm, 0);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+		    insn_complete(vcpu->fd, vm_mem(vcpu->vm)) == 0) {
+			vcpu->insns_completed++;
+			return true;
+		}
 		report_internal_error(vcpu);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
@@ -228,6 +235,9 @@ int64_t vcpu_first_run_ms(const struct vcpu *vcpu)
 
 void vcpu_print_exit_stats(const struct vcpu *vcpu, FILE *out)
 {
+	if (vcpu->insns_completed)
+		fprintf(out, "vcpu%d_insns_completed_by_vmm: %llu\n", vcpu->index,
+			(unsigned long long)vcpu->insns_completed);
 	for (int r = 0; r < MAX_EXIT_REASONS; r++) {
 		if (!vcpu->exits[r])
 			continue;

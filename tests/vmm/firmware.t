@@ -38,6 +38,15 @@ like "$err" "vcpu0_exits_io: [0-9]+" "--stats counts I/O exits"
 like "$err" "first_kvm_run_ms: [0-9]+" "--stats reports exec -> first KVM_RUN"
 unlike "$err" "userspace_marker_ms" "no marker time when the guest never wrote it"
 
+run --timeout 60 "$VMM" --firmware "$FW/fpu.bin" --stats
+is "$rc" 0 "the fpu payload gets past FWAIT, FNCLEX and EMMS"
+is "$out" "fwait ok
+fnclex ok
+emms ok" "each of them completed"
+if [ -d /sys/module/kvm_pvm ]; then
+	like "$err" "vcpu0_insns_completed_by_vmm: 3" "on PVM vmm completes all three itself"
+fi
+
 run --timeout 60 "$VMM" --firmware "$FW/hello.bin" --cmdline marker --stats
 like "$err" "userspace_marker_ms: [0-9]+" "the marker port records a time"
 like "$err" "vmm: guest userspace reached after [0-9]+ ms" "and the human-readable line"
