@@ -38,6 +38,9 @@ like "$err" "vcpu0_exits_io: [0-9]+" "--stats counts I/O exits"
 like "$err" "first_kvm_run_ms: [0-9]+" "--stats reports exec -> first KVM_RUN"
 unlike "$err" "userspace_marker_ms" "no marker time when the guest never wrote it"
 
+run --timeout 60 "$VMM" --firmware "$FW/hello.bin" --cmdline "reset exit=9"
+is "$rc" 0 "an i8042 reset (reboot=k) ends vmm with status 0"
+
 run --timeout 60 "$VMM" --firmware "$FW/fpu.bin" --stats
 is "$rc" 0 "the fpu payload gets past FWAIT, FNCLEX and EMMS"
 is "$out" "fwait ok
