@@ -133,7 +133,7 @@ int ipam_alloc(const char *dir, const char *owner, char *ip, size_t len)
 	if (mkdir_p(dir, 0755) < 0)
 		return err_ret("cannot create %s: %s", dir, strerror(errno));
 	/* O_EXCL makes the claim atomic between concurrent starts. */
-	for (int n = 2; n < 255; n++) {
+	for (int n = IPAM_FIRST; n <= IPAM_LAST; n++) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s%d", dir, BRIDGE_PREFIX, n);
 		int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
@@ -146,7 +146,7 @@ int ipam_alloc(const char *dir, const char *owner, char *ip, size_t len)
 		snprintf(ip, len, "%s%d", BRIDGE_PREFIX, n);
 		return 0;
 	}
-	return err_ret("no free address left in %s0/%d", BRIDGE_PREFIX, BRIDGE_PLEN);
+	return err_ret("no free address left in %s%d-%d", BRIDGE_PREFIX, IPAM_FIRST, IPAM_LAST);
 }
 
 void ipam_release(const char *dir, const char *ip)

@@ -10,7 +10,10 @@
 #define BRIDGE_PREFIX  "10.88.0."
 #define BRIDGE_HOST_IP BRIDGE_PREFIX "1"
 #define BRIDGE_PLEN    24
-#define IFNAMSIZ_SAFE  16
+/* Containers take .2-.199; .200-.254 stay for VMs' TAP guests on the same bridge. */
+#define IPAM_FIRST    2
+#define IPAM_LAST     199
+#define IFNAMSIZ_SAFE 16
 
 /* Each returns 0, or -1 after printing a one-line error. */
 int net_bridge_ensure(void);

@@ -47,7 +47,10 @@ static int mount_overlay(const struct rootfs_spec *s)
 	for (size_t i = s->nlayers; i-- > 0;)
 		strcat(strcat(lower, s->layers[i]), ":");
 	strcat(lower, s->rootfs);
-	char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, s->upper, s->work);
+	/* volatile: an --rm layer is thrown away anyway, so overlayfs may skip syncing it;
+	 * otherwise the unmount at exit waits for a journal commit of the upper fs. */
+	char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s%s", lower, s->upper, s->work,
+			       s->ephemeral ? ",volatile" : "");
 	int rc = mount("overlay", s->merged, "overlay", 0, opts);
 	if (rc < 0 && s->userns) {
 		/* Inside a user namespace trusted.* xattrs are out of reach: use user.* ones. */

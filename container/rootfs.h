@@ -17,6 +17,7 @@ struct rootfs_spec {
 	size_t nvols;
 	const char *console; /* pty slave to show as /dev/console, or NULL */
 	bool privileged;
+	bool ephemeral; /* --rm: the writable layer need not survive a crash */
 	bool userns;
 };
 

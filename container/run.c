@@ -161,6 +161,7 @@ static int prepare_overlay_dirs(struct container *c)
 	fs->vols = c->o->vols;
 	fs->nvols = c->o->nvols;
 	fs->privileged = c->o->privileged;
+	fs->ephemeral = c->o->rm;
 	fs->userns = c->userns;
 	return 0;
 }
