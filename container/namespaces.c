@@ -5,14 +5,30 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <linux/sched.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-pid_t clone_process(unsigned long flags)
+pid_t clone_process(unsigned long flags, int cgroup_fd, bool *in_cgroup)
 {
+	*in_cgroup = false;
+	/* cgroup v2: born in its cgroup. Moving a process there later takes a lock whose
+	 * first writer waits for an RCU grace period (~10 ms here). */
+	if (cgroup_fd >= 0) {
+		struct clone_args args = {
+		    .flags = flags | CLONE_INTO_CGROUP,
+		    .exit_signal = SIGCHLD,
+		    .cgroup = (uint64_t)cgroup_fd,
+		};
+		long pid = syscall(SYS_clone3, &args, sizeof(args));
+		*in_cgroup = pid >= 0;
+		if (pid >= 0 || (errno != ENOSYS && errno != E2BIG))
+			return (pid_t)pid;
+	}
 	/* The raw syscall without a stack behaves as fork(), so the child keeps our stack
 	 * and data: no separate stack to size, no function-pointer trampoline. */
 	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);

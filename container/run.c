@@ -220,8 +220,14 @@ static int start_container(struct container *c)
 		flags |= CLONE_NEWUSER;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return err_ret("socketpair: %s", strerror(errno));
+	int cgfd = -1;
+	if (c->cg.ops == &cgroup_v2_ops && c->cg.ndirs == 1)
+		cgfd = open(c->cg.dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	c->t_clone = now_ns();
-	c->pid = clone_process(flags);
+	bool in_cgroup;
+	c->pid = clone_process(flags, cgfd, &in_cgroup);
+	if (cgfd >= 0)
+		close(cgfd);
 	if (c->pid < 0)
 		return err_ret("cannot create the namespaces: %s%s", strerror(errno),
 			       c->userns && errno == EPERM ? " (user namespaces unavailable?)"
@@ -238,7 +244,7 @@ static int start_container(struct container *c)
 	 * (~10 ms on v1 here), so the container builds its rootfs meanwhile. */
 	if (write(c->sync[0], "g", 1) != 1)
 		return err_ret("the container's init died during setup");
-	if (cgroup_enter(&c->cg, c->pid) < 0)
+	if (!in_cgroup && cgroup_enter(&c->cg, c->pid) < 0)
 		return -1;
 	if (write(c->sync[0], "g", 1) != 1)
 		return err_ret("the container's init died during setup");
