@@ -6,7 +6,7 @@ need_root
 [ -x "$CTR" ] && [ -x "$PROBE" ] || skip_all "container or probe not built"
 TMP=$(mktemp -d)
 cleanup() {
-	for n in lc1 lc2 lc3; do "$CTR" rm -f $n >/dev/null 2>&1; done
+	for n in lc1 lc2 lc3 lc4; do "$CTR" rm -f $n >/dev/null 2>&1; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -52,6 +52,15 @@ is "$rc" 0 "kill"
 run "$CTR" ps
 like "$out" $'\nlc2 +exited +0 +137 ' "killed: exit 137"
 "$CTR" rm lc2 >/dev/null
+
+# Signals to the runtime reach the command through init: SIGTERM ends sleep with 143.
+"$CTR" run --rm --net none --name lc4 "$TMP/root" -- sleep 100 >/dev/null 2>&1 &
+runtime=$!
+for i in $(seq 50); do grep -qs '^pid: [1-9]' /run/isolab/containers/lc4/state && break; sleep 0.1; done
+sleep 0.3
+kill -TERM "$runtime"
+wait "$runtime"
+is "$?" 143 "SIGTERM to the runtime is forwarded: exit 143"
 
 # Without --rm the writable layer outlives the container, until rm.
 run --timeout 30 "$CTR" run --net none --name lc3 "$TMP/root" -- sh -c 'echo data > /keep'

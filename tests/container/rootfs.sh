@@ -26,13 +26,27 @@ INIT
 	chmod 1777 "$dir/tmp"
 }
 
-# Host-side traces of a container: cgroup dirs, state entries, veths, mounts of the state dir.
+# Host-side traces of containers: cgroup dirs, state entries, addresses, veths, mounts of the
+# state dir. Containers of other users of this host (their rootfs is not under $TMP) are left
+# out, so a test can compare before and after while others run containers too.
 leftovers() {
+	local st name ip foreign=""
+	for st in /run/isolab/containers/*/state; do
+		[ -f "$st" ] || continue
+		grep -q "^rootfs: ${TMP:-/nonexistent}/" "$st" && continue
+		name=$(basename "$(dirname "$st")")
+		ip=$(sed -n 's/^ip: //p' "$st")
+		foreign="$foreign $name state:$name"
+		[ -n "$ip" ] && foreign="$foreign ipam:$ip veth-isl-${ip##*.}"
+	done
 	{
 		find /sys/fs/cgroup -mindepth 2 -type d -path '*/isolab/*' 2>/dev/null
-		ls /run/isolab/containers 2>/dev/null | sed 's|^|state: |'
-		ls /run/isolab/ipam 2>/dev/null | sed 's|^|ipam: |'
+		ls /run/isolab/containers 2>/dev/null | sed 's|^|state:|'
+		ls /run/isolab/ipam 2>/dev/null | sed 's|^|ipam:|'
 		ip -o link show 2>/dev/null | grep -o 'veth-isl-[0-9]*'
 		grep -F /run/isolab /proc/self/mountinfo
-	} | sort
+	} | awk -v foreign="$foreign" '
+		BEGIN { n = split(foreign, f, " "); for (i = 1; i <= n; i++) skip[f[i]] = 1 }
+		{ base = $0; sub(".*/", "", base) }
+		!(($0 in skip) || (base in skip)) { print }' | sort
 }
