@@ -21,6 +21,9 @@ int vm_nr_vcpus(const struct vm *vm);
 struct vcpu *vm_vcpu(const struct vm *vm, int index);
 const char *vm_device_cmdline(const struct vm *vm); /* what devices appended */
 
+/* Runs the hooks devices registered with vm_add_stats_hook. */
+void vm_print_device_stats(const struct vm *vm, FILE *out);
+
 bool vm_exit_requested(const struct vm *vm);
 int vm_exit_status(const struct vm *vm);
 

@@ -122,6 +122,7 @@ static void print_stats(struct vm *vm, const struct devices *dev)
 	for (int i = 0; i < vm_nr_vcpus(vm); i++)
 		vcpu_print_exit_stats(vm_vcpu(vm, i), stderr);
 	fprintf(stderr, "serial_tx_bytes: %" PRIu64 "\n", serial_tx_bytes(dev->serial));
+	vm_print_device_stats(vm, stderr);
 	struct memstat mem;
 	if (memstat_read(vm_mem(vm), &mem) == 0)
 		fprintf(stderr,

@@ -18,6 +18,13 @@
 /* Where KVM on VMX keeps its real-mode TSS; harmless elsewhere, must not overlap RAM. */
 #define KVM_TSS_ADDR 0xfffbd000
 
+#define MAX_STATS_HOOKS 16
+
+struct stats_hook {
+	void (*fn)(void *opaque, FILE *out);
+	void *opaque;
+};
+
 struct vm {
 	struct kvm_host *host;
 	int fd;
@@ -32,6 +39,8 @@ struct vm {
 	atomic_bool exit_requested;
 	atomic_int exit_status;
 	_Atomic int64_t marker_ms;
+	struct stats_hook stats_hooks[MAX_STATS_HOOKS];
+	int nr_stats_hooks;
 };
 
 static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
@@ -241,4 +250,18 @@ void vm_record_marker(struct vm *vm)
 int64_t vm_marker_ms(const struct vm *vm)
 {
 	return vm->marker_ms;
+}
+
+int vm_add_stats_hook(struct vm *vm, void (*fn)(void *opaque, FILE *out), void *opaque)
+{
+	if (vm->nr_stats_hooks == MAX_STATS_HOOKS)
+		return -1;
+	vm->stats_hooks[vm->nr_stats_hooks++] = (struct stats_hook){fn, opaque};
+	return 0;
+}
+
+void vm_print_device_stats(const struct vm *vm, FILE *out)
+{
+	for (int i = 0; i < vm->nr_stats_hooks; i++)
+		vm->stats_hooks[i].fn(vm->stats_hooks[i].opaque, out);
 }

@@ -7,6 +7,7 @@
 #define VMM_VM_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bus.h"
 #include "guest_mem.h"
@@ -26,6 +27,11 @@ uint64_t vm_alloc_mmio(struct vm *vm, uint64_t size);
 int vm_cmdline_append(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drives an interrupt line (KVM_IRQ_LINE): edge-triggered lines fire on 0 -> 1. */
 int vm_set_irq_line(struct vm *vm, int gsi, int level);
+/*
+ * Registers fn to print the device's own "key: value" lines (e.g.
+ * "virtio_blk0_reads: N") when --stats reports at exit; -1 when full.
+ */
+int vm_add_stats_hook(struct vm *vm, void (*fn)(void *opaque, FILE *out), void *opaque);
 /* Asks every vCPU to stop; vmm then exits with status. Safe from any thread. */
 void vm_request_exit(struct vm *vm, int status);
 
