@@ -25,6 +25,11 @@ is "$rc" 7 "/init sh -c 'exit 7' exits 7"
 run --timeout 20 "${in_rootfs[@]}" /init false
 is "$rc" 1 "/init false exits 1"
 
+# Other runtimes set container=<their name>: still a container.
+run --timeout 20 env -i container=podman unshare --mount --pid --fork --root="$rootfs" /init sh -c 'exit 4'
+is "$rc" 4 "container=podman: /init passes the status back too"
+is "$(printf '%s\n' "$out" | head -1)" "isolab: userspace ready (container)" "and calls it a container"
+
 run --timeout 20 "${in_rootfs[@]}" /init cat /proc/mounts
 for m in "proc /proc proc" "sysfs /sys sysfs" "devpts /dev/pts devpts" "tmpfs /run tmpfs" "tmpfs /tmp tmpfs"; do
 	like "$out" "^$m " "/init mounted $m"
