@@ -36,6 +36,24 @@ static char *in_root(const struct rootfs_spec *s, const char *path)
 	return xasprintf("%s%s", s->merged, path);
 }
 
+/*
+ * --rm: the writable layer goes on a tmpfs mounted in our own mount namespace over the
+ * state directory. It is charged to the container's memory cgroup, never touches the
+ * host's disk (whose journal made every create and remove cost milliseconds here), and
+ * disappears with the namespace: nothing to delete afterwards.
+ */
+static int mount_scratch_layer(const struct rootfs_spec *s)
+{
+	if (!s->scratch)
+		return 0;
+	if (mnt("tmpfs", s->scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0711") < 0)
+		return -1;
+	if (mkdir(s->upper, 0755) < 0 || mkdir(s->work, 0700) < 0 || mkdir(s->merged, 0755) < 0)
+		return err_ret("cannot create overlay directories in %s: %s", s->scratch,
+			       strerror(errno));
+	return 0;
+}
+
 static int mount_overlay(const struct rootfs_spec *s)
 {
 	size_t len = strlen(s->rootfs) + 1;
@@ -47,10 +65,7 @@ static int mount_overlay(const struct rootfs_spec *s)
 	for (size_t i = s->nlayers; i-- > 0;)
 		strcat(strcat(lower, s->layers[i]), ":");
 	strcat(lower, s->rootfs);
-	/* volatile: an --rm layer is thrown away anyway, so overlayfs may skip syncing it;
-	 * otherwise the unmount at exit waits for a journal commit of the upper fs. */
-	char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s%s", lower, s->upper, s->work,
-			       s->ephemeral ? ",volatile" : "");
+	char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, s->upper, s->work);
 	int rc = mount("overlay", s->merged, "overlay", 0, opts);
 	if (rc < 0 && s->userns) {
 		/* Inside a user namespace trusted.* xattrs are out of reach: use user.* ones. */
@@ -275,8 +290,8 @@ int setup_rootfs(const struct rootfs_spec *s)
 {
 	if (mnt(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -1;
-	if (mount_overlay(s) < 0 || mount_scratch(s) < 0 || mount_volumes(s) < 0 ||
-	    mount_proc_sys(s) < 0 || mount_dev(s) < 0)
+	if (mount_scratch_layer(s) < 0 || mount_overlay(s) < 0 || mount_scratch(s) < 0 ||
+	    mount_volumes(s) < 0 || mount_proc_sys(s) < 0 || mount_dev(s) < 0)
 		return -1;
 	if (!s->privileged && mask_paths(s) < 0)
 		return -1;

@@ -13,11 +13,11 @@ struct rootfs_spec {
 	const char **layers; /* read-only, bottom first */
 	size_t nlayers;
 	const char *upper, *work, *merged; /* overlay directories in the state dir */
+	const char *scratch; /* --rm: mount a tmpfs here and make upper, work, merged in it */
 	const struct volume *vols;
 	size_t nvols;
 	const char *console; /* pty slave to show as /dev/console, or NULL */
 	bool privileged;
-	bool ephemeral; /* --rm: the writable layer need not survive a crash */
 	bool userns;
 };
 

@@ -146,11 +146,14 @@ static int prepare_overlay_dirs(struct container *c)
 	fs->upper = xasprintf("%s/upper", c->dir);
 	fs->work = xasprintf("%s/work", c->dir);
 	fs->merged = xasprintf("%s/rootfs", c->dir);
-	if (mkdir(fs->upper, 0755) < 0 || mkdir(fs->work, 0700) < 0 || mkdir(fs->merged, 0755) < 0)
+	/* --rm: the container makes them itself, on a tmpfs of its own (see rootfs.c). */
+	fs->scratch = c->o->rm ? c->dir : NULL;
+	if (!fs->scratch && (mkdir(fs->upper, 0755) < 0 || mkdir(fs->work, 0700) < 0 ||
+			     mkdir(fs->merged, 0755) < 0))
 		return err_ret("cannot create overlay directories in %s: %s", c->dir,
 			       strerror(errno));
 	/* Root in a user namespace is uid 100000 outside: it must own its writable layer. */
-	if (c->userns && geteuid() == 0 &&
+	if (!fs->scratch && c->userns && geteuid() == 0 &&
 	    (chown(fs->upper, USERNS_BASE, USERNS_BASE) < 0 ||
 	     chown(fs->work, USERNS_BASE, USERNS_BASE) < 0))
 		return err_ret("cannot hand the writable layer to the user namespace: %s",
@@ -161,7 +164,6 @@ static int prepare_overlay_dirs(struct container *c)
 	fs->vols = c->o->vols;
 	fs->nvols = c->o->nvols;
 	fs->privileged = c->o->privileged;
-	fs->ephemeral = c->o->rm;
 	fs->userns = c->userns;
 	return 0;
 }

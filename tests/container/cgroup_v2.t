@@ -27,6 +27,8 @@ ok $? "cpu.stat usage_usec read ($usec)"
 "$CTR" run -d --net none --name v2a --stats "$TMP/root" -- sleep 100 >/dev/null 2>&1
 dir=$(sed -n 's/^cgroup: //p' /run/isolab/containers/v2a/state)
 like "$dir" "^$v2/isolab/v2a$" "one directory under $v2/isolab"
+# -d returns once the init runs; its command follows a moment later.
+for i in $(seq 50); do [ "$(wc -l <"$dir/cgroup.procs" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
 is "$(wc -l <"$dir/cgroup.procs" 2>/dev/null)" 2 "init and the command are in it (born there by clone3)"
 run --timeout 30 "$CTR" exec v2a -- true
 is "$rc" 0 "exec joins it"
