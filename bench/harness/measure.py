@@ -42,52 +42,44 @@ def failure(la, in_time, what):
     return f"{what} exited with status {la.rc}: " + (tail[-1] if tail else "no output")
 
 
-def run_start(ctx, side, reps):
-    out = []
-    for rep in range(1, reps + 1):
-        ctx.progress(f"start on {side.name}, run {rep}/{reps}")
-        sample = {}
-        try:
-            la, in_time = run_one(side.argv("bench-start", ["--hold", "0.5"]), ctx.run_timeout,
-                                  on_ready=lambda la_: sample.setdefault("kib", side.memory_kib(la_)))
-        except LaunchError as e:
-            out.append(entry(side.name, "start", rep, error=str(e)))
-            continue
-        if not in_time or la.rc != 0 or la.ready_at is None:
-            out.append(entry(side.name, "start", rep, error=failure(la, in_time, "bench-start")))
-            continue
-        kernel = la.jobs[-1][1]["values"].get("kernel") if la.jobs else None
-        stats = la.stats()
-        kib = sample.get("kib")
-        if kib is None and isinstance(stats.get("peak_memory_bytes"), float):
-            kib = stats["peak_memory_bytes"] / 1024  # the container's own peak figure
-        out.append(entry(side.name, "start", rep,
-                         {"startup_ms": la.since_start_ms(la.ready_at), "memory_kib": kib},
-                         stats=stats, kernel=kernel))
-    return out
+def run_start(ctx, side, rep, reps):
+    """One start of the probe: time to its ready line, memory while it holds."""
+    ctx.progress(f"start on {side.name}, run {rep}/{reps}")
+    sample = {}
+    try:
+        la, in_time = run_one(side.argv("bench-start", ["--hold", "0.5"]), ctx.run_timeout,
+                              on_ready=lambda la_: sample.setdefault("kib", side.memory_kib(la_)))
+    except LaunchError as e:
+        return entry(side.name, "start", rep, error=str(e))
+    if not in_time or la.rc != 0 or la.ready_at is None:
+        return entry(side.name, "start", rep, error=failure(la, in_time, "bench-start"))
+    kernel = la.jobs[-1][1]["values"].get("kernel") if la.jobs else None
+    stats = la.stats()
+    kib = sample.get("kib")
+    if kib is None and isinstance(stats.get("peak_memory_bytes"), float):
+        kib = stats["peak_memory_bytes"] / 1024  # the container's own peak figure
+    return entry(side.name, "start", rep,
+                 {"startup_ms": la.since_start_ms(la.ready_at), "memory_kib": kib},
+                 stats=stats, kernel=kernel)
 
 
-def run_jobs(ctx, side, workloads, reps):
-    out = []
-    for wl in workloads:
-        for rep in range(1, reps + 1):
-            ctx.progress(f"{wl.id} on {side.name}, run {rep}/{reps}")
-            try:
-                la, in_time = run_one(side.argv(wl.program, wl.args[ctx.size], wl.id),
-                                      ctx.run_timeout, tag=(wl.id, rep))
-            except LaunchError as e:
-                out.append(entry(side.name, wl.id, rep, error=str(e)))
-                continue
-            if la.jobs:
-                e = from_record(side.name, wl, rep, la.jobs[-1][1])
-                e["error"] = e["error"] or side.check(wl.id, e["raw"])
-                if la.rc != 0 and not e["error"]:
-                    e["error"] = failure(la, in_time, wl.program)
-            else:
-                e = entry(side.name, wl.id, rep, error=failure(la, in_time, wl.program))
-            e["stats"] = la.stats()
-            out.append(e)
-    return out
+def run_job(ctx, side, wl, rep, reps):
+    """One run of one workload as its own process (native) or container."""
+    ctx.progress(f"{wl.id} on {side.name}, run {rep}/{reps}")
+    try:
+        la, in_time = run_one(side.argv(wl.program, wl.args[ctx.size], wl.id), ctx.run_timeout,
+                              tag=(wl.id, rep))
+    except LaunchError as e:
+        return entry(side.name, wl.id, rep, error=str(e))
+    if la.jobs:
+        e = from_record(side.name, wl, rep, la.jobs[-1][1])
+        e["error"] = e["error"] or side.check(wl.id, e["raw"])
+        if la.rc != 0 and not e["error"]:
+            e["error"] = failure(la, in_time, wl.program)
+    else:
+        e = entry(side.name, wl.id, rep, error=failure(la, in_time, wl.program))
+    e["stats"] = la.stats()
+    return e
 
 
 def vm_boot(ctx, side, workloads, reps, with_start=False, disk=None, net=False, label="boot"):
@@ -236,4 +228,4 @@ def image_sizes(ctx, sides):
     return out
 
 
-__all__ = ["run_start", "run_jobs", "vm_boot", "run_density", "image_sizes", "START", "DENSITY"]
+__all__ = ["run_start", "run_job", "vm_boot", "run_density", "image_sizes", "START", "DENSITY"]
