@@ -116,7 +116,7 @@ like "$console" "LIO: hwrng [0-9a-f]{32}" "/dev/hwrng returns bytes"
 unlike "$console" "LIO: hwrng 0{32}" "/dev/hwrng bytes are not all zero"
 is "$(cat "$tmp/from-guest" 2>/dev/null)" "guest-to-host" "TCP guest -> host over the TAP"
 like "$console" "LIO: received host-to-guest" "TCP host -> guest over the TAP"
-like "$(cat "$tmp/vmm.err")" "virtio-blk0 +requests [1-9]" "--stats counts virtio-blk requests"
+like "$(cat "$tmp/vmm.err")" "virtio_blk0_requests: [1-9]" "--stats counts virtio-blk requests"
 tap=$(sed -n 's/.*TAP \([^,]*\),.*/\1/p' "$tmp/vmm.err" | head -1)
 ok $([ -n "$tap" ] && [ ! -e "/sys/class/net/$tap" ]; echo $?) "TAP $tap removed at exit"
 [ "$rc" = 0 ] || { diag "console tail:"; tail -n 20 "$tmp/console" | sed 's/^/#   /'; tail -n 5 "$tmp/vmm.err" | sed 's/^/#   /'; }

@@ -165,9 +165,19 @@ static void write_status(struct virtio_dev *dev, uint32_t val)
 			val &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	}
 	dev->status = val | (dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
-	if ((added & VIRTIO_CONFIG_S_DRIVER_OK) && !dev->broken && dev->ops->activate &&
-	    dev->ops->activate(dev) < 0)
+	if (!(added & VIRTIO_CONFIG_S_DRIVER_OK) || !(val & VIRTIO_CONFIG_S_FEATURES_OK) ||
+	    dev->broken)
+		return;
+	if (dev->ops->activate && dev->ops->activate(dev) < 0) {
 		virtio_dev_fail(dev, "device could not start");
+		return;
+	}
+	/* Buffers the driver posted before DRIVER_OK: let the I/O thread look now. */
+	for (unsigned q = 0; q < dev->ops->num_queues && !dev->kick_external; q++) {
+		uint64_t one = 1;
+		if (dev->vqs[q].ready && write(dev->kick_fd[q], &one, sizeof(one)) < 0)
+			virtio_dev_fail(dev, "queue kick lost");
+	}
 }
 
 static void queue_ready(struct virtio_dev *dev, struct virtqueue *vq, uint32_t val)
@@ -361,6 +371,18 @@ fail:
 	return -1;
 }
 
+/* "key: value" lines, the --stats format: virtio_blk0_requests: N ... */
+static void print_device_stats(void *opaque, FILE *out)
+{
+	struct virtio_dev *dev = opaque;
+	static const char *const names[] = {"requests", "bytes", "notifications", "interrupts"};
+	const uint64_t *counters[] = {&dev->stats.requests, &dev->stats.bytes, &dev->stats.notifies,
+				      &dev->stats.interrupts};
+	for (unsigned i = 0; i < 4; i++)
+		fprintf(out, "virtio_%s_%s: %" PRIu64 "\n", dev->name, names[i],
+			__atomic_load_n(counters[i], __ATOMIC_RELAXED));
+}
+
 struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 				     const struct virtio_dev_ops *ops, void *priv,
 				     uint64_t features, void *config, uint32_t config_len)
@@ -412,6 +434,8 @@ struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 		free(dev);
 		return NULL;
 	}
+	if (vm_add_stats_hook(vm, print_device_stats, dev) < 0)
+		fprintf(stderr, "vmm: virtio-%s: no room for its --stats counters\n", name);
 	/* Appended, so the guest discovers devices in the order they were added. */
 	struct virtio_dev **tail = &devices;
 	while (*tail)
@@ -443,15 +467,6 @@ void virtio_shutdown(void)
 
 void virtio_print_stats(FILE *out)
 {
-	for (struct virtio_dev *dev = devices; dev; dev = dev->next) {
-		struct virtio_stats s;
-		s.requests = __atomic_load_n(&dev->stats.requests, __ATOMIC_RELAXED);
-		s.bytes = __atomic_load_n(&dev->stats.bytes, __ATOMIC_RELAXED);
-		s.notifies = __atomic_load_n(&dev->stats.notifies, __ATOMIC_RELAXED);
-		s.interrupts = __atomic_load_n(&dev->stats.interrupts, __ATOMIC_RELAXED);
-		fprintf(out,
-			"virtio-%-6s requests %" PRIu64 "  bytes %" PRIu64
-			"  notifications %" PRIu64 "  interrupts %" PRIu64 "\n",
-			dev->name, s.requests, s.bytes, s.notifies, s.interrupts);
-	}
+	for (struct virtio_dev *dev = devices; dev; dev = dev->next)
+		print_device_stats(dev, out);
 }

@@ -28,7 +28,11 @@ const char *virtio_blk_root_cmdline(void);
 int virtio_start(struct vm *vm);
 /* Stops the threads, closes devices, removes the TAPs vmm created. Idempotent. */
 void virtio_shutdown(void);
-/* Per device: requests, bytes, notifications received, interrupts sent. */
+/*
+ * Per device, as "virtio_blk0_requests: N" lines: requests, bytes,
+ * notifications received, interrupts sent. Each device also registers
+ * these lines with vm_add_stats_hook, so --stats prints them by itself.
+ */
 void virtio_print_stats(FILE *out);
 
 #endif
