@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -191,15 +192,26 @@ static int exec_in(const struct state *st, struct run_opts *o, char **cmd)
 		return err_ret("fork: %s", strerror(errno)), 125;
 	if (joiner > 0)
 		return wait_code(joiner);
-	struct cgroup cg = {0};
-	for (int i = 0; i < st->ndirs; i++)
-		cg.dirs[cg.ndirs++] = (char *)st->cgroup_dirs[i];
-	if (cgroup_enter(&cg, getpid()) < 0 || enter_namespaces(st->pid, st->userns) < 0)
+	/* Opened before entering the mount namespace, where these paths do not exist. */
+	int procs[CG_MAX_DIRS];
+	for (int i = 0; i < st->ndirs; i++) {
+		char *path = xasprintf("%s/cgroup.procs", st->cgroup_dirs[i]);
+		procs[i] = open(path, O_WRONLY | O_CLOEXEC);
+		if (procs[i] < 0)
+			die("cannot open %s: %s", path, strerror(errno));
+		free(path);
+	}
+	if (enter_namespaces(st->pid, st->userns) < 0)
 		_exit(125);
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
+		/* "0" is the writer itself: only the command joins, not this joiner. */
+		for (int i = 0; i < st->ndirs; i++)
+			if (write(procs[i], "0", 1) != 1)
+				die("cannot join cgroup %s: %s", st->cgroup_dirs[i],
+				    strerror(errno));
 		if (!o->interactive && !freopen("/dev/null", "r", stdin))
 			die("cannot open /dev/null: %s", strerror(errno));
 		close_fds_except(-1);
