@@ -11,8 +11,10 @@ need_kvm
 vmm=$ISOLAB_BIN/vmm
 [ -x "$vmm" ] || skip_all "vmm not built"
 "$vmm" --help 2>/dev/null | grep -q -- '--disk' || skip_all "vmm has no --disk yet (virtio not wired into the CLI)"
-kernel=$ISOLAB_IMAGES/bzImage
-[ -f "$kernel" ] || kernel=$ISOLAB_IMAGES/vmlinux
+# The ELF vmlinux (PVH) first: where KVM emulates guest kernel code, a
+# bzImage spends many minutes decompressing itself.
+kernel=$ISOLAB_IMAGES/vmlinux
+[ -f "$kernel" ] || kernel=$ISOLAB_IMAGES/bzImage
 [ -f "$kernel" ] && [ -f "$ISOLAB_IMAGES/rootfs.ext4" ] || skip_all "guest images not built (make images)"
 command -v debugfs >/dev/null || skip_all "debugfs missing (apt-get install e2fsprogs)"
 command -v python3 >/dev/null || skip_all "python3 missing"
@@ -96,7 +98,7 @@ python3 "$tmp/host.py" "$tmp/vmm.err" "$tmp/console" "$tmp/from-guest" &
 host_pid=$!
 timeout -k 5 900 "$vmm" --kernel "$kernel" --mem 128M --disk "$tmp/root.ext4" \
 	--disk "$tmp/ro.img,ro" --net tap --rng --stats \
-	--cmdline "-- /lio-guest.sh" </dev/null >"$tmp/console" 2>"$tmp/vmm.err" &
+	--cmdline "root=/dev/vda rw -- /lio-guest.sh" </dev/null >"$tmp/console" 2>"$tmp/vmm.err" &
 vmm_pid=$!
 wait "$vmm_pid"
 rc=$?
