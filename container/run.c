@@ -54,6 +54,11 @@ static int check_inputs(struct container *c)
 	if (geteuid() != 0 && !o->userns)
 		return err_ret("needs root (or --userns for a rootless container)");
 	if (geteuid() != 0) {
+		char max[32] = "";
+		if (read_file("/proc/sys/user/max_user_namespaces", max, sizeof(max)) > 0 &&
+		    atoi(max) == 0)
+			return err_ret("not root, and user namespaces are disabled "
+				       "(sysctl user.max_user_namespaces = 0)");
 		if (o->lim.memory_bytes || o->lim.cpu_quota_us || o->lim.pids || o->lim.io_weight)
 			return err_ret(
 			    "limits need root: a rootless container gets no cgroup here");
