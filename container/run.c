@@ -212,7 +212,8 @@ static int prepare_host_side(struct container *c)
 		if (c->log_fd < 0)
 			return err_ret("cannot create the log: %s", strerror(errno));
 	}
-	if (state_write(c->dir, &c->st) < 0)
+	/* What the sweep needs to undo if we are killed before the container starts. */
+	if ((c->st.ndirs || c->st.ip[0]) && state_write(c->dir, &c->st) < 0)
 		return -1;
 	return 0;
 }
