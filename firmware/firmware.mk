@@ -8,15 +8,15 @@ FW_CFLAGS := -std=c11 -Os -Wall -Wextra -Werror -ffreestanding -fno-stack-protec
 FIRMWARE_MARKER := $(FW_OUT)/isolab-marker
 $(FIRMWARE_MARKER): firmware/marker.c firmware/isolab-abi.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(FW_CFLAGS) -no-pie -Wl,--build-id=none -o $@ $<
+	$(CC) $(FW_CFLAGS) -Wl,--build-id=none -o $@ $<
 
 BINS += $(FIRMWARE_MARKER)
 
 # Payloads: `vmm --firmware $(FW_OUT)/NAME.bin` (see vmm --help for the entry state).
 # Built without sanitizers or SSE: they run at guest CPL 0 with no runtime.
-FW_PAYLOADS := hello smp triple_fault echo fpu
+FW_PAYLOADS := hello smp triple_fault echo fpu syscall
 FW_PAYLOAD_CFLAGS := $(FW_CFLAGS) -m64 -mno-red-zone -mgeneral-regs-only -mcmodel=small \
-	-fno-sanitize=all -no-pie -Wl,--build-id=none,--no-warn-rwx-segments -T firmware/payload.ld
+	-fno-sanitize=all -Wl,--build-id=none,--no-warn-rwx-segments -T firmware/payload.ld
 FW_BINS := $(FW_PAYLOADS:%=$(FW_OUT)/%.bin)
 .SECONDARY: $(FW_PAYLOADS:%=$(FW_OUT)/%.elf)
 

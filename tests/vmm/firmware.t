@@ -50,6 +50,11 @@ if [ -d /sys/module/kvm_pvm ]; then
 	like "$err" "vcpu0_insns_completed_by_vmm: 3" "on PVM vmm completes all three itself"
 fi
 
+# SYSCALL from user mode: the host's answer decides whether Linux userspace can run.
+run --timeout 60 "$VMM" --firmware "$FW/syscall.bin"
+ok "$([ "$rc" = 0 ] || [ "$rc" = 3 ]; echo $?)" "the syscall probe reaches a verdict (exit 0 or 3, got $rc)"
+diag "$(printf '%s\n' "$out" | tail -1)"
+
 run --timeout 60 "$VMM" --firmware "$FW/hello.bin" --cmdline marker --stats
 like "$err" "userspace_marker_ms: [0-9]+" "the marker port records a time"
 like "$err" "vmm: guest userspace reached after [0-9]+ ms" "and the human-readable line"
