@@ -8,6 +8,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 static int mnt(const char *src, const char *dst, const char *type, unsigned long flags,
 	       const char *data)
@@ -103,36 +106,87 @@ static int bind_readonly(const char *src, const char *dst, int recursive)
 	return mnt(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(dst), NULL);
 }
 
+/* Open path inside root, symlinks resolved as if root were "/" (a rootfs's absolute
+ * symlinks must not lead a mount target onto the host). */
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+/* mkdir -p of path inside root (and an empty file at the end when !dir); an O_PATH fd. */
+static int make_target(int rootfd, const char *path, bool dir)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		bool last = *p == '\0';
+		char save = *p;
+		*p = '\0';
+		char *slash = strrchr(buf, '/');
+		int fd = open_in_root(rootfd, buf, O_PATH);
+		if (fd < 0 && errno == ENOENT) {
+			*slash = '\0';
+			int parent =
+			    open_in_root(rootfd, slash == buf ? "/" : buf, O_PATH | O_DIRECTORY);
+			*slash = '/';
+			if (parent < 0)
+				return -1;
+			int rc = !last || dir
+				     ? mkdirat(parent, slash + 1, 0755)
+				     : close(openat(parent, slash + 1,
+						    O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644));
+			close(parent);
+			if (rc < 0 && errno != EEXIST)
+				return -1;
+			fd = open_in_root(rootfd, buf, O_PATH);
+		}
+		*p = save;
+		if (last || fd < 0)
+			return fd;
+		close(fd);
+	}
+}
+
 static int mount_volumes(const struct rootfs_spec *s)
 {
-	for (size_t i = 0; i < s->nvols; i++) {
+	int rootfd = s->nvols ? open(s->merged, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < s->nvols; i++) {
 		const struct volume *v = &s->vols[i];
 		struct stat st;
-		if (stat(v->host, &st) < 0)
-			return err_ret("volume %s: %s", v->host, strerror(errno));
-		char *dst = in_root(s, v->ctr);
-		int rc;
-		if (S_ISDIR(st.st_mode)) {
-			rc = mkdir_p(dst, 0755);
-		} else {
-			char *slash = strrchr(dst, '/');
-			*slash = '\0';
-			rc = mkdir_p(dst, 0755);
-			*slash = '/';
-			int fd = rc == 0 ? open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0644) : -1;
-			rc = fd < 0 ? -1 : close(fd);
+		if (stat(v->host, &st) < 0) {
+			rc = err_ret("volume %s: %s", v->host, strerror(errno));
+			break;
 		}
-		if (rc < 0)
+		int fd = make_target(rootfd, v->ctr, S_ISDIR(st.st_mode));
+		if (fd < 0) {
 			rc = err_ret("volume target %s: %s", v->ctr, strerror(errno));
-		else if (v->readonly)
-			rc = bind_readonly(v->host, dst, 1);
-		else
-			rc = mnt(v->host, dst, NULL, MS_BIND | MS_REC, NULL);
-		free(dst);
-		if (rc < 0)
-			return -1;
+			break;
+		}
+		/* Mount on the fd we resolved, not on a path someone could swap meanwhile. */
+		char dst[64];
+		snprintf(dst, sizeof(dst), "/proc/self/fd/%d", fd);
+		rc = mnt(v->host, dst, NULL, MS_BIND | MS_REC, NULL);
+		close(fd);
+		if (rc == 0 && v->readonly) {
+			/* The fd still names what lies under the new mount: resolve again. */
+			fd = open_in_root(rootfd, v->ctr, O_PATH);
+			snprintf(dst, sizeof(dst), "/proc/self/fd/%d", fd);
+			rc = fd < 0
+				 ? err_ret("volume target %s: %s", v->ctr, strerror(errno))
+				 : mnt(NULL, dst, NULL,
+				       MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(dst), NULL);
+			if (fd >= 0)
+				close(fd);
+		}
 	}
-	return 0;
+	if (rootfd >= 0)
+		close(rootfd);
+	return rc;
 }
 
 static int mount_proc_sys(const struct rootfs_spec *s)

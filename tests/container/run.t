@@ -73,6 +73,14 @@ like "$out" kept "read-only volume is readable"
 [ ! -e "$TMP/vol/g" ]
 ok $? "read-only volume is not writable"
 
+# A rootfs's absolute symlink must not lead a volume onto the host (resolved inside the root).
+ln -s /etc "$TMP/root/evil"
+run --timeout 30 "$CTR" run "${R[@]}" -v "$TMP/vol:/evil/isolab-escape-$$" "$TMP/root" -- ls -d /etc/isolab-escape-$$
+is "$rc/$out" "0//etc/isolab-escape-$$" "the volume lands in the container's /etc"
+[ ! -e "/etc/isolab-escape-$$" ]
+ok $? "and nothing is created in the host's /etc"
+rm -f "$TMP/root/evil"
+
 # Errors: one line, non-zero, nothing left behind.
 run "$CTR" run "${R[@]}" "$TMP/missing"
 is "$rc/$err" "125/container: rootfs not found: $TMP/missing" "rootfs missing"
