@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The real thing: the guest-images kernel and initramfs boot under vmm to
 # the ready line, run a command from the kernel command line, and power off
-# with vmm exiting 0. One boot per loader (PVH vmlinux on 1 vCPU, bzImage
-# on 2 vCPUs through the MP table), each checking several things, because a
+# with vmm exiting 0. Each boot checks several things at once, because a
 # boot takes minutes where KVM emulates guest kernel code (well under a
-# second of guest time on hardware KVM).
+# second of guest time on hardware KVM): the PVH vmlinux boots on 2 vCPUs
+# (MP table, INIT/SIPI); the bzImage boots too on hardware KVM, but not by
+# default where kernel code is emulated, since its XZ decompressor alone
+# runs for many minutes there (set ISOLAB_BOOT_BZIMAGE=1 to force it; the
+# bzImage loader's unit tests run everywhere).
 #
 # Where the firmware syscall probe shows that SYSCALL from guest user mode
 # does not enter the guest kernel (PVM hosts), no Linux program can run:
@@ -59,6 +62,12 @@ boot() {
 	[ "$rc" = 0 ] || printf '%s\n' "$out" "$err" | tail -15 | sed 's/^/#   /'
 }
 
-boot "PVH vmlinux" "$ISOLAB_IMAGES/vmlinux" 1
-boot "bzImage" "$ISOLAB_IMAGES/bzImage" 2
+boot "PVH vmlinux" "$ISOLAB_IMAGES/vmlinux" 2
+emulated=""
+[ -d /sys/module/kvm_pvm ] && ! grep -qwE 'vmx|svm' /proc/cpuinfo && emulated=1
+if [ -z "$emulated" ] || [ "${ISOLAB_BOOT_BZIMAGE:-}" = 1 ]; then
+	boot "bzImage" "$ISOLAB_IMAGES/bzImage" 1
+else
+	skip "bzImage boot: guest kernel code is emulated here and its XZ decompressor alone takes many minutes (ISOLAB_BOOT_BZIMAGE=1 forces it)"
+fi
 done_testing
