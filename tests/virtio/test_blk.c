@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,6 +67,15 @@ static int group_teardown(void **state)
 	(void)state;
 	virtio_shutdown();
 	fake_vm_free(vm);
+	/* A failed assertion may have left the immutable image behind. */
+	char path[112];
+	snprintf(path, sizeof(path), "%s/immutable.img", dir);
+	int fd = open(path, O_RDONLY), flags = 0;
+	if (fd >= 0) {
+		ioctl(fd, FS_IOC_SETFLAGS, &flags);
+		close(fd);
+		unlink(path);
+	}
 	unlink(rw_path);
 	unlink(ro_path);
 	rmdir(dir);
@@ -265,6 +276,31 @@ static void direct_io_bounces_unaligned_buffers(void **state)
 	unlink(path);
 }
 
+/* An image the user may not write: refused without ,ro, accepted with it. */
+static void unwritable_image_needs_ro(void **state)
+{
+	(void)state;
+	char path[112], spec[128];
+	snprintf(path, sizeof(path), "%s/immutable.img", dir);
+	make_image(path, 'i');
+	int fd = open(path, O_RDONLY), flags = 0;
+	/* chattr +i: even root cannot open it for writing. */
+	if (fd < 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 ||
+	    (flags |= FS_IMMUTABLE_FL, ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)) {
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+		skip(); /* not root, or no immutable flag on this file system */
+	}
+	assert_null(virtio_blk_create(vm, path));
+	snprintf(spec, sizeof(spec), "%s,ro", path);
+	assert_non_null(virtio_blk_create(vm, spec));
+	flags &= ~FS_IMMUTABLE_FL;
+	ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	close(fd);
+	unlink(path);
+}
+
 static uint64_t irq_count(struct virtio_dev *dev)
 {
 	uint64_t n = 0;
@@ -369,6 +405,7 @@ int main(void)
 	    cmocka_unit_test(read_only_refuses_writes),
 	    cmocka_unit_test(bad_specs_are_refused),
 	    cmocka_unit_test(direct_io_bounces_unaligned_buffers),
+	    cmocka_unit_test(unwritable_image_needs_ro),
 	    cmocka_unit_test(requests_through_the_queue),
 	    cmocka_unit_test(legacy_driver_is_refused),
 	    cmocka_unit_test(config_space_reads),
