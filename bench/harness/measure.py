@@ -138,6 +138,11 @@ def vm_entries(la, in_time, workloads, reps, with_start, memory_kib):
     wanted = [("start", 1)] * with_start + [(wl.id, r) for wl in workloads for r in range(1, reps + 1)]
     why = (failure(la, in_time, "vmm") if not in_time or la.rc not in (0, None)
            else "no result in the VM's output")
+    if not la.jobs:
+        # A guest that never got there usually says why last (a panic, an oops).
+        tail = [ln.strip() for ln in la.tail if ln.strip()]
+        if tail:
+            why += "; the console ended with: " + " | ".join(tail[-3:])
     return out + [entry("vm", w, r, error=why, boot_s=boot_s, stats=stats)
                   for w, r in wanted if (w, r) not in found]
 
