@@ -1,0 +1,116 @@
+/* info cpus and info registers: what a paused vCPU's registers say. */
+#include <inttypes.h>
+
+#include "internal.h"
+
+#define CR0_PE	 (1ULL << 0)
+#define EFER_LMA (1ULL << 10)
+
+static const char *cpu_mode(const struct kvm_sregs *s)
+{
+	if (!(s->cr0 & CR0_PE))
+		return "real";
+	if (s->efer & EFER_LMA)
+		return s->cs.l ? "long (64-bit)" : "long (compatibility)";
+	return s->cs.db ? "protected (32-bit)" : "protected (16-bit)";
+}
+
+static const char *mp_state_name(uint32_t state)
+{
+	switch (state) {
+	case KVM_MP_STATE_RUNNABLE:
+		return "runnable";
+	case KVM_MP_STATE_HALTED:
+		return "halted";
+	case KVM_MP_STATE_UNINITIALIZED:
+		return "waiting for INIT/SIPI";
+	case KVM_MP_STATE_INIT_RECEIVED:
+		return "INIT received";
+	default:
+		return "other";
+	}
+}
+
+int cmd_info_cpus(struct cmd_ctx *c)
+{
+	const struct monitor_ops *ops = c->mon->ops;
+	bool was_paused;
+	if (pause_for_inspection(c->mon, &was_paused) < 0)
+		return cmd_error(c, "the vCPUs could not be paused");
+	int n = ops->nr_vcpus(c->mon->ctx);
+	for (int i = 0; i < n; i++) {
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+		uint32_t mp = 0;
+		if (ops->get_regs(c->mon->ctx, i, &regs, &sregs) < 0) {
+			fprintf(c->out, "CPU #%d: registers unavailable\n", i);
+			continue;
+		}
+		const char *run =
+		    ops->get_mp_state(c->mon->ctx, i, &mp) < 0 ? "unknown" : mp_state_name(mp);
+		fprintf(c->out, "CPU #%d: %s, %s, rip=0x%016llx mode=%s\n", i,
+			was_paused ? "paused" : "running", run, (unsigned long long)regs.rip,
+			cpu_mode(&sregs));
+	}
+	if (!was_paused)
+		ops->resume(c->mon->ctx);
+	return 0;
+}
+
+static void print_segment(FILE *out, const char *name, const struct kvm_segment *s)
+{
+	fprintf(out, "%-3s sel=0x%04x base=0x%016llx limit=0x%08x type=%u dpl=%u%s%s%s\n", name,
+		s->selector, (unsigned long long)s->base, s->limit, s->type, s->dpl,
+		s->present ? " P" : "", s->l ? " L" : "", s->db ? " DB" : "");
+}
+
+static void print_registers(FILE *out, int cpu, const struct kvm_regs *r, const struct kvm_sregs *s)
+{
+	fprintf(out, "CPU #%d (%s)\n", cpu, cpu_mode(s));
+	fprintf(out, "rax=0x%016llx rbx=0x%016llx rcx=0x%016llx rdx=0x%016llx\n", r->rax, r->rbx,
+		r->rcx, r->rdx);
+	fprintf(out, "rsi=0x%016llx rdi=0x%016llx rbp=0x%016llx rsp=0x%016llx\n", r->rsi, r->rdi,
+		r->rbp, r->rsp);
+	fprintf(out, "r8 =0x%016llx r9 =0x%016llx r10=0x%016llx r11=0x%016llx\n", r->r8, r->r9,
+		r->r10, r->r11);
+	fprintf(out, "r12=0x%016llx r13=0x%016llx r14=0x%016llx r15=0x%016llx\n", r->r12, r->r13,
+		r->r14, r->r15);
+	fprintf(out, "rip=0x%016llx rflags=0x%08llx\n", r->rip, r->rflags);
+	const struct {
+		const char *name;
+		const struct kvm_segment *seg;
+	} segs[] = {{"cs", &s->cs}, {"ds", &s->ds}, {"es", &s->es}, {"fs", &s->fs},
+		    {"gs", &s->gs}, {"ss", &s->ss}, {"tr", &s->tr}, {"ldt", &s->ldt}};
+	for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++)
+		print_segment(out, segs[i].name, segs[i].seg);
+	fprintf(out, "gdt base=0x%016llx limit=0x%04x\n", (unsigned long long)s->gdt.base,
+		s->gdt.limit);
+	fprintf(out, "idt base=0x%016llx limit=0x%04x\n", (unsigned long long)s->idt.base,
+		s->idt.limit);
+	fprintf(out, "cr0=0x%016llx cr2=0x%016llx cr3=0x%016llx cr4=0x%016llx\n", s->cr0, s->cr2,
+		s->cr3, s->cr4);
+	fprintf(out, "cr8=0x%016llx efer=0x%016llx apic_base=0x%016llx\n", s->cr8, s->efer,
+		s->apic_base);
+}
+
+int cmd_info_registers(struct cmd_ctx *c)
+{
+	const struct monitor_ops *ops = c->mon->ops;
+	int n = ops->nr_vcpus(c->mon->ctx);
+	uint64_t cpu = 0;
+	if (c->argc > 1 && (parse_u64(c->argv[1], &cpu) < 0 || cpu >= (uint64_t)n))
+		return cmd_error(c, "no vCPU '%.40s' (this VM has vCPUs 0 to %d)", c->argv[1],
+				 n - 1);
+	bool was_paused;
+	if (pause_for_inspection(c->mon, &was_paused) < 0)
+		return cmd_error(c, "the vCPUs could not be paused");
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	int ret = ops->get_regs(c->mon->ctx, (int)cpu, &regs, &sregs);
+	if (!was_paused)
+		ops->resume(c->mon->ctx);
+	if (ret < 0)
+		return cmd_error(c, "KVM would not give vCPU %d's registers", (int)cpu);
+	print_registers(c->out, (int)cpu, &regs, &sregs);
+	return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * The vmm monitor: a small HMP-like command language to look inside the
+ * running VM (registers, exits, memory, devices), served on the console
+ * (Ctrl-A c, readline) and on a Unix socket (vmm monitor PATH).
+ *
+ * The monitor never touches vCPU internals: the core hands it a table of
+ * operations (struct monitor_ops), so commands and the page walker can be
+ * unit-tested against a fake machine.
+ */
+#ifndef VMM_MONITOR_H
+#define VMM_MONITOR_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../guest_mem.h"
+
+#define MONITOR_LINE_MAX 1024 /* longer command lines are refused, not truncated */
+#define MONITOR_DUMP_MAX 4096 /* most bytes one x/xp prints */
+
+/* One exit counter of one vCPU: name is the KVM exit reason in lower case ("io", "hlt"). */
+struct monitor_counter {
+	const char *name;
+	uint64_t value;
+};
+
+/* What the monitor needs from the machine. ctx is passed back to every call. */
+struct monitor_ops {
+	int (*nr_vcpus)(void *ctx);
+	/* Stops every vCPU outside KVM_RUN and returns once they all are; 0 or -1. */
+	int (*pause)(void *ctx);
+	int (*resume)(void *ctx);
+	bool (*paused)(void *ctx);
+	/* Register state of vCPU cpu; only called while paused. 0 or -1. */
+	int (*get_regs)(void *ctx, int cpu, struct kvm_regs *regs, struct kvm_sregs *sregs);
+	/* KVM_MP_STATE_* of vCPU cpu (halted or runnable); only called while paused. */
+	int (*get_mp_state)(void *ctx, int cpu, uint32_t *state);
+	/* Fills up to max counters with the exits of vCPU cpu seen so far; returns how many. */
+	int (*exit_counters)(void *ctx, int cpu, struct monitor_counter *out, int max);
+	const struct guest_mem *(*mem)(void *ctx);
+	/* Injects an NMI into every vCPU (KVM_NMI); 0 or -1. */
+	int (*nmi)(void *ctx);
+	/* Asks vmm to stop the VM and exit with status 0. */
+	void (*quit)(void *ctx);
+	/* True once the VM is going away: long-running commands stop. */
+	bool (*exiting)(void *ctx);
+};
+
+/* A device's own lines for `info devices` (features, queues, counters). */
+typedef void (*monitor_device_info_fn)(void *opaque, FILE *out);
+
+struct monitor;
+
+struct monitor *monitor_create(const struct monitor_ops *ops, void *ctx);
+void monitor_destroy(struct monitor *mon);
+/* Registers a device for `info devices`; -1 when the table is full. */
+int monitor_add_device_info(struct monitor *mon, const char *name, monitor_device_info_fn fn,
+			    void *opaque);
+
+/*
+ * Runs one command line, writing the answer to out. in_fd is where the
+ * person typing is (for `stats watch`, which runs until input arrives), or
+ * -1. Returns 0, or -1 after printing a one-line error.
+ */
+int monitor_exec(struct monitor *mon, const char *line, FILE *out, int in_fd);
+/* Command names for completion: the i-th name that starts with prefix, or NULL. */
+const char *monitor_complete(const char *line_so_far, const char *prefix, int i);
+
+/* Serves the monitor on a Unix socket at path (removed again at stop). 0 or -1. */
+int monitor_serve_unix(struct monitor *mon, const char *path);
+void monitor_stop_server(struct monitor *mon);
+
+/*
+ * The (vmm) prompt on the terminal, with readline history and completion,
+ * until Ctrl-A c, Ctrl-D or an empty line after `c`; returns to the guest
+ * console then. The console thread calls it on Ctrl-A c.
+ */
+void monitor_console(struct monitor *mon);
+
+/* `vmm monitor PATH [COMMAND...]`: connects to a monitor socket. Returns the exit status. */
+int monitor_client_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,20 @@
+# vmm/monitor: the monitor (commands, page walker, socket, readline prompt,
+# the `vmm monitor` client), its unit tests and its firmware target.
+# Included from vmm/vmm.mk after the vmm link rule.
+
+MONITOR_SRCS := $(addprefix vmm/monitor/,commands.c cpu.c memory.c stats.c pagewalk.c \
+	server.c readline.c client.c)
+MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(BUILD)/%.o)
+MONITOR_LIBS := -lreadline -lpthread
+PKGS += libreadline-dev libcmocka-dev
+
+# Unit tests: the commands against a fake machine (tests/monitor/unit.c).
+MONITOR_UNIT := $(BUILD)/tests/monitor/unit
+$(MONITOR_UNIT): $(BUILD)/tests/monitor/unit.o $(MONITOR_OBJS) $(BUILD)/vmm/util.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MONITOR_LIBS) -lcmocka
+UNIT_TESTS += $(MONITOR_UNIT)
+
+# The guest tests/monitor/socket.t drives (the generic payload rules build it).
+BINS += $(FW_OUT)/monitor_target.bin
+.SECONDARY: $(FW_OUT)/monitor_target.elf
