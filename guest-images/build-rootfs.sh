@@ -10,7 +10,7 @@
 #
 # Needs no root: without it, every step runs under fakeroot sharing one state
 # file (DIR.fakeroot), so the images still hold root-owned files and the
-# /dev/console node the kernel opens before /init runs.
+# /dev/console and /dev/null nodes.
 set -euo pipefail
 
 die() {
@@ -75,7 +75,10 @@ make_tree() {
 	(cd "$new" && mkdir -p bin sbin usr/bin usr/sbin etc proc sys dev dev/pts run tmp root mnt var/tmp)
 	chmod 1777 "$new/tmp" "$new/var/tmp"
 	chmod 0700 "$new/root"
+	# The kernel opens /dev/console before /init runs, and /init's first
+	# redirections need /dev/null before anything is mounted on /dev.
 	mknod -m 0600 "$new/dev/console" c 5 1 || die "mknod $new/dev/console failed"
+	mknod -m 0666 "$new/dev/null" c 1 3 || die "mknod $new/dev/null failed"
 	install_busybox "$new"
 	install_etc "$new"
 	install -m 0755 "$init" "$new/init"

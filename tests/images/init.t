@@ -7,11 +7,11 @@
 need_root
 rootfs=$ISOLAB_IMAGES/rootfs
 [ -x "$rootfs/init" ] || skip_all "$rootfs missing: run 'make images' first"
-unshare --mount --pid --fork true 2>/dev/null || skip_all "unshare --mount --pid not permitted here"
+unshare --mount --uts --pid --fork true 2>/dev/null || skip_all "unshare --mount --pid not permitted here"
 
-# CMD as PID 1 of new mount+PID namespaces rooted at the rootfs; the mounts
-# vanish with the namespace, so there is nothing to clean up.
-in_rootfs=(env -i container=isolab unshare --mount --pid --fork --root="$rootfs")
+# CMD as PID 1 of new mount, UTS and PID namespaces rooted at the rootfs;
+# the mounts and the hostname vanish with them: nothing to clean up.
+in_rootfs=(env -i container=isolab unshare --mount --uts --pid --fork --root="$rootfs")
 
 run --timeout 20 "${in_rootfs[@]}" /init echo hello from the rootfs
 is "$rc" 0 "/init CMD exits 0 when CMD does"
@@ -26,7 +26,7 @@ run --timeout 20 "${in_rootfs[@]}" /init false
 is "$rc" 1 "/init false exits 1"
 
 # Other runtimes set container=<their name>: still a container.
-run --timeout 20 env -i container=podman unshare --mount --pid --fork --root="$rootfs" /init sh -c 'exit 4'
+run --timeout 20 env -i container=podman unshare --mount --uts --pid --fork --root="$rootfs" /init sh -c 'exit 4'
 is "$rc" 4 "container=podman: /init passes the status back too"
 is "$(printf '%s\n' "$out" | head -1)" "isolab: userspace ready (container)" "and calls it a container"
 
@@ -49,7 +49,7 @@ like "$out" 'runtime-tmp /tmp tmpfs' "the runtime's /tmp is kept"
 
 # No command and stdin not a tty: a plain shell reading stdin.
 out=$(echo 'echo from-stdin; exit 5' | env -i container=isolab timeout 20 \
-	unshare --mount --pid --fork --root="$rootfs" /init 2>&1)
+	unshare --mount --uts --pid --fork --root="$rootfs" /init 2>&1)
 rc=$?
 is "$rc" 5 "with no command, /init runs sh on stdin and returns its status"
 like "$out" 'from-stdin' "the shell read its commands from stdin"

@@ -49,7 +49,7 @@ like "$err" 'CONFIG_PCI: fragment wants it unset' "it names an option that shoul
 # vmlinux: a 64-bit ELF with the PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, 18).
 is "$(head -c 4 "$vmlinux" | od -An -c | tr -d ' ')" '177ELF' "vmlinux is ELF"
 notes=$(readelf -n "$vmlinux" 2>/dev/null)
-like "$notes" 'Xen +0x[0-9a-f]+ +(Unknown note type: \(0x00000012\)|NT_VERSION|.*0x00000012|.*PHYS32)' "vmlinux carries the PVH entry note"
+like "$notes" 'Xen[[:space:]]+0x[0-9a-f]+[[:space:]]+(Unknown note type: \(0x00000012\)|.*PHYS32)' "vmlinux carries the PVH entry note"
 # bzImage: the x86 boot protocol header magic "HdrS" at 0x202.
 is "$(dd if="$bzimage" bs=1 skip=514 count=4 2>/dev/null)" HdrS "bzImage has the boot protocol header"
 grep -aq noint3selftest "$vmlinux"

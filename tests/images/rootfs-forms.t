@@ -15,20 +15,20 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # Extract both images; rdump skips device nodes and cpio can only create
-# them as root, so /dev/console is checked separately below.
+# them as root, so the nodes in /dev are checked separately below.
 debugfs -R "rdump / $tmp" "$ext4" >/dev/null 2>"$tmp/debugfs.err"
 ok $? "debugfs extracts the ext4 image"
 mv "$tmp/lost+found" "$tmp/ext4-lost+found" 2>/dev/null
 mkdir "$tmp/ext4" && (cd "$tmp" && find . -mindepth 1 -maxdepth 1 ! -name ext4 ! -name 'ext4-*' ! -name debugfs.err -exec mv {} ext4/ \;)
 mkdir "$tmp/cpio"
-(cd "$tmp/cpio" && cpio -i -d -m --quiet --no-absolute-filenames --nonmatching 'dev/console' <"$cpio")
+(cd "$tmp/cpio" && cpio -i -d -m --quiet --no-absolute-filenames --nonmatching 'dev/console' 'dev/null' <"$cpio")
 ok $? "cpio extracts the archive"
 
 # One line per entry: type, mode, path, link target (no times, no sizes of
 # directories: those depend on the filesystem).
 # debugfs rdump drops the sticky bit, checked on the image itself below.
 listing() {
-	(cd "$1" && find . ! -path ./dev/console -printf '%y %m %p %l\n' | sed 's/^d 1777 /d 777 /' | LC_ALL=C sort)
+	(cd "$1" && find . ! -type c -printf '%y %m %p %l\n' | sed 's/^d 1777 /d 777 /' | LC_ALL=C sort)
 }
 listing "$dir" >"$tmp/dir.list"
 listing "$tmp/ext4" >"$tmp/ext4.list"
@@ -41,9 +41,9 @@ ok $? "ext4 image lists the same entries as the directory" || sed 's/^/# /' "$tm
 diff -u "$tmp/dir.list" "$tmp/cpio.list" >"$tmp/d2"
 ok $? "cpio archive lists the same entries as the directory" || sed 's/^/# /' "$tmp/d2" | head -20
 
-diff -r --no-dereference --exclude=console "$dir" "$tmp/ext4" >"$tmp/d3" 2>&1
+diff -r --no-dereference --exclude=console --exclude=null "$dir" "$tmp/ext4" >"$tmp/d3" 2>&1
 ok $? "every file in the ext4 image has the directory's bytes" || head -5 "$tmp/d3" | sed 's/^/# /'
-diff -r --no-dereference --exclude=console "$dir" "$tmp/cpio" >"$tmp/d4" 2>&1
+diff -r --no-dereference --exclude=console --exclude=null "$dir" "$tmp/cpio" >"$tmp/d4" 2>&1
 ok $? "every file in the cpio archive has the directory's bytes" || head -5 "$tmp/d4" | sed 's/^/# /'
 
 for f in init bin/busybox sbin/isolab-marker; do
@@ -66,6 +66,9 @@ like "$stat_console" 'Type: character special' "ext4 image has /dev/console as a
 like "$stat_console" 'major/minor number: 05:01' "ext4 /dev/console is (5,1)"
 cpio_console=$(cpio -t -v --quiet <"$cpio" | grep ' dev/console$')
 like "$cpio_console" '^crw------- +1 root +root +5, +1 ' "cpio has /dev/console (5,1) owned by root"
+# /init redirects to /dev/null before it has mounted anything on /dev.
+like "$(debugfs -R "stat /dev/null" "$ext4" 2>/dev/null)" 'major/minor number: 01:03' "ext4 image has /dev/null (1,3)"
+like "$(cpio -t -v --quiet <"$cpio" | grep ' dev/null$')" '^crw-rw-rw- +1 root +root +1, +3 ' "cpio has /dev/null (1,3)"
 
 # Everything is owned by root in both images, even when built without root.
 owners=$(cpio -t -v --quiet <"$cpio" | awk '{print $3":"$4}' | sort -u)
