@@ -69,6 +69,12 @@ if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
 	fails 1 "kernel is not a bzImage" "zeros as kernel" -- "$VMM" --kernel "$tmp/zeros"
 	head -c 300 "$FW/hello.bin" >"$tmp/short"
 	fails 1 "kernel is truncated" "a few bytes as kernel" -- "$VMM" --kernel "$tmp/short"
+	if [ -f "$ISOLAB_IMAGES/bzImage" ]; then
+		head -c 100000 "$ISOLAB_IMAGES/bzImage" >"$tmp/cut"
+		fails 1 "kernel is truncated \(" "a cut bzImage" -- "$VMM" --kernel "$tmp/cut"
+	else
+		skip "no guest-images bzImage to cut"
+	fi
 	printf '\177ELF\002\001\001' >"$tmp/elf"
 	head -c 100 /dev/zero >>"$tmp/elf"
 	fails 1 "kernel is an ELF file but not an x86-64 executable" "foreign ELF" \

@@ -87,6 +87,10 @@ int bzimage_load(const struct guest_mem *mem, const uint8_t *image, size_t size,
 	if (setup_size >= size)
 		return vmm_err("kernel is truncated (setup code runs past the end of the file)");
 	size_t kernel_size = size - setup_size;
+	/* syssize counts the protected-mode code in 16-byte units: less than that is a cut file. */
+	if ((uint64_t)bp.hdr.syssize * 16 > kernel_size)
+		return vmm_err("kernel is truncated (%zu of %llu bytes of kernel code)",
+			       kernel_size, (unsigned long long)bp.hdr.syssize * 16);
 	/* The decompressor needs init_size bytes from the load address, not just the file. */
 	uint64_t footprint = bp.hdr.init_size > kernel_size ? bp.hdr.init_size : kernel_size;
 	uint8_t *dst = guest_mem_ptr(mem, LAYOUT_KERNEL, footprint);
