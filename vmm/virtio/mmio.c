@@ -59,7 +59,11 @@ void virtio_dev_fail(struct virtio_dev *dev, const char *why)
 {
 	if (dev->broken)
 		return;
-	fprintf(stderr, "vmm: virtio-%s: guest error (%s); device needs reset\n", dev->name, why);
+	/* Once per device: a guest that breaks and resets in a loop must not flood stderr. */
+	if (!dev->failed_before)
+		fprintf(stderr, "vmm: virtio-%s: guest error (%s); device needs reset\n", dev->name,
+			why);
+	dev->failed_before = true;
 	dev->broken = true;
 	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	dev->config_generation++;
@@ -73,6 +77,8 @@ static bool driver_ok(const struct virtio_dev *dev)
 
 void virtio_dev_kick(struct virtio_dev *dev, unsigned q)
 {
+	if (q >= dev->ops->num_queues)
+		return;
 	pthread_mutex_lock(&dev->lock);
 	struct virtqueue *vq = &dev->vqs[q];
 	if (driver_ok(dev) && vq->ready)

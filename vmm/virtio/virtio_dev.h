@@ -64,8 +64,9 @@ struct virtio_dev {
 	uint64_t driver_features;
 	uint32_t interrupt_status; /* atomic: set by any thread, cleared by the guest */
 	uint32_t config_generation;
-	bool broken; /* guest broke the rules: ignore its queues until reset */
-	bool dead;   /* vmm is shutting down */
+	bool broken;	    /* guest broke the rules: ignore its queues until reset */
+	bool dead;	    /* vmm is shutting down */
+	bool failed_before; /* its guest error was reported already */
 
 	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
 	int kick_fd[VIRTIO_MAX_QUEUES]; /* ioeventfd: QueueNotify writes */
