@@ -259,6 +259,11 @@ void monitor_destroy(struct monitor *mon)
 	free(mon);
 }
 
+void *monitor_ctx(const struct monitor *mon)
+{
+	return mon->ctx;
+}
+
 int monitor_add_device_info(struct monitor *mon, const char *name, monitor_device_info_fn fn,
 			    void *opaque)
 {

@@ -22,7 +22,7 @@
 
 /* One exit counter of one vCPU: name is the KVM exit reason in lower case ("io", "hlt"). */
 struct monitor_counter {
-	const char *name;
+	char name[24];
 	uint64_t value;
 };
 
@@ -55,6 +55,8 @@ struct monitor;
 
 struct monitor *monitor_create(const struct monitor_ops *ops, void *ctx);
 void monitor_destroy(struct monitor *mon);
+/* The ctx given to monitor_create. */
+void *monitor_ctx(const struct monitor *mon);
 /* Registers a device for `info devices`; -1 when the table is full. */
 int monitor_add_device_info(struct monitor *mon, const char *name, monitor_device_info_fn fn,
 			    void *opaque);

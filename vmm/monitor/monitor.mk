@@ -8,6 +8,10 @@ MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(BUILD)/%.o)
 MONITOR_LIBS := -lreadline -lpthread
 PKGS += libreadline-dev libcmocka-dev
 
+# Linked into vmm (machine.c is the glue to the real vCPUs).
+$(BIN)/vmm: $(MONITOR_OBJS) $(BUILD)/vmm/monitor/machine.o
+VMM_LIBS += -lreadline
+
 # Unit tests: the commands against a fake machine (tests/monitor/unit.c).
 MONITOR_UNIT := $(BUILD)/tests/monitor/unit
 $(MONITOR_UNIT): $(BUILD)/tests/monitor/unit.o $(MONITOR_OBJS) $(BUILD)/vmm/util.o

@@ -1,4 +1,6 @@
 /* The (vmm) prompt on a terminal: GNU readline with history and completion of commands. */
+#include <errno.h>
+#include <poll.h>
 #include <readline/history.h>
 #include <readline/readline.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@ void monitor_readline_setup(void)
 	stifle_history(500);
 }
 
+static struct monitor *console_mon;
 static bool leave_requested;
 
 /* Ctrl-A c while at the prompt: back to the guest console. */
@@ -50,23 +53,43 @@ static int leave_monitor(int count, int key)
 	return 0;
 }
 
+static void on_line(char *line)
+{
+	if (!line) {
+		leave_requested = true; /* Ctrl-D */
+		return;
+	}
+	if (!leave_requested && *line) {
+		add_history(line);
+		monitor_exec(console_mon, line, stdout, STDIN_FILENO);
+	}
+	free(line);
+}
+
 void monitor_console(struct monitor *mon)
 {
 	monitor_readline_setup();
+	/* vmm's own handlers decide what SIGINT and SIGTERM do to the VM. */
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 0;
 	rl_bind_keyseq("\\C-ac", leave_monitor);
 	fprintf(stdout, "\r\nvmm monitor: help lists the commands; Ctrl-A c or Ctrl-D returns "
 			"to the guest console\r\n");
+	console_mon = mon;
 	leave_requested = false;
+	/* The callback interface, so a VM that stops while nobody types ends the prompt too. */
+	rl_callback_handler_install("(vmm) ", on_line);
 	while (!leave_requested && !mon->ops->exiting(mon->ctx)) {
-		char *line = readline("(vmm) ");
-		if (!line)
-			break; /* Ctrl-D */
-		if (!leave_requested && *line) {
-			add_history(line);
-			monitor_exec(mon, line, stdout, STDIN_FILENO);
-		}
-		free(line);
+		struct pollfd in = {.fd = STDIN_FILENO, .events = POLLIN};
+		int n = poll(&in, 1, 200);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0 && (in.revents & (POLLHUP | POLLERR)) && !(in.revents & POLLIN))
+			break;
+		if (n > 0)
+			rl_callback_read_char();
 	}
+	rl_callback_handler_remove();
 	fprintf(stdout, "\r\n[back to the guest console]\r\n");
 	fflush(stdout);
 }
