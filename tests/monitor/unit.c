@@ -92,6 +92,12 @@ static void f_quit(void *ctx)
 	(void)ctx;
 	fk.quits++;
 }
+static void f_device_counters(void *ctx, FILE *out)
+{
+	(void)ctx;
+	if (fk.nmis) /* a counter line only once the test asks for one */
+		fprintf(out, "virtio_rng0_requests: 3\n");
+}
 static bool f_exiting(void *ctx)
 {
 	(void)ctx;
@@ -108,6 +114,7 @@ static const struct monitor_ops fake_ops = {
     .exit_counters = f_counters,
     .mem = f_mem,
     .nmi = f_nmi,
+    .device_counters = f_device_counters,
     .quit = f_quit,
     .exiting = f_exiting,
 };
@@ -291,6 +298,21 @@ static void devices_listed(void **state)
 	int features = 0x30;
 	assert_int_equal(monitor_add_device_info(mon, "virtio-blk0", device_info, &features), 0);
 	assert_string_equal(exec("info devices", &ret), "virtio-blk0:\n  features: 0x30\n");
+	fk.nmis = 1;
+	assert_string_equal(exec("info devices", &ret),
+			    "virtio-blk0:\n  features: 0x30\ncounters:\nvirtio_rng0_requests: 3\n");
+}
+
+static void memory_info(void **state)
+{
+	(void)state;
+	ram[0x5000] = 1;
+	int ret;
+	const char *out = exec("info memory", &ret);
+	assert_int_equal(ret, 0);
+	assert_non_null(strstr(out, "ram0: gpa 0x000000000-0x0007fffff (8 MiB), touched "));
+	assert_non_null(strstr(out, "guest RAM: 8 MiB, touched "));
+	assert_non_null(strstr(out, "vmm private memory (guest RAM excluded): "));
 }
 
 static void completion(void **state)
@@ -430,6 +452,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(xp_dumps_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stats_totals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(devices_listed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(memory_info, setup, teardown),
 	    cmocka_unit_test_setup_teardown(completion, setup, teardown),
 	    cmocka_unit_test_setup_teardown(walk_long_mode, setup, teardown),
 	    cmocka_unit_test_setup_teardown(walk_five_levels, setup, teardown),

@@ -56,17 +56,26 @@ static int cmd_quit(struct cmd_ctx *c)
 	return 0;
 }
 
+/* What devices registered for the monitor, then every device's --stats counters. */
 static int cmd_info_devices(struct cmd_ctx *c)
 {
-	if (c->mon->nr_devices == 0) {
-		fprintf(c->out, "no device reports to the monitor\n");
-		return 0;
-	}
 	for (int i = 0; i < c->mon->nr_devices; i++) {
 		struct device_info *d = &c->mon->devices[i];
 		fprintf(c->out, "%s:\n", d->name);
 		d->fn(d->opaque, c->out);
 	}
+	char *counters = NULL;
+	size_t size = 0;
+	FILE *buf = c->mon->ops->device_counters ? open_memstream(&counters, &size) : NULL;
+	if (buf) {
+		c->mon->ops->device_counters(c->mon->ctx, buf);
+		fclose(buf);
+	}
+	if (size)
+		fprintf(c->out, "counters:\n%s", counters);
+	else if (c->mon->nr_devices == 0)
+		fprintf(c->out, "no device reports to the monitor\n");
+	free(counters);
 	return 0;
 }
 

@@ -110,6 +110,11 @@ static int m_nmi(void *ctx)
 	return ret;
 }
 
+static void m_device_counters(void *ctx, FILE *out)
+{
+	vm_print_device_stats(((struct monitor_machine *)ctx)->vm, out);
+}
+
 static void m_quit(void *ctx)
 {
 	vm_request_exit(((struct monitor_machine *)ctx)->vm, 0);
@@ -130,6 +135,7 @@ static const struct monitor_ops machine_ops = {
     .exit_counters = m_exit_counters,
     .mem = m_mem,
     .nmi = m_nmi,
+    .device_counters = m_device_counters,
     .quit = m_quit,
     .exiting = m_exiting,
 };

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../memstat.h"
 #include "internal.h"
 #include "pagewalk.h"
 
@@ -125,24 +126,6 @@ static uint64_t resident_bytes(uint8_t *host, uint64_t size)
 	return total;
 }
 
-/* Private_Clean + Private_Dirty of the whole process, in KiB; -1 when unreadable. */
-static int64_t private_kib(void)
-{
-	FILE *f = fopen("/proc/self/smaps_rollup", "r");
-	if (!f)
-		return -1;
-	char line[256];
-	int64_t total = 0;
-	uint64_t kib;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Private_Clean: %" SCNu64 " kB", &kib) == 1 ||
-		    sscanf(line, "Private_Dirty: %" SCNu64 " kB", &kib) == 1)
-			total += (int64_t)kib;
-	}
-	fclose(f);
-	return total;
-}
-
 int cmd_info_memory(struct cmd_ctx *c)
 {
 	const struct guest_mem *mem = c->mon->ops->mem(c->mon->ctx);
@@ -158,15 +141,20 @@ int cmd_info_memory(struct cmd_ctx *c)
 	}
 	fprintf(c->out, "guest RAM: %" PRIu64 " MiB, touched %" PRIu64 " KiB\n",
 		guest_mem_total(mem) >> 20, touched >> 10);
-	int64_t priv = private_kib();
-	if (priv < 0) {
-		fprintf(c->out,
-			"vmm private memory: unknown (/proc/self/smaps_rollup unreadable)\n");
+	/*
+	 * vmm's own memory comes from /proc/self/smaps with guest RAM's
+	 * mappings left out (memstat.c): subtracting mincore's count from
+	 * smaps_rollup would be wrong, as pages the guest only read are the
+	 * shared zero page, resident but not private.
+	 */
+	struct memstat ms;
+	if (memstat_read(mem, &ms) < 0) {
+		fprintf(c->out, "vmm private memory: unknown (/proc/self/smaps unreadable)\n");
 		return 0;
 	}
-	/* Touched guest RAM is private anonymous memory too: take it out. */
-	int64_t own = priv - (int64_t)(touched >> 10);
-	fprintf(c->out, "vmm private memory (guest RAM excluded): %" PRId64 " KiB\n",
-		own > 0 ? own : 0);
+	fprintf(c->out, "guest RAM backed by the host (smaps Rss): %" PRIu64 " KiB\n",
+		ms.guest_touched_kib);
+	fprintf(c->out, "vmm private memory (guest RAM excluded): %" PRIu64 " KiB\n",
+		ms.private_kib);
 	return 0;
 }

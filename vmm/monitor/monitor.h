@@ -44,6 +44,8 @@ struct monitor_ops {
 	int (*nmi)(void *ctx);
 	/* Asks vmm to stop the VM and exit with status 0. */
 	void (*quit)(void *ctx);
+	/* The devices' --stats counters ("virtio_blk0_requests: N" lines); may be NULL. */
+	void (*device_counters)(void *ctx, FILE *out);
 	/* True once the VM is going away: long-running commands stop. */
 	bool (*exiting)(void *ctx);
 };
