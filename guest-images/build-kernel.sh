@@ -86,13 +86,18 @@ work=$done_dir.work.$$
 make_pid=
 cleanup() {
 	[ -z "$make_pid" ] || kill "$make_pid" 2>/dev/null || true
-	rm -rf "$work"
+	[ -d "$work" ] || return 0
+	# Removing 70,000 files takes minutes on a busy disk: do it behind the
+	# build's back (a later run also removes work trees whose pid is gone).
+	mv "$work" "$work.trash" 2>/dev/null && work=$work.trash
+	rm -rf "$work" >/dev/null 2>&1 &
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 # Work trees of builds that were killed outright (their pid is gone).
 for stale in "${done_dir%/*}"/kernel-*.work.*; do
-	[ -d "$stale" ] && ! kill -0 "${stale##*.}" 2>/dev/null && rm -rf "$stale"
+	pid=${stale%.trash}
+	[ -d "$stale" ] && ! kill -0 "${pid##*.}" 2>/dev/null && { rm -rf "$stale" >/dev/null 2>&1 & }
 done
 mkdir -p "$work"
 log=$out/kernel-build.log
@@ -112,7 +117,7 @@ logged merge_config "$log" env -C "$src" scripts/kconfig/merge_config.sh -m .con
 logged "make olddefconfig" "$log" make -C "$src" olddefconfig
 
 say "check config: every option of $(basename "$fragment")"
-"$here/check-config.sh" "$fragment" "$src/.config" || die "config check failed (details above)"
+"$here/check-config.sh" "$fragment" "$src/.config" "$src" || die "config check failed (details above)"
 
 say "compile vmlinux (make -j$jobs, log: $log)"
 make -C "$src" -j"$jobs" vmlinux >>"$log" 2>&1 &

@@ -3,10 +3,21 @@
 # the value the fragment asks for. Kconfig silently drops an option whose
 # dependencies are missing; this names each one that was dropped or changed.
 #
-# Usage: check-config.sh FRAGMENT DOTCONFIG
+# With the kernel source tree as SRCDIR it also checks that every option
+# exists at all: "# CONFIG_TYPO is not set" would otherwise pass unnoticed.
+#
+# Usage: check-config.sh FRAGMENT DOTCONFIG [SRCDIR]
 set -euo pipefail
-fragment=${1:?usage: check-config.sh FRAGMENT DOTCONFIG}
-config=${2:?usage: check-config.sh FRAGMENT DOTCONFIG}
+usage="usage: check-config.sh FRAGMENT DOTCONFIG [SRCDIR]"
+fragment=${1:?$usage}
+config=${2:?$usage}
+srcdir=${3:-}
+known=
+if [ -n "$srcdir" ]; then
+	known=$(grep -rhoE --include='Kconfig*' '^[[:space:]]*(menu)?config [A-Za-z0-9_]+' "$srcdir" |
+		awk '{print "CONFIG_" $2}' | sort -u)
+	[ -n "$known" ] || { echo "check-config: no Kconfig files under $srcdir" >&2; exit 2; }
+fi
 [ -r "$fragment" ] || { echo "check-config: cannot read $fragment" >&2; exit 2; }
 [ -r "$config" ] || { echo "check-config: cannot read $config" >&2; exit 2; }
 
@@ -32,6 +43,10 @@ while IFS= read -r line; do
 		;;
 	*) continue ;;
 	esac
+	if [ -n "$known" ] && ! grep -qx "$name" <<<"$known"; then
+		echo "check-config: $name: no such option in $srcdir" >&2
+		bad=$((bad + 1))
+	fi
 	checked=$((checked + 1))
 done <"$fragment"
 

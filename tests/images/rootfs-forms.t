@@ -28,7 +28,7 @@ ok $? "cpio extracts the archive"
 # directories: those depend on the filesystem).
 # debugfs rdump drops the sticky bit, checked on the image itself below.
 listing() {
-	(cd "$1" && find . ! -type c -printf '%y %m %p %l\n' | sed 's/^d 1777 /d 777 /' | LC_ALL=C sort)
+	(cd "$1" && find . ! -path ./dev/console ! -path ./dev/null -printf '%y %m %p %l\n' | sed 's/^d 1777 /d 777 /' | LC_ALL=C sort)
 }
 listing "$dir" >"$tmp/dir.list"
 listing "$tmp/ext4" >"$tmp/ext4.list"
