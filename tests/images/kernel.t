@@ -46,6 +46,17 @@ like "$err" 'CONFIG_VIRTIO_VSOCKETS: fragment wants .y., .config has .nothing.' 
 like "$err" 'CONFIG_HZ_100: fragment wants .y., .config has .# CONFIG_HZ_100 is not set.' "it names an option left unset"
 like "$err" 'CONFIG_PCI: fragment wants it unset' "it names an option that should be off"
 
+# With the source tree it also rejects options Kconfig does not know (a
+# misspelt "# CONFIG_X is not set" would otherwise pass silently).
+mkdir -p "$tmp/src/drivers"
+printf 'config FOO\n\tbool "foo"\nmenuconfig BAR\n\tbool "bar"\n' >"$tmp/src/drivers/Kconfig"
+printf 'CONFIG_FOO=y\n# CONFIG_BAR is not set\n# CONFIG_LEGACY_PTY is not set\n' >"$tmp/fragment"
+printf 'CONFIG_FOO=y\n' >"$tmp/src/.config"
+run "$gi/check-config.sh" "$tmp/fragment" "$tmp/src/.config" "$tmp/src"
+is "$rc" 1 "check-config fails on an option Kconfig does not define"
+like "$err" 'CONFIG_LEGACY_PTY: no such option' "it names the unknown option"
+unlike "$err" 'CONFIG_(FOO|BAR):' "and accepts the ones that exist"
+
 # vmlinux: a 64-bit ELF with the PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, 18).
 is "$(head -c 4 "$vmlinux" | od -An -c | tr -d ' ')" '177ELF' "vmlinux is ELF"
 notes=$(readelf -n "$vmlinux" 2>/dev/null)
