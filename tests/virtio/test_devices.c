@@ -200,6 +200,54 @@ static void console_writes_guest_output(void **state)
 	close(p[1]);
 }
 
+/* Waits (on the I/O thread's work) for the next completion, up to 5 s. */
+static int wait_used(struct drv_vq *q, uint32_t *len)
+{
+	for (int i = 0; i < 500; i++) {
+		int head = drv_used(q, len);
+		if (head >= 0)
+			return head;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* The threaded path: kick through QueueNotify, input through epoll on the I/O thread. */
+static void console_reads_host_input(void **state)
+{
+	(void)state;
+	int in[2], out[2];
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	int n = nr_devs;
+	assert_int_equal(virtio_console_add(vm, in[0], out[1]), 0);
+	nr_devs++;
+	struct drv_vq q[2];
+	bring_up(n, q, 2, modern);
+	assert_int_equal(virtio_start(vm), 0);
+
+	struct drv_buf b[] = {{BUF(6), 64, true}};
+	drv_add(&q[0], b, 1);
+	fake_mmio_write(vm, n, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(write(in[1], "typed\n", 6), 6);
+	uint32_t len;
+	assert_true(wait_used(&q[0], &len) >= 0);
+	assert_int_equal(len, 6);
+	assert_memory_equal(fake_gpa(vm, BUF(6)), "typed\n", 6);
+
+	memcpy(fake_gpa(vm, BUF(7)), "echo\n", 5);
+	struct drv_buf t[] = {{BUF(7), 5, false}};
+	drv_add(&q[1], t, 1);
+	fake_mmio_write(vm, n, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	assert_true(wait_used(&q[1], &len) >= 0);
+	char got[8];
+	assert_int_equal(read(out[0], got, sizeof(got)), 5);
+	assert_memory_equal(got, "echo\n", 5);
+	assert_true(dev_at(n)->stats.notifies >= 2);
+	close(in[1]);
+	close(out[0]);
+}
+
 static int count_links(void)
 {
 	int n = 0;
@@ -298,6 +346,7 @@ int main(void)
 	    cmocka_unit_test(net_receives_into_one_buffer),
 	    cmocka_unit_test(net_merges_receive_buffers),
 	    cmocka_unit_test(console_writes_guest_output),
+	    cmocka_unit_test(console_reads_host_input),
 	    cmocka_unit_test(bad_net_specs_are_refused),
 	    cmocka_unit_test(bad_vsock_specs_are_refused),
 	    cmocka_unit_test(real_tap_is_created_and_removed),

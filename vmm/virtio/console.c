@@ -103,10 +103,12 @@ static void console_rx(struct console *con)
 static void on_input(void *arg, uint32_t events)
 {
 	struct console *con = arg;
-	(void)events;
 	pthread_mutex_lock(&con->dev->lock);
-	if ((con->dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !con->dev->broken &&
-	    con->dev->vqs[CONSOLE_RX].ready)
+	if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)) {
+		iothread_del(&con->input); /* the other end is gone, nothing will come */
+		con->input_watched = false;
+	} else if ((con->dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !con->dev->broken &&
+		   con->dev->vqs[CONSOLE_RX].ready)
 		console_rx(con);
 	else
 		arm_input(con, false);

@@ -34,6 +34,7 @@ struct net {
 	struct virtio_dev *dev;
 	struct tap tap; /* tap.fd is the packet fd, TAP or not */
 	struct io_watch watch;
+	bool watched; /* in epoll: false once the fd hung up */
 	bool rx_armed;
 	unsigned offloads; /* TUN_F_* the fd accepts */
 	struct virtio_net_config config;
@@ -50,8 +51,16 @@ static unsigned nr_nets;
 
 static void arm_rx(struct net *n, bool on)
 {
-	if (n->rx_armed != on && iothread_mod(&n->watch, on ? EPOLLIN : 0) == 0)
+	if (n->watched && n->rx_armed != on && iothread_mod(&n->watch, on ? EPOLLIN : 0) == 0)
 		n->rx_armed = on;
+}
+
+/* A packet fd that hung up (only a test's socket can) would wake epoll forever. */
+static void stop_watching(struct net *n)
+{
+	if (n->watched)
+		iothread_del(&n->watch);
+	n->watched = false;
 }
 
 static void net_tx(struct net *n, struct virtqueue *vq)
@@ -137,8 +146,12 @@ void virtio_net_rx(struct virtio_dev *dev)
 	for (unsigned i = 0; i < NET_BURST; i++) {
 		if (!n->pending) {
 			ssize_t got = read(n->tap.fd, n->packet, sizeof(n->packet));
+			if (got == 0)
+				stop_watching(n);
+			if (got <= 0)
+				break; /* nothing now (EAGAIN), or nothing ever again */
 			if (got < (ssize_t)NET_HDR_LEN)
-				break; /* nothing (EAGAIN), or a runt the guest cannot use */
+				continue; /* a runt the guest could not use */
 			n->pending = (size_t)got;
 		}
 		if (!deliver(n, vq)) {
@@ -158,10 +171,11 @@ void virtio_net_rx(struct virtio_dev *dev)
 static void on_packet(void *arg, uint32_t events)
 {
 	struct net *n = arg;
-	(void)events;
 	pthread_mutex_lock(&n->dev->lock);
-	if ((n->dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !n->dev->broken && !n->dev->dead &&
-	    n->dev->vqs[NET_RX].ready)
+	if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))
+		stop_watching(n);
+	else if ((n->dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !n->dev->broken && !n->dev->dead &&
+		 n->dev->vqs[NET_RX].ready)
 		virtio_net_rx(n->dev);
 	else
 		arm_rx(n, false);
@@ -208,7 +222,7 @@ static void net_reset(struct virtio_dev *dev)
 static void net_destroy(struct virtio_dev *dev)
 {
 	struct net *n = dev->priv;
-	iothread_del(&n->watch);
+	stop_watching(n);
 	tap_close(&n->tap);
 }
 
@@ -257,6 +271,7 @@ static struct virtio_dev *create_on(struct vm *vm, struct tap *tap, const uint8_
 		free(n);
 		return NULL;
 	}
+	n->watched = true;
 	char name[16];
 	snprintf(name, sizeof(name), "net%u", nr_nets);
 	n->dev = virtio_dev_create(vm, name, &net_ops, n, net_features(n->offloads), &n->config,
