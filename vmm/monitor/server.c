@@ -40,13 +40,14 @@ static ssize_t sock_write(void *cookie, const char *buf, size_t size)
 	return (ssize_t)done;
 }
 
-static void handle_line(struct monitor *mon, struct client *cl, FILE *out)
+/* more_input: the next line is already here, so `stats watch` must not wait for one. */
+static void handle_line(struct monitor *mon, struct client *cl, FILE *out, bool more_input)
 {
 	cl->line[cl->len] = '\0';
 	if (cl->overlong)
 		fprintf(out, "error: line too long (at most %d bytes)\n", MONITOR_LINE_MAX);
 	else
-		monitor_exec(mon, cl->line, out, cl->fd);
+		monitor_exec(mon, cl->line, out, more_input ? -1 : cl->fd);
 	fflush(out);
 	cl->len = 0;
 	cl->overlong = false;
@@ -57,7 +58,7 @@ static void take_bytes(struct monitor *mon, struct client *cl, FILE *out, const 
 {
 	for (size_t i = 0; i < n; i++) {
 		if (buf[i] == '\n') {
-			handle_line(mon, cl, out);
+			handle_line(mon, cl, out, i + 1 < n);
 		} else if (cl->len == MONITOR_LINE_MAX) {
 			cl->overlong = true;
 		} else if (buf[i] == '\0') {
@@ -90,7 +91,8 @@ static void serve_client(struct monitor *mon, int fd)
 			continue;
 		if (n <= 0) {
 			if (cl.len)
-				handle_line(mon, &cl, out); /* a last line without a newline */
+				handle_line(mon, &cl, out,
+					    false); /* a last line without a newline */
 			break;
 		}
 		take_bytes(mon, &cl, out, buf, (size_t)n);
