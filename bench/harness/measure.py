@@ -79,6 +79,8 @@ def run_job(ctx, side, wl, rep, reps):
     else:
         e = entry(side.name, wl.id, rep, error=failure(la, in_time, wl.program))
     e["stats"] = la.stats()
+    if side.note(wl.id):
+        e["note"] = side.note(wl.id)
     return e
 
 

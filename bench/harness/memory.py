@@ -90,3 +90,26 @@ def cgroup_memory_kib(pid):
         except (OSError, ValueError):
             continue
     return None
+
+
+def mountinfo(pid):
+    """The mounts pid sees: mount point, file system type, super-block options."""
+    out = []
+    try:
+        with open(f"/proc/{pid}/mountinfo") as f:
+            for line in f:
+                left, right = line.split(" - ", 1)
+                fstype, _, opts = (right.split() + ["", ""])[:3]
+                out.append({"point": left.split()[4], "fstype": fstype, "super_opts": opts})
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def host_fstype(path):
+    """The file system type under path (or its nearest existing parent), as the host sees it."""
+    while not os.path.exists(path) and path != "/":
+        path = os.path.dirname(path)
+    best = max((m for m in mountinfo("self") if path.startswith(m["point"].rstrip("/") + "/")
+                or path == m["point"]), key=lambda m: len(m["point"]), default=None)
+    return best["fstype"] if best else "unknown"

@@ -62,6 +62,7 @@ def aggregate(plan, host, entries):
                 row["notes"][side] = errors
             where = sorted({f"file system: {e['raw']['fs']}, O_DIRECT: {e['raw'].get('direct')}"
                             for e in runs if e.get("raw", {}).get("fs")})
+            where += sorted({e["note"] for e in runs if e.get("note")})
             if where:
                 row["notes"].setdefault(side, []).extend(where)
             if side == "vm":

@@ -5,8 +5,10 @@ defines an instance (see memory.py)."""
 import os
 import shlex
 import subprocess
+import time
 
 from . import memory
+from .launch import Launch, LaunchError, pump
 
 
 class Side:
@@ -24,6 +26,10 @@ class Side:
 
     def check(self, workload, raw):
         """A side-specific reason to distrust a run that verified itself, or None."""
+        return None
+
+    def note(self, workload):
+        """What a reader must know about where this side's figure came from, or None."""
         return None
 
     def _need_files(self, *paths):
@@ -78,6 +84,46 @@ class Container(Side):
         if workload == "disk-volume" and raw.get("fs") == "overlayfs":
             return "the volume was not mounted: the file landed in the container's overlay layer"
         return None
+
+    def note(self, workload):
+        if workload != "disk":
+            return None
+        if not hasattr(self, "_layer_note"):
+            self._layer_note = self._find_layer()
+        return self._layer_note
+
+    def _find_layer(self):
+        """Where the overlay's upper layer really lives, read from the host
+        while a probe container holds: the disk figure is a disk figure only
+        if that is a disk (isolab's --rm puts it on a tmpfs of its own)."""
+        seen = {}
+
+        def look(la):
+            probe = memory.find_descendant(la.proc.pid, "bench-start")
+            seen["probe"] = memory.mountinfo(probe) if probe else []
+            upper = next((o.split("=", 1)[1] for m in seen["probe"] if m["point"] == "/"
+                          for o in m["super_opts"].split(",") if o.startswith("upperdir=")), None)
+            seen["upper"] = upper
+            seen["visible"] = bool(upper) and os.path.isdir(upper)
+
+        try:
+            la = Launch(self.argv("bench-start", ["--hold", "1"]), on_ready=look)
+        except LaunchError:
+            return None
+        pump([la], time.monotonic() + 60)
+        la.finish()
+        upper = seen.get("upper")
+        if not upper:
+            return None
+        if not seen["visible"]:
+            # isolab's --rm mounts a tmpfs over the state directory in the runtime's own
+            # mount namespace; after pivot_root nobody outside can see it.
+            return (f"writable layer: overlayfs, upper layer {upper} on a mount private to the "
+                    "runtime, invisible from the host (isolab --rm: a tmpfs, so this figure "
+                    "measures RAM, not a disk)")
+        fs = memory.host_fstype(upper)
+        warn = " (memory, not a disk: this figure measures RAM)" if fs in ("tmpfs", "ramfs") else ""
+        return f"writable layer: overlayfs, upper layer {upper} on {fs}{warn}"
 
     def memory_kib(self, launch):
         pid = memory.find_descendant(launch.proc.pid, "bench-start")
