@@ -445,7 +445,7 @@ static void fill_config(struct blk *b)
 static int start_workers(struct blk *b)
 {
 	for (; b->nr_workers < BLK_WORKERS; b->nr_workers++) {
-		int err = pthread_create(&b->workers[b->nr_workers], NULL, worker_main, b);
+		int err = io_thread_create(&b->workers[b->nr_workers], worker_main, b);
 		if (err) {
 			fprintf(stderr, "vmm: disk: cannot start I/O workers: %s\n", strerror(err));
 			return -1;

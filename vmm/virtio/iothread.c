@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -16,6 +17,16 @@ static int epfd = -1;
 static int stop_fd = -1;
 static pthread_t thread;
 static bool running;
+
+int io_thread_create(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int err = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
 
 int iothread_init(void)
 {
@@ -80,7 +91,7 @@ int iothread_start(void)
 		return 0;
 	if (iothread_init() < 0)
 		return -1;
-	int err = pthread_create(&thread, NULL, iothread_main, NULL);
+	int err = io_thread_create(&thread, iothread_main, NULL);
 	if (err) {
 		fprintf(stderr, "vmm: virtio: cannot start the I/O thread: %s\n", strerror(err));
 		return -1;

@@ -5,6 +5,7 @@
 #ifndef VMM_VIRTIO_IOTHREAD_H
 #define VMM_VIRTIO_IOTHREAD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,6 +16,13 @@ struct io_watch {
 	io_handler_fn fn;
 	void *arg;
 };
+
+/*
+ * pthread_create for device threads: they start with every signal blocked,
+ * so vmm's stop signals and vCPU kicks land on the threads that handle them.
+ * Returns 0 or an errno value.
+ */
+int io_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 int iothread_init(void);
 /* Watches w->fd for events (EPOLLIN...); w must live until iothread_del. */
