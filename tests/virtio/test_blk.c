@@ -341,6 +341,7 @@ static void requests_through_the_queue(void **state)
 	}
 	virtio_dev_kick(rw, 0);
 	virtio_blk_wait_idle(rw);
+	assert_int_equal(drv_avail_event(&q), N); /* kick me at the next request */
 
 	int seen = 0;
 	uint32_t len;

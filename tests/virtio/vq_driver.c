@@ -71,6 +71,13 @@ uint16_t *drv_used_event(struct drv_vq *q)
 	return &a->ring[q->size];
 }
 
+uint16_t drv_avail_event(struct drv_vq *q)
+{
+	uint16_t v;
+	memcpy(&v, fake_gpa(q->vm, q->used + 4 + 8ull * q->size), sizeof(v));
+	return v;
+}
+
 uint32_t drv_negotiate(struct vm *vm, int dev, uint64_t features)
 {
 	fake_mmio_write(vm, dev, VIRTIO_MMIO_STATUS, 0);

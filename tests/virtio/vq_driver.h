@@ -37,6 +37,8 @@ uint16_t drv_add(struct drv_vq *q, const struct drv_buf *bufs, unsigned n);
 /* Next completion: its head, or -1 when none. */
 int drv_used(struct drv_vq *q, uint32_t *len);
 uint16_t *drv_used_event(struct drv_vq *q);
+/* Where the device asked to be kicked next (EVENT_IDX avail_event). */
+uint16_t drv_avail_event(struct drv_vq *q);
 
 /* ACKNOWLEDGE, DRIVER, features, FEATURES_OK; returns the device status after. */
 uint32_t drv_negotiate(struct vm *vm, int dev, uint64_t features);

@@ -58,15 +58,19 @@ static void arm_input(struct console *con, bool on)
 static void console_tx(struct console *con, struct virtqueue *vq)
 {
 	enum vq_result r;
-	while ((r = vq_pop(vq, &con->chain)) == VQ_OK) {
-		write_all(con->out_fd, con->chain.iov, con->chain.n_out);
-		vq_push(vq, con->chain.head, 0);
-		virtio_dev_count(con->dev, 1, con->chain.out_len);
-	}
-	if (r == VQ_BAD)
-		virtio_dev_fail(con->dev, "malformed descriptor chain");
-	else
+	/* Until the ring stays empty after telling the guest where we stopped (EVENT_IDX). */
+	do {
+		while ((r = vq_pop(vq, &con->chain)) == VQ_OK) {
+			write_all(con->out_fd, con->chain.iov, con->chain.n_out);
+			vq_push(vq, con->chain.head, 0);
+			virtio_dev_count(con->dev, 1, con->chain.out_len);
+		}
+		if (r == VQ_BAD) {
+			virtio_dev_fail(con->dev, "malformed descriptor chain");
+			return;
+		}
 		virtio_dev_notify(con->dev, vq);
+	} while (vq_enable_notify(vq));
 }
 
 /* Moves pending input into the guest's receive buffers; dev->lock held. */
