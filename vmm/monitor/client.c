@@ -2,7 +2,8 @@
  * vmm monitor PATH [COMMAND...]: talks to a monitor socket. With a command
  * it runs that one and prints the answer; on a terminal it is a readline
  * prompt; otherwise it copies stdin to the monitor (one command per line).
- * Exits 1 when the monitor answered any command with an error.
+ * Unless on a terminal, exits 1 when the monitor answered any command with
+ * an error.
  */
 #include <errno.h>
 #include <poll.h>
@@ -196,12 +197,14 @@ int monitor_client_main(int argc, char **argv)
 		return 1;
 	struct reply_state st = {0};
 	int ret;
-	if (argc > 2)
+	if (argc > 2) {
 		ret = one_command(sock, argc - 2, argv + 2, &st);
-	else if (isatty(STDIN_FILENO))
+	} else if (isatty(STDIN_FILENO)) {
 		ret = interactive(sock, &st);
-	else
+		st.errors = false; /* a person saw them; the session itself went fine */
+	} else {
 		ret = pump(sock, STDIN_FILENO, &st);
+	}
 	close(sock);
 	return ret < 0 || st.errors ? 1 : 0;
 }
