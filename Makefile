@@ -45,7 +45,7 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(DEPS_STAMP): Makefile $(wildcard */*.mk)
+$(DEPS_STAMP): Makefile $(wildcard */*.mk */*/*.mk)
 	@missing=$$(for p in $(sort $(PKGS)); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	done); \
