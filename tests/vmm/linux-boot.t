@@ -21,7 +21,7 @@ for f in "$VMM" "$ISOLAB_BUILD/firmware/syscall.bin" "$ISOLAB_IMAGES/vmlinux" \
 	"$ISOLAB_IMAGES/bzImage" "$INITRD"; do
 	[ -e "$f" ] || bail_out "$f missing: run make and make images"
 done
-BOOT_TIMEOUT=${ISOLAB_BOOT_TIMEOUT:-1200}
+BOOT_TIMEOUT=${ISOLAB_BOOT_TIMEOUT:-1500}
 
 run --timeout 60 "$VMM" --firmware "$ISOLAB_BUILD/firmware/syscall.bin"
 no_syscalls=""
