@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../firmware/isolab-abi.h"
 #include "console.h"
@@ -25,6 +26,7 @@
 #include "x86/cpuid.h"
 #include "x86/layout.h"
 #include "x86/setup.h"
+#include "virtio/virtio.h"
 
 #define EXIT_USAGE 2
 
@@ -57,6 +59,25 @@ static void close_files(struct files *f)
 	image_file_close(&f->kernel);
 	image_file_close(&f->initrd);
 	image_file_close(&f->firmware);
+}
+
+static int add_virtio(struct vm *vm, const struct vmm_options *o)
+{
+	for (int i = 0; i < o->nr_disks; i++)
+		if (virtio_blk_add(vm, o->disks[i]) < 0)
+			return -1;
+	for (int i = 0; i < o->nr_nets; i++)
+		if (virtio_net_add(vm, o->nets[i]) < 0)
+			return -1;
+	if (o->rng && virtio_rng_add(vm) < 0)
+		return -1;
+	if (o->hvc && virtio_console_add(vm, -1, STDOUT_FILENO) < 0)
+		return -1;
+	if (o->vsock && virtio_vsock_add(vm, o->vsock) < 0)
+		return -1;
+	if (o->nr_disks && !o->initrd && vm_cmdline_append(vm, "%s", virtio_blk_root_cmdline()) < 0)
+		return -1;
+	return 0;
 }
 
 static int add_devices(struct vm *vm, struct devices *dev)
@@ -149,7 +170,8 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	int status = -1;
 	if (console_open(opts->console) < 0)
 		goto out;
-	if (add_devices(vm, &dev) < 0 || load_guest(vm, opts, f) < 0)
+	if (add_devices(vm, &dev) < 0 || add_virtio(vm, opts) < 0 || load_guest(vm, opts, f) < 0 ||
+	    virtio_start(vm) < 0)
 		goto out;
 	close_files(f); /* the guest has its copy */
 	if (vcpu_init_kick_signal() < 0 || console_catch_signals(vm) < 0 ||
@@ -160,6 +182,7 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	if (opts->stats)
 		print_stats(vm, &dev);
 out:
+	virtio_shutdown();
 	console_close();
 	i8042_destroy(dev.i8042);
 	serial_destroy(dev.serial);

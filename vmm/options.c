@@ -65,6 +65,42 @@ static int set_stats(struct vmm_options *o, const char *a)
 	return 0;
 }
 
+static int add_disk(struct vmm_options *o, const char *a)
+{
+	if (o->nr_disks == 8)
+		return vmm_err("at most 8 --disk");
+	o->disks[o->nr_disks++] = a;
+	return 0;
+}
+
+static int add_net(struct vmm_options *o, const char *a)
+{
+	if (o->nr_nets == 4)
+		return vmm_err("at most 4 --net");
+	o->nets[o->nr_nets++] = a;
+	return 0;
+}
+
+static int set_rng(struct vmm_options *o, const char *a)
+{
+	(void)a;
+	o->rng = true;
+	return 0;
+}
+
+static int set_hvc(struct vmm_options *o, const char *a)
+{
+	(void)a;
+	o->hvc = true;
+	return 0;
+}
+
+static int set_vsock(struct vmm_options *o, const char *a)
+{
+	o->vsock = a;
+	return 0;
+}
+
 static const struct option_def option_table[] = {
     {"kernel", "FILE", "Linux kernel: bzImage, or ELF vmlinux with a PVH note", set_kernel},
     {"initrd", "FILE", "initramfs (cpio, optionally compressed) for the kernel", set_initrd},
@@ -75,6 +111,11 @@ static const struct option_def option_table[] = {
     {"cpus", "N", "number of vCPUs (default 1)", set_cpus},
     {"console", "FILE", "write the guest's serial output to FILE (default: stdio)", set_console},
     {"stats", NULL, "print start-up times and VM exits on stderr at exit", set_stats},
+    {"disk", "PATH[,ro][,direct]", "virtio-blk disk (repeatable; the first is /dev/vda)", add_disk},
+    {"net", "tap[,name=N][,bridge=BR][,mac=MAC]", "virtio-net on a TAP (repeatable)", add_net},
+    {"rng", NULL, "virtio-rng", set_rng},
+    {"hvc", NULL, "virtio-console hvc0 on stdio", set_hvc},
+    {"vsock", "cid=N", "virtio-vsock through /dev/vhost-vsock", set_vsock},
 };
 
 #define NR_OPTIONS (sizeof(option_table) / sizeof(option_table[0]))
@@ -84,11 +125,15 @@ void options_usage(FILE *out)
 	fprintf(out, "usage: vmm --kernel FILE [--initrd FILE] [options]\n"
 		     "       vmm --firmware FILE [options]\n\noptions:\n");
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
-		char left[32];
+		char left[64];
 		snprintf(left, sizeof(left), "--%s%s%s", option_table[i].name,
 			 option_table[i].arg ? " " : "",
 			 option_table[i].arg ? option_table[i].arg : "");
-		fprintf(out, "  %-18s %s\n", left, option_table[i].help);
+		/* A long argument pattern gets its own line so the help column stays aligned. */
+		if (strlen(left) > 18)
+			fprintf(out, "  %s\n  %-18s %s\n", left, "", option_table[i].help);
+		else
+			fprintf(out, "  %-18s %s\n", left, option_table[i].help);
 	}
 	fprintf(out, "  %-18s %s\n  %-18s %s\n", "--help", "show this help", "--version",
 		"show the version");

@@ -24,6 +24,13 @@ struct vmm_options {
 	uint64_t mem_size;
 	int cpus;
 	bool stats;
+	const char *disks[8];
+	int nr_disks;
+	const char *nets[4];
+	int nr_nets;
+	bool rng;
+	bool hvc;
+	const char *vsock;
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };

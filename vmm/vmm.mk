@@ -8,9 +8,6 @@ VMM_SRCS := vmm/main.c vmm/options.c vmm/util.c vmm/kvm.c vmm/vm.c vmm/vcpu.c vm
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/%.o)
 VMM_LIBS := -lpthread
 
-$(BIN)/vmm: $(VMM_OBJS)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LIBS)
 
 BINS += $(BIN)/vmm
 PKGS += libcmocka-dev
@@ -30,3 +27,7 @@ UNIT_TESTS += $(VMM_TEST_DIR)/loaders_test $(VMM_TEST_DIR)/machine_test
 
 # Virtio devices keep their own fragment (sources, unit tests, fuzz harness).
 -include vmm/virtio/virtio.mk
+
+$(BIN)/vmm: $(VMM_OBJS) $(VIRTIO_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LIBS) $(VIRTIO_LIBS)
