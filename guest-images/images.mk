@@ -12,9 +12,10 @@ GUEST_EXT4 := $(IMAGES_OUT)/rootfs.ext4
 GUEST_CPIO := $(IMAGES_OUT)/initramfs.cpio
 IMAGES_DEPS := $(BUILD)/.deps-ok
 
-# Kernel build: the compiler and Kbuild's host tools (objtool needs libelf);
+# Kernel build: the compiler and Kbuild's host tools (objtool needs libelf,
+# the bzImage is LZ4-compressed);
 # rootfs: busybox, mkfs.ext4 -d, cpio, and fakeroot for builds without root.
-PKGS += linux-source-6.1 gcc make patch xz-utils flex bison bc libelf-dev \
+PKGS += linux-source-6.1 gcc make patch xz-utils flex bison bc libelf-dev lz4 \
 	busybox-static e2fsprogs cpio fakeroot binutils
 
 # The kernel depends on its recipe and on the installed source package; the
