@@ -14,12 +14,14 @@ void cpuid_adjust(struct kvm_cpuid2 *cpuid, int index, int nr_vcpus, bool emulat
 /*
  * Kernel parameters that hide the same features from Linux. Needed because
  * PVM answers the guest's CPUID leaves 1 and 7 from the host CPU whatever
- * KVM_SET_CPUID2 says (read back with KVM_GET_CPUID2 to see it).
+ * KVM_SET_CPUID2 says (read back with KVM_GET_CPUID2 to see it). Linux 6.1
+ * reads at most 127 bytes of clearcpuid=, so the list stays under that; the
+ * AVX family needs no entry, noxsave takes it away with XSAVE.
  */
-#define CPUID_EMULATED_CMDLINE                                                                     \
-	"noxsave clearcpuid=smap,smep,umip,fsgsbase,pcid,invpcid,popcnt,movbe,cx16,erms,fsrm,"     \
-	"bmi1,bmi2,abm,adx,rdrand,rdseed,avx,avx2,fma,f16c,sse4_1,sse4_2,aes,pclmulqdq,sha_ni,"    \
-	"rdtscp,pdpe1gb"
+#define CPUID_CLEARCPUID_LIST                                                                      \
+	"smap,smep,umip,fsgsbase,pcid,invpcid,popcnt,movbe,cx16,erms,fsrm,rdtscp,pdpe1gb,bmi1,"    \
+	"bmi2,abm,adx,rdrand,rdseed,sse4_2,sha_ni"
+#define CPUID_EMULATED_CMDLINE "noxsave clearcpuid=" CPUID_CLEARCPUID_LIST
 /* Fetches the supported CPUID, adjusts it and sets it on the vCPU fd. */
 int cpuid_setup(const struct kvm_host *host, int vcpu_fd, int index, int nr_vcpus);
 
