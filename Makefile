@@ -25,6 +25,11 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# Every object waits for the dependency check, so a fresh machine gets its
+# packages before the first compiler error could mislead anyone. Defined
+# before the fragments: their prerequisites expand as they are read.
+DEPS_STAMP := $(BUILD)/.deps-ok
+
 PKGS :=
 BINS :=
 UNIT_TESTS :=
@@ -36,10 +41,6 @@ include container/container.mk
 include bench/bench.mk
 # Last: the rootfs collects programs the fragments above add to ROOTFS_BINS.
 include guest-images/images.mk
-
-# Every object waits for the dependency check, so a fresh machine gets its
-# packages before the first compiler error could mislead anyone.
-DEPS_STAMP := $(BUILD)/.deps-ok
 
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -82,7 +83,7 @@ demo: all images
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-clean:
+clean: clean-images
 	rm -rf build build-asan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
