@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "machine.h"
@@ -29,7 +30,12 @@ struct vcpu {
 	pthread_t thread;
 	atomic_bool started;
 	int64_t first_run_ms;
+	/* Written by the vCPU thread only; read by the monitor with atomic loads. */
 	uint64_t exits[MAX_EXIT_REASONS];
+	/* Pausing for the monitor: the thread parks while pause_wanted. */
+	pthread_mutex_t park_lock;
+	pthread_cond_t park_cond;
+	bool pause_wanted, parked, stopped;
 	uint64_t insns_completed; /* instructions KVM could not emulate and vmm finished */
 };
 
@@ -60,6 +66,8 @@ struct vcpu *vcpu_create(struct vm *vm, int index, int nr_vcpus)
 	vcpu->index = index;
 	vcpu->first_run_ms = -1;
 	vcpu->run = MAP_FAILED;
+	pthread_mutex_init(&vcpu->park_lock, NULL);
+	pthread_cond_init(&vcpu->park_cond, NULL);
 	vcpu->fd = ioctl(vm_fd(vm), KVM_CREATE_VCPU, index);
 	if (vcpu->fd < 0) {
 		vmm_err("KVM_CREATE_VCPU %d: %s", index, strerror(errno));
@@ -87,6 +95,8 @@ void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, vcpu->run_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
+	pthread_cond_destroy(&vcpu->park_cond);
+	pthread_mutex_destroy(&vcpu->park_lock);
 	free(vcpu);
 }
 
@@ -154,7 +164,8 @@ static bool handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	if (run->exit_reason < MAX_EXIT_REASONS)
-		vcpu->exits[run->exit_reason]++;
+		__atomic_store_n(&vcpu->exits[run->exit_reason], vcpu->exits[run->exit_reason] + 1,
+				 __ATOMIC_RELAXED);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		handle_io(vcpu);
@@ -191,10 +202,80 @@ static bool handle_exit(struct vcpu *vcpu)
 	return false;
 }
 
+/*
+ * Parks while the monitor wants the vCPU paused. A KVM_RUN with
+ * immediate_exit first completes the last exit's I/O, so the registers
+ * the monitor reads are those after the instruction. The wait polls for
+ * the VM's exit: vm_request_exit runs in signal handlers and cannot
+ * signal a condition variable. Returns false, unparked, when completing
+ * the last exit produced another one (string I/O): the caller handles it.
+ */
+static bool park_if_asked(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->park_lock);
+	if (vcpu->pause_wanted) {
+		vcpu->run->immediate_exit = 1;
+		int ret = ioctl(vcpu->fd, KVM_RUN, 0);
+		vcpu->run->immediate_exit = 0;
+		if (ret == 0) {
+			pthread_mutex_unlock(&vcpu->park_lock);
+			return false;
+		}
+		vcpu->parked = true;
+		pthread_cond_broadcast(&vcpu->park_cond);
+		while (vcpu->pause_wanted && !vm_exit_requested(vcpu->vm)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&vcpu->park_cond, &vcpu->park_lock, &ts);
+		}
+		vcpu->parked = false;
+	}
+	pthread_mutex_unlock(&vcpu->park_lock);
+	return true;
+}
+
+void vcpu_pause(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->park_lock);
+	vcpu->pause_wanted = true;
+	pthread_mutex_unlock(&vcpu->park_lock);
+	vcpu_kick(vcpu);
+	pthread_mutex_lock(&vcpu->park_lock);
+	while (vcpu->started && !vcpu->parked && !vcpu->stopped)
+		pthread_cond_wait(&vcpu->park_cond, &vcpu->park_lock);
+	pthread_mutex_unlock(&vcpu->park_lock);
+}
+
+void vcpu_resume(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->park_lock);
+	vcpu->pause_wanted = false;
+	pthread_cond_broadcast(&vcpu->park_cond);
+	pthread_mutex_unlock(&vcpu->park_lock);
+}
+
+static void mark_stopped(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->park_lock);
+	vcpu->stopped = true;
+	pthread_cond_broadcast(&vcpu->park_cond);
+	pthread_mutex_unlock(&vcpu->park_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	while (!vm_exit_requested(vcpu->vm)) {
+		if (!park_if_asked(vcpu)) {
+			if (!handle_exit(vcpu))
+				break;
+			continue;
+		}
 		if (vcpu->first_run_ms < 0)
 			vcpu->first_run_ms = (int64_t)vmm_uptime_ms();
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
@@ -209,6 +290,7 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+	mark_stopped(vcpu);
 	return NULL;
 }
 
@@ -233,19 +315,37 @@ int64_t vcpu_first_run_ms(const struct vcpu *vcpu)
 	return vcpu->first_run_ms;
 }
 
+void vcpu_for_each_exit_count(const struct vcpu *vcpu,
+			      void (*fn)(void *opaque, const char *reason, uint64_t count),
+			      void *opaque)
+{
+	for (int r = 0; r < MAX_EXIT_REASONS; r++) {
+		uint64_t count = __atomic_load_n(&vcpu->exits[r], __ATOMIC_RELAXED);
+		if (!count)
+			continue;
+		char unnamed[16];
+		snprintf(unnamed, sizeof(unnamed), "reason%d", r);
+		fn(opaque, exit_names[r] ? exit_names[r] : unnamed, count);
+	}
+}
+
+struct stats_line {
+	FILE *out;
+	int index;
+};
+
+static void print_exit_line(void *opaque, const char *reason, uint64_t count)
+{
+	struct stats_line *line = opaque;
+	fprintf(line->out, "vcpu%d_exits_%s: %llu\n", line->index, reason,
+		(unsigned long long)count);
+}
+
 void vcpu_print_exit_stats(const struct vcpu *vcpu, FILE *out)
 {
 	if (vcpu->insns_completed)
 		fprintf(out, "vcpu%d_insns_completed_by_vmm: %llu\n", vcpu->index,
 			(unsigned long long)vcpu->insns_completed);
-	for (int r = 0; r < MAX_EXIT_REASONS; r++) {
-		if (!vcpu->exits[r])
-			continue;
-		if (exit_names[r])
-			fprintf(out, "vcpu%d_exits_%s: %llu\n", vcpu->index, exit_names[r],
-				(unsigned long long)vcpu->exits[r]);
-		else
-			fprintf(out, "vcpu%d_exits_reason%d: %llu\n", vcpu->index, r,
-				(unsigned long long)vcpu->exits[r]);
-	}
+	struct stats_line line = {out, vcpu->index};
+	vcpu_for_each_exit_count(vcpu, print_exit_line, &line);
 }

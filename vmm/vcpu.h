@@ -22,6 +22,17 @@ int vcpu_init_kick_signal(void);
 
 /* ms since exec of this vCPU's first KVM_RUN, or -1. */
 int64_t vcpu_first_run_ms(const struct vcpu *vcpu);
+/*
+ * Parks the vCPU outside KVM_RUN (its pending I/O completed, its exit
+ * counters frozen) and returns once it is parked or has stopped. For the
+ * monitor: KVM's vCPU ioctls work from another thread while it is parked.
+ */
+void vcpu_pause(struct vcpu *vcpu);
+void vcpu_resume(struct vcpu *vcpu);
+/* Calls fn for every exit reason seen so far (safe while the vCPU runs). */
+void vcpu_for_each_exit_count(const struct vcpu *vcpu,
+			      void (*fn)(void *opaque, const char *reason, uint64_t count),
+			      void *opaque);
 /* Prints "vcpuN_exits_REASON: COUNT" for every reason seen. */
 void vcpu_print_exit_stats(const struct vcpu *vcpu, FILE *out);
 
