@@ -11,6 +11,7 @@ struct option_def {
 	const char *arg; /* NULL for a flag */
 	const char *help;
 	int (*apply)(struct vmm_options *opts, const char *arg);
+	bool arg_optional; /* the value may be left out: then the next word is not taken */
 };
 
 static int set_kernel(struct vmm_options *o, const char *a)
@@ -101,6 +102,17 @@ static int set_vsock(struct vmm_options *o, const char *a)
 	return 0;
 }
 
+static int set_monitor(struct vmm_options *o, const char *a)
+{
+	o->monitor = true;
+	if (!a)
+		return 0;
+	if (strncmp(a, "unix:", 5) != 0 || !a[5])
+		return vmm_err("invalid --monitor '%s': use --monitor or --monitor unix:PATH", a);
+	o->monitor_socket = a + 5;
+	return 0;
+}
+
 static const struct option_def option_table[] = {
     {"kernel", "FILE", "Linux kernel: bzImage, or ELF vmlinux with a PVH note", set_kernel},
     {"initrd", "FILE", "initramfs (cpio, optionally compressed) for the kernel", set_initrd},
@@ -116,6 +128,8 @@ static const struct option_def option_table[] = {
     {"rng", NULL, "virtio-rng", set_rng},
     {"hvc", NULL, "virtio-console hvc0 on stdio", set_hvc},
     {"vsock", "cid=N", "virtio-vsock through /dev/vhost-vsock", set_vsock},
+    {"monitor", "[unix:PATH]", "Ctrl-A c opens the (vmm) monitor; unix:PATH also serves it",
+     set_monitor, true},
 };
 
 #define NR_OPTIONS (sizeof(option_table) / sizeof(option_table[0]))
@@ -139,7 +153,9 @@ void options_usage(FILE *out)
 		"show the version");
 	fprintf(out,
 		"\nconsole: stdin is raw while it is a terminal; Ctrl-A x quits, Ctrl-A Ctrl-A "
-		"sends Ctrl-A.\n"
+		"sends Ctrl-A,\n"
+		"  Ctrl-A c opens the monitor (with --monitor). `vmm monitor PATH [COMMAND]`\n"
+		"  talks to a monitor served with --monitor unix:PATH.\n"
 		"exit status: what the guest wrote to port 0xf4; 0 after poweroff, reboot or\n"
 		"  a triple fault; 1 when the guest stopped KVM; 2 on bad usage.\n"
 		"\nFIRMWARE: the file is loaded at 0x100000 and every vCPU starts there in\n"
@@ -179,6 +195,9 @@ static int parse_one(int argc, char **argv, int *i, struct vmm_options *opts)
 	const char *arg = NULL;
 	if (opt->arg && eq) {
 		arg = eq + 1;
+	} else if (opt->arg && opt->arg_optional) {
+		if (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0)
+			arg = argv[++*i];
 	} else if (opt->arg) {
 		if (*i + 1 >= argc)
 			return vmm_err("option --%s needs a value (%s)", opt->name, opt->arg);

@@ -31,6 +31,8 @@ struct vmm_options {
 	bool rng;
 	bool hvc;
 	const char *vsock;
+	bool monitor;		    /* Ctrl-A c opens the (vmm) prompt */
+	const char *monitor_socket; /* --monitor unix:PATH also serves it there */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };
