@@ -26,6 +26,8 @@ static struct {
 	bool thread_running;
 	struct vm *vm;
 	struct serial *serial;
+	void (*monitor_fn)(void *opaque);
+	void *monitor_opaque;
 } con = {.out_fd = STDOUT_FILENO, .stop_pipe = {-1, -1}};
 
 static struct vm *signal_vm;
@@ -98,12 +100,21 @@ static void *input_thread(void *arg)
 		int quit;
 		size_t len = console_filter(&esc, buf, (size_t)n, &quit);
 		feed_guest(buf, len);
+		if (esc.open_monitor && con.monitor_fn)
+			con.monitor_fn(con.monitor_opaque);
+		esc.open_monitor = 0;
 		if (quit) {
 			vm_request_exit(con.vm, 0);
 			break;
 		}
 	}
 	return NULL;
+}
+
+void console_set_monitor(void (*fn)(void *opaque), void *opaque)
+{
+	con.monitor_fn = fn;
+	con.monitor_opaque = opaque;
 }
 
 int console_start_input(struct vm *vm, struct serial *serial)

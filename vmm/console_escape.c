@@ -18,6 +18,10 @@ size_t console_filter(struct console_escape *esc, uint8_t *buf, size_t len, int 
 				*quit = 1;
 				return out;
 			}
+			if (buf[i] == 'c' || buf[i] == 'C') {
+				esc->open_monitor = 1;
+				return out;
+			}
 			if (buf[i] != ESCAPE_KEY)
 				continue; /* unknown command: swallowed, as QEMU does */
 		}
