@@ -20,6 +20,7 @@
 #include "kvm.h"
 #include "machine.h"
 #include "memstat.h"
+#include "monitor/machine.h"
 #include "options.h"
 #include "util.h"
 #include "vcpu.h"
@@ -112,6 +113,25 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, struct file
 	return setup_linux(vm, &f->kernel, &f->initrd, cmdline);
 }
 
+static void open_monitor_prompt(void *mon)
+{
+	monitor_console(mon);
+}
+
+/* --monitor: Ctrl-A c opens the prompt; unix:PATH serves the same commands on a socket. */
+static int start_monitor(struct vm *vm, const struct vmm_options *opts, struct monitor **mon)
+{
+	if (!opts->monitor)
+		return 0;
+	*mon = monitor_for_vm(vm);
+	if (!*mon)
+		return vmm_err("out of memory");
+	if (opts->monitor_socket && monitor_serve_unix(*mon, opts->monitor_socket) < 0)
+		return -1;
+	console_set_monitor(open_monitor_prompt, *mon);
+	return 0;
+}
+
 static int run_vcpus(struct vm *vm)
 {
 	sigset_t stop, old;
@@ -167,6 +187,7 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	if (!vm)
 		return -1;
 	struct devices dev = {0};
+	struct monitor *mon = NULL;
 	int status = -1;
 	if (console_open(opts->console) < 0)
 		goto out;
@@ -174,6 +195,8 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	    virtio_start(vm) < 0)
 		goto out;
 	close_files(f); /* the guest has its copy */
+	if (start_monitor(vm, opts, &mon) < 0)
+		goto out;
 	if (vcpu_init_kick_signal() < 0 || console_catch_signals(vm) < 0 ||
 	    console_start_input(vm, dev.serial) < 0)
 		goto out;
@@ -184,6 +207,7 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 out:
 	virtio_shutdown();
 	console_close();
+	monitor_for_vm_destroy(mon);
 	i8042_destroy(dev.i8042);
 	serial_destroy(dev.serial);
 	vm_destroy(vm);
@@ -192,6 +216,8 @@ out:
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "monitor") == 0)
+		return monitor_client_main(argc - 1, argv + 1);
 	struct vmm_options opts;
 	switch (options_parse(argc, argv, &opts)) {
 	case OPTIONS_EXIT_OK:

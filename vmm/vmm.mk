@@ -25,6 +25,9 @@ $(VMM_TEST_DIR)/machine_test: $(VMM_TEST_DIR)/machine_test.o $(VMM_MACHINE_OBJS)
 
 UNIT_TESTS += $(VMM_TEST_DIR)/loaders_test $(VMM_TEST_DIR)/machine_test
 
+# The monitor keeps its own fragment (sources, unit tests, its firmware target).
+-include vmm/monitor/monitor.mk
+
 # Virtio devices keep their own fragment (sources, unit tests, fuzz harness).
 -include vmm/virtio/virtio.mk
 
