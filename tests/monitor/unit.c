@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "../../vmm/console.h"
 #include "../../vmm/monitor/monitor.h"
 #include "../../vmm/monitor/pagewalk.h"
 
@@ -506,6 +507,28 @@ static void commands_survive_junk(void **state)
 	fk.paused = false;
 }
 
+/* Ctrl-A c on the console asks for the monitor; Ctrl-A x still quits. */
+static void console_escape_opens_monitor(void **state)
+{
+	(void)state;
+	struct console_escape esc = {0};
+	uint8_t buf[] = "ab\001cde";
+	int quit;
+	size_t n = console_filter(&esc, buf, sizeof(buf) - 1, &quit);
+	assert_int_equal(n, 2);
+	assert_memory_equal(buf, "ab", 2);
+	assert_true(esc.open_monitor);
+	assert_false(quit);
+	esc.open_monitor = 0;
+	uint8_t split1[] = "\001", split2[] = "C";
+	assert_int_equal(console_filter(&esc, split1, 1, &quit), 0);
+	assert_int_equal(console_filter(&esc, split2, 1, &quit), 0);
+	assert_true(esc.open_monitor); /* the escape may span two reads */
+	uint8_t bye[] = "\001x";
+	console_filter(&esc, bye, 2, &quit);
+	assert_true(quit);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +547,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(walk_32_bit_and_pae, setup, teardown),
 	    cmocka_unit_test_setup_teardown(walk_survives_garbage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(commands_survive_junk, setup, teardown),
+	    cmocka_unit_test(console_escape_opens_monitor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,5 +4,5 @@
 . "$(dirname "$0")/../lib.sh"
 bin=$ISOLAB_ASAN_BIN/../tests/monitor/unit
 [ -x "$bin" ] || bin=$ISOLAB_BUILD/tests/monitor/unit
-[ -x "$bin" ] || skip_all "monitor unit tests not built (vmm/vmm.mk does not include vmm/monitor/monitor.mk yet)"
+[ -x "$bin" ] || bail_out "build the unit tests first (make)"
 CMOCKA_MESSAGE_OUTPUT=TAP exec "$bin" 2>/dev/null

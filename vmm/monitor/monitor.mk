@@ -15,7 +15,7 @@ VMM_LIBS += -lreadline
 # Unit tests: the commands against a fake machine (tests/monitor/unit.c).
 MONITOR_UNIT := $(BUILD)/tests/monitor/unit
 $(MONITOR_UNIT): $(BUILD)/tests/monitor/unit.o $(MONITOR_OBJS) $(BUILD)/vmm/util.o \
-		$(BUILD)/vmm/memstat.o
+		$(BUILD)/vmm/memstat.o $(BUILD)/vmm/console_escape.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MONITOR_LIBS) -lcmocka
 UNIT_TESTS += $(MONITOR_UNIT)
