@@ -21,8 +21,10 @@ static unsigned long long pdpt[512] PAGE_ALIGN, pd[512] PAGE_ALIGN, pt[512] PAGE
 /* Counts NMIs (the monitor's `nmi`); tests read it with xp at the address nm gives. */
 volatile unsigned long long nmi_count;
 
-/* The NMI handler: count (locked: both vCPUs may take one at once) and return; a bare label in asm,
- * as no C prologue may run. */
+/*
+ * The NMI handler: count and return. A bare label in asm, as no C prologue
+ * may run; the lock, as both vCPUs may take their NMI at once.
+ */
 __asm__(".text\n"
 	"nmi_entry:\n\t"
 	"lock incq nmi_count(%rip)\n\t"
