@@ -79,7 +79,7 @@ void monitor_stop_server(struct monitor *mon);
 /*
  * The (vmm) prompt on the terminal, with readline history and completion,
  * until Ctrl-A c or Ctrl-D, or until the VM stops; then back to the guest
- * console then. The console thread calls it on Ctrl-A c.
+ * console. The console thread calls it on Ctrl-A c.
  */
 void monitor_console(struct monitor *mon);
 
