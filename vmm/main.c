@@ -94,7 +94,7 @@ static int add_devices(struct vm *vm, struct devices *dev)
 static int build_cmdline(struct vm *vm, const struct vmm_options *opts, char *buf, size_t size)
 {
 	const char *emulated =
-	    vm_host(vm)->emulated ? " noint3selftest " CPUID_EMULATED_CMDLINE : "";
+	    vm_host(vm)->emulated ? " " CPUID_EMULATED_CMDLINE : "";
 	int n = snprintf(buf, size, "console=ttyS0 reboot=k panic=-1 8250.nr_uarts=1 %s%s%s%s%s",
 			 ISOLAB_CMDLINE_TOKEN, emulated, vm_device_cmdline(vm),
 			 opts->cmdline ? " " : "", opts->cmdline ? opts->cmdline : "");
