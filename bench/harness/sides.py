@@ -137,23 +137,7 @@ class Vm(Side):
         why = self._need_files(self.prog("vmm"), self.ctx.kernel, self.ctx.initrd)
         if why is None and not (os.access("/dev/kvm", os.R_OK | os.W_OK)):
             why = "no usable /dev/kvm"
-        return why or self._userspace_broken()
-
-    def _userspace_broken(self):
-        """Seconds with firmware/syscall.c save a doomed boot of many minutes: on some
-        PVM hosts SYSCALL from guest user mode never reaches the guest kernel."""
-        probe = os.path.join(os.path.dirname(self.ctx.bin), "firmware", "syscall.bin")
-        if not os.path.exists(probe):
-            return None
-        try:
-            rc = subprocess.run([self.prog("vmm"), "--firmware", probe], capture_output=True,
-                                timeout=120).returncode
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        if rc == 3:
-            return ("this host's KVM does not enter the guest kernel on SYSCALL from guest user "
-                    "mode (firmware/syscall.bin exits 3), so no Linux program can run in a guest here")
-        return None
+        return why
 
     def guest_cmd(self, program, args, workload=None):
         args = list(args)
