@@ -93,8 +93,7 @@ static int add_devices(struct vm *vm, struct devices *dev)
 /* What vmm needs, then what devices added, then the user's text (which may end in "-- cmd"). */
 static int build_cmdline(struct vm *vm, const struct vmm_options *opts, char *buf, size_t size)
 {
-	const char *emulated =
-	    vm_host(vm)->emulated ? " " CPUID_EMULATED_CMDLINE : "";
+	const char *emulated = vm_host(vm)->emulated ? " " CPUID_EMULATED_CMDLINE : "";
 	int n = snprintf(buf, size, "console=ttyS0 reboot=k panic=-1 8250.nr_uarts=1 %s%s%s%s%s",
 			 ISOLAB_CMDLINE_TOKEN, emulated, vm_device_cmdline(vm),
 			 opts->cmdline ? " " : "", opts->cmdline ? opts->cmdline : "");
@@ -118,6 +117,12 @@ static void open_monitor_prompt(void *mon)
 	monitor_console(mon);
 }
 
+static void print_virtio_info(void *opaque, FILE *out)
+{
+	(void)opaque;
+	virtio_print_info(out);
+}
+
 /* --monitor: Ctrl-A c opens the prompt; unix:PATH serves the same commands on a socket. */
 static int start_monitor(struct vm *vm, const struct vmm_options *opts, struct monitor **mon)
 {
@@ -126,6 +131,9 @@ static int start_monitor(struct vm *vm, const struct vmm_options *opts, struct m
 	*mon = monitor_for_vm(vm);
 	if (!*mon)
 		return vmm_err("out of memory");
+	if (virtio_has_devices() &&
+	    monitor_add_device_info(*mon, "virtio", print_virtio_info, NULL) < 0)
+		return vmm_err("monitor: no room for the virtio devices");
 	if (opts->monitor_socket && monitor_serve_unix(*mon, opts->monitor_socket) < 0)
 		return -1;
 	console_set_monitor(open_monitor_prompt, *mon);

@@ -3,6 +3,7 @@
  * bus on a vCPU thread; queue kicks arrive as ioeventfds and device work
  * runs on the I/O thread, so a vCPU only ever touches registers here.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -466,6 +467,38 @@ void virtio_shutdown(void)
 			if (dev->ops->destroy)
 				dev->ops->destroy(dev);
 			unwire_eventfds(dev, dev->ops->num_queues, vm_fd(dev->vm) >= 0);
+		}
+		pthread_mutex_unlock(&dev->lock);
+	}
+}
+
+bool virtio_has_devices(void)
+{
+	return devices != NULL;
+}
+
+/* For the monitor's `info devices`: what was negotiated and where each queue stands. */
+void virtio_print_info(FILE *out)
+{
+	for (struct virtio_dev *dev = devices; dev; dev = dev->next) {
+		pthread_mutex_lock(&dev->lock);
+		fprintf(out, "%s: mmio 0x%" PRIx64 " irq %d, status 0x%02x%s\n", dev->name,
+			dev->bus.base, dev->irq, dev->status,
+			dev->broken ? " (needs reset: the guest broke the rules)" : "");
+		fprintf(out, "  features: offered 0x%016" PRIx64 ", accepted 0x%016" PRIx64 "\n",
+			dev->host_features, dev->driver_features);
+		for (unsigned q = 0; q < dev->ops->num_queues; q++) {
+			const struct virtqueue *vq = &dev->vqs[q];
+			if (!vq->ready) {
+				fprintf(out, "  queue %u: not set up by the driver\n", q);
+				continue;
+			}
+			/* The ring was checked to lie in guest RAM when the driver enabled it. */
+			uint16_t avail =
+			    le16toh(__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE));
+			fprintf(out,
+				"  queue %u: size %u, avail idx %u, device next %u, used idx %u\n",
+				q, vq->size, avail, vq->last_avail, vq->used_idx);
 		}
 		pthread_mutex_unlock(&dev->lock);
 	}

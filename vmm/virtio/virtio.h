@@ -7,6 +7,7 @@
 #ifndef VMM_VIRTIO_H
 #define VMM_VIRTIO_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 struct vm;
@@ -34,5 +35,8 @@ void virtio_shutdown(void);
  * these lines with vm_add_stats_hook, so --stats prints them by itself.
  */
 void virtio_print_stats(FILE *out);
+/* Negotiated features and queue positions per device, for the monitor. */
+bool virtio_has_devices(void);
+void virtio_print_info(FILE *out);
 
 #endif
