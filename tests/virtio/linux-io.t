@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Real Linux guest on the virtio devices, in one boot: root file system on
 # virtio-blk (a copy of rootfs.ext4), a second disk read-only, virtio-net on
-# a TAP vmm creates, virtio-rng. The guest writes a file, syncs, checks the
-# read-only disk refuses writes, talks TCP to the host both ways, reads
-# /dev/hwrng and powers off; the host then reads the file back out of the
+# a TAP vmm creates, virtio-rng, virtio-console (hvc0 on vmm's stdout). The
+# guest writes a file, syncs, checks the read-only disk refuses writes, talks
+# TCP to the host both ways, reads /dev/hwrng, writes a line to hvc0 only
+# and powers off; the host then reads the file back out of the
 # image with debugfs.
 #
 # Where SYSCALL from guest user mode does not enter the guest kernel by
@@ -51,6 +52,8 @@ say ro-head $(head -c 4 /dev/vdb)
 say ro-flag $(cat /sys/block/vdb/ro)
 if dd if=/dev/zero of=/dev/vdb bs=512 count=1 2>/tmp/dd.err; then say ro-write accepted; else say ro-write refused $(cat /tmp/dd.err); fi
 say hwrng $(head -c 16 /dev/hwrng | od -An -tx1 | tr -d ' \n')
+# Only to hvc0: the token can reach vmm's stdout through virtio-console alone.
+[ -c /dev/hvc0 ] && echo "HVC: virtio-console hvc0 works" >/dev/hvc0
 gw=$(ip route | sed -n 's/^default via \([0-9.]*\).*/\1/p')
 say gateway $gw
 echo guest-to-host | timeout 20 nc "$gw" 7101 && say sent
@@ -106,7 +109,7 @@ HOST
 python3 "$tmp/host.py" "$tmp/vmm.err" "$tmp/console" "$tmp/from-guest" &
 host_pid=$!
 timeout -k 5 900 "$vmm" --kernel "$kernel" --mem 128M --disk "$tmp/root.ext4" \
-	--disk "$tmp/ro.img,ro" --net tap --rng --stats \
+	--disk "$tmp/ro.img,ro" --net tap --rng --hvc --stats \
 	--cmdline "root=/dev/vda rw init=/init -- /lio-guest.sh" </dev/null >"$tmp/console" 2>"$tmp/vmm.err" &
 vmm_pid=$!
 wait "$vmm_pid"
@@ -142,6 +145,7 @@ hwrng=$(sed -n 's/^LIO: hwrng //p' <<<"$lio")
 ok $([[ $hwrng =~ ^[0-9a-f]{32}$ ]] && [[ ! $hwrng =~ ^0+$ ]]; echo $?) "/dev/hwrng returns random bytes"
 is "$(cat "$tmp/from-guest" 2>/dev/null)" "guest-to-host" "TCP guest -> host over the TAP"
 like "$lio" "LIO: received host-to-guest" "TCP host -> guest over the TAP"
+like "$console" "HVC: virtio-console hvc0 works" "the guest's write to /dev/hvc0 reaches vmm's stdout (virtio-console)"
 tap=$(sed -n 's/.*TAP \([^,]*\),.*/\1/p' "$tmp/vmm.err" | head -1)
 ok $([ -n "$tap" ] && [ ! -e "/sys/class/net/$tap" ]; echo $?) "TAP $tap removed at exit"
 if ! grep -q '^LIO: done' "$tmp/console"; then
