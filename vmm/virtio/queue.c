@@ -217,7 +217,9 @@ bool vq_enable_notify(struct virtqueue *vq)
 	return vq_has_work(vq);
 }
 
-size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len)
+/* Copies between a scatter list, from byte skip on, and a flat buffer, in either direction. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t skip, char *buf, size_t len,
+		       bool into_iov)
 {
 	size_t done = 0;
 	for (unsigned i = 0; i < n && done < len; i++) {
@@ -228,29 +230,26 @@ size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, s
 		size_t chunk = iov[i].iov_len - skip;
 		if (chunk > len - done)
 			chunk = len - done;
-		memcpy((char *)buf + done, (char *)iov[i].iov_base + skip, chunk);
+		char *part = (char *)iov[i].iov_base + skip;
+		if (into_iov)
+			memcpy(part, buf + done, chunk);
+		else
+			memcpy(buf + done, part, chunk);
 		done += chunk;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len)
+{
+	return iov_copy(iov, n, skip, buf, len, false);
+}
+
 size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t skip, const void *buf, size_t len)
 {
-	size_t done = 0;
-	for (unsigned i = 0; i < n && done < len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		size_t chunk = iov[i].iov_len - skip;
-		if (chunk > len - done)
-			chunk = len - done;
-		memcpy((char *)iov[i].iov_base + skip, (const char *)buf + done, chunk);
-		done += chunk;
-		skip = 0;
-	}
-	return done;
+	/* Only read from buf in this direction. */
+	return iov_copy(iov, n, skip, (char *)buf, len, true);
 }
 
 unsigned iov_slice(const struct iovec *src, unsigned n, size_t skip, size_t len, struct iovec *dst)
