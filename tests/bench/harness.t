@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run on a tiny configuration: valid JSON, a Markdown table and SVG
+# bench/run on a tiny configuration: valid JSON, a Markdown table and PNG/SVG
 # plots, with the host recorded. Native side always (sanitizer build of the
 # workloads); the container side when the container launcher works here.
 . "$(dirname "$0")/../lib.sh"
@@ -35,13 +35,19 @@ PY
 	is "$rc" 0 "$name: host recorded, median within min..max, no failed run ($err)"
 	like "$(cat "$out_dir/$1.md")" '\| workload \| metric \| unit \| better \| native \|' "$name: Markdown table header"
 	like "$(cat "$out_dir/$1.md")" "Host: .*KVM: " "$name: the table names the host and its KVM kind"
-	local svgs
+	if ! /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+		skip "$name: plots: no matplotlib (apt-get install python3-matplotlib)"
+		return
+	fi
+	local svgs pngs
 	svgs=$(ls "$out_dir/$1"-*.svg 2>/dev/null | wc -l)
-	ok "$([ "$svgs" -ge 2 ]; echo $?)" "$name: SVG plots written ($svgs)"
+	pngs=$(ls "$out_dir/$1"-*.png 2>/dev/null | wc -l)
+	ok "$([ "$svgs" -ge 2 ] && [ "$pngs" = "$svgs" ]; echo $?)" "$name: PNG and SVG plots written ($pngs, $svgs)"
 	run python3 -c 'import sys, xml.etree.ElementTree as E
 for f in sys.argv[1:]: E.parse(f)' "$out_dir/$1"-*.svg
 	is "$rc" 0 "$name: every SVG is well-formed XML"
 	like "$(cat "$out_dir/$1-overview.svg")" "KVM: " "$name: the plot names the KVM kind"
+	like "$(cat "$out_dir/$1-overview.svg")" "Mode: native" "$name: the plot names the mode"
 }
 
 run --timeout 300 bench/run --quick --sides native --bin "$ISOLAB_ASAN_BIN" --images "$ISOLAB_IMAGES" \
