@@ -42,7 +42,7 @@ def describe(mode, why, host, outer=None):
 def one_line_mode(doc_mode):
     if doc_mode["mode"] == "nested":
         return (f"Mode: nested — all three sides ran inside the lab host (QEMU TCG with a real "
-                f"nested KVM) on {doc_mode['outer_host']} ({doc_mode['why']})")
+                f"nested KVM) on {doc_mode['outer_host']}")
     return f"Mode: native — the sides ran on this host ({doc_mode['why']})"
 
 

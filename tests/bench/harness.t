@@ -54,6 +54,7 @@ run --timeout 300 bench/run --quick --sides native --bin "$ISOLAB_ASAN_BIN" --im
 	--out "$out_dir" --name native
 is "$rc" 0 "native quick run exits 0 ($(printf '%s' "$err" | grep -m1 FAILED))"
 like "$err" 'bench \[ *[0-9]+s\] cpu-1 on native, run 1/2' "progress lines name workload, side and run"
+like "$err" "Mode: native" "progress names the mode"
 check_outputs native native
 like "$(cat "$out_dir/native.md")" '\| cpu-1 \| cpu 1 thread \| events/s \| higher \| [0-9]' "the table has the CPU figure"
 
@@ -62,6 +63,16 @@ ok "$([ "$rc" -ne 0 ]; echo $?)" "unknown side: non-zero exit"
 like "$err" "unknown side 'hypervisor'" "unknown side: says which"
 run bench/run --workloads cpu,gpu
 like "$err" "unknown workload 'gpu'" "unknown workload: says which"
+run bench/run --mode sideways
+like "$err" "invalid choice: 'sideways'" "unknown --mode: says which"
+if [ -x tests/nested/run ]; then
+	run bench/run --mode nested --out /nonexistent/results
+	like "$err" "nested mode writes its results through the shared checkout: --out must be under" \
+		"--mode nested with --out outside the checkout: one clear line"
+else
+	run bench/run --mode nested
+	like "$err" "^bench/run: --mode nested needs .*tests/nested/run" "--mode nested without the lab host runner: one clear line"
+fi
 
 C=$ISOLAB_BIN/container
 if [ "$(id -u)" != 0 ]; then
