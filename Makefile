@@ -31,6 +31,10 @@ else
 Q := @
 show = printf '  %-7s %s\n' '$(1)' '$(2)';
 endif
+# make -s: not even the summaries.
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+show :=
+endif
 
 # A recipe that fails leaves no half-written target behind to look up to date.
 .DELETE_ON_ERROR:
@@ -54,6 +58,7 @@ UNIT_TESTS :=
 ROOTFS_BINS :=
 
 include firmware/firmware.mk
+include lib/lib.mk
 include vmm/vmm.mk
 include container/container.mk
 include bench/bench.mk

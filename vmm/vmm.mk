@@ -19,7 +19,7 @@ VMM_MACHINE_OBJS := $(addprefix $(BUILD)/vmm/,options.o util.o console_escape.o 
 
 $(VMM_TEST_DIR)/loaders_test: $(VMM_TEST_DIR)/loaders_test.o $(VMM_LOADER_OBJS)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
-$(VMM_TEST_DIR)/machine_test: $(VMM_TEST_DIR)/machine_test.o $(VMM_MACHINE_OBJS)
+$(VMM_TEST_DIR)/machine_test: $(VMM_TEST_DIR)/machine_test.o $(VMM_MACHINE_OBJS) $(ISOLAB_LIB)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 
 UNIT_TESTS += $(VMM_TEST_DIR)/loaders_test $(VMM_TEST_DIR)/machine_test
@@ -30,6 +30,8 @@ include vmm/monitor/monitor.mk
 # Virtio devices keep their own fragment (sources, unit tests, fuzz harness).
 include vmm/virtio/virtio.mk
 
-$(BIN)/vmm: $(VMM_OBJS) $(VIRTIO_OBJS)
+# The fragments above add objects to this rule: the archive goes after all of them.
+$(BIN)/vmm: $(VMM_OBJS) $(VIRTIO_OBJS) $(ISOLAB_LIB)
 	@mkdir -p $(@D)
-	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LIBS) $(VIRTIO_LIBS)
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $(filter-out %.a,$^) $(filter %.a,$^) \
+		$(VMM_LIBS) $(VIRTIO_LIBS)

@@ -12,7 +12,8 @@ VIRTIO_FAKE_OBJS := $(BUILD)/tests/virtio/fake_vm.o $(BUILD)/tests/virtio/vq_dri
 VIRTIO_UNIT := $(addprefix $(BUILD)/tests/virtio/,queue_test blk_test devices_test)
 UNIT_TESTS += $(VIRTIO_UNIT)
 
-$(VIRTIO_UNIT): $(BUILD)/tests/virtio/%: $(BUILD)/tests/virtio/%.o $(VIRTIO_FAKE_OBJS) $(VIRTIO_OBJS)
+$(VIRTIO_UNIT): $(BUILD)/tests/virtio/%: $(BUILD)/tests/virtio/%.o $(VIRTIO_FAKE_OBJS) $(VIRTIO_OBJS) \
+		$(ISOLAB_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(VIRTIO_LIBS) -lcmocka
 
@@ -24,9 +25,9 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined 
 FUZZ_BIN := $(BUILD)/fuzz/fuzz_virtio
 FUZZ_SECONDS ?= 60
 
-FUZZ_SRCS := tests/fuzz/fuzz_virtio.c tests/virtio/fake_vm.c vmm/bus.c $(VIRTIO_SRCS)
+FUZZ_SRCS := tests/fuzz/fuzz_virtio.c tests/virtio/fake_vm.c vmm/bus.c $(VIRTIO_SRCS) $(ISOLAB_LIB_SRCS)
 
-$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard vmm/virtio/*.h) | $(DEPS_STAMP)
+$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard vmm/virtio/*.h lib/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(call show,CCLD,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) $(VIRTIO_LIBS)
 
