@@ -8,29 +8,28 @@ VMM_SRCS := vmm/main.c vmm/options.c vmm/util.c vmm/kvm.c vmm/vm.c vmm/vcpu.c vm
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/%.o)
 VMM_LIBS := -lpthread
 
-
 BINS += $(BIN)/vmm
 PKGS += libcmocka-dev
 
-# Unit tests (cmocka), run by tests/vmm/{loaders,machine}.t.
+# Unit tests (cmocka): tests/vmm/NAME_test.c.
 VMM_TEST_DIR := $(BUILD)/tests/vmm
 VMM_LOADER_OBJS := $(addprefix $(BUILD)/vmm/,x86/bzimage.o x86/elf.o x86/loader.o x86/e820.o util.o)
 VMM_MACHINE_OBJS := $(addprefix $(BUILD)/vmm/,options.o util.o console_escape.o bus.o \
 	x86/e820.o x86/mptable.o x86/cpuid.o)
 
 $(VMM_TEST_DIR)/loaders_test: $(VMM_TEST_DIR)/loaders_test.o $(VMM_LOADER_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 $(VMM_TEST_DIR)/machine_test: $(VMM_TEST_DIR)/machine_test.o $(VMM_MACHINE_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 
 UNIT_TESTS += $(VMM_TEST_DIR)/loaders_test $(VMM_TEST_DIR)/machine_test
 
 # The monitor keeps its own fragment (sources, unit tests, its firmware target).
--include vmm/monitor/monitor.mk
+include vmm/monitor/monitor.mk
 
 # Virtio devices keep their own fragment (sources, unit tests, fuzz harness).
--include vmm/virtio/virtio.mk
+include vmm/virtio/virtio.mk
 
 $(BIN)/vmm: $(VMM_OBJS) $(VIRTIO_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LIBS) $(VIRTIO_LIBS)
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LIBS) $(VIRTIO_LIBS)
