@@ -47,7 +47,8 @@ int cgroup_open_procs(const struct cgroup *cg, struct cgroup_procs *out)
 	out->n = 0;
 	for (int i = 0; i < cg->ndirs; i++) {
 		char *path = xasprintf("%s/cgroup.procs", cg->dirs[i]);
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		/* O_CREAT: a no-op on cgroupfs, as in cg_write; the unit tests use a plain dir. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		free(path);
 		if (fd < 0) {
 			err_ret("cannot open %s/cgroup.procs: %s", cg->dirs[i], strerror(errno));
