@@ -103,6 +103,8 @@ test: all asan images
 demo: all images
 	ISOLAB_BIN=$(BIN) ISOLAB_IMAGES=$(IMAGES_OUT) bench/demo
 
+# tests/style/format.t checks what this does, in make test.
+PKGS += clang-format
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
