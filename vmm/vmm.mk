@@ -16,6 +16,7 @@ VMM_LIBS := -lpthread
 BINS += $(BIN)/vmm
 PKGS += libcmocka-dev
 
+# Unit tests (cmocka): tests/vmm/NAME_test.c.
 VMM_TEST_DIR := $(BUILD)/tests/vmm
 # Sources, unit tests and their rules of the architecture.
 include vmm/$(VMM_ARCH)/arch.mk
@@ -23,11 +24,13 @@ VMM_SRCS += $(VMM_ARCH_SRCS)
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/%.o)
 
 # The monitor keeps its own fragment (sources, unit tests, its firmware target).
--include vmm/monitor/monitor.mk
+include vmm/monitor/monitor.mk
 
 # Virtio devices keep their own fragment (sources, unit tests, fuzz harness).
--include vmm/virtio/virtio.mk
+include vmm/virtio/virtio.mk
 
-$(BIN)/vmm: $(VMM_OBJS) $(VIRTIO_OBJS)
+# The fragments above add objects to this rule: the archive goes after all of them.
+$(BIN)/vmm: $(VMM_OBJS) $(VIRTIO_OBJS) $(ISOLAB_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LIBS) $(VIRTIO_LIBS)
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $(filter-out %.a,$^) $(filter %.a,$^) \
+		$(VMM_LIBS) $(VIRTIO_LIBS)

@@ -20,30 +20,6 @@
 #include "../../vmm/x86/layout.h"
 #include "../../vmm/x86/mptable.h"
 
-static void sizes(void **state)
-{
-	(void)state;
-	uint64_t v;
-	assert_int_equal(parse_size("128M", &v), 0);
-	assert_int_equal(v, 128ULL << 20);
-	assert_int_equal(parse_size("1G", &v), 0);
-	assert_int_equal(v, 1ULL << 30);
-	assert_int_equal(parse_size("512k", &v), 0);
-	assert_int_equal(v, 512ULL << 10);
-	assert_int_equal(parse_size("256", &v), 0); /* MiB without a suffix, as in QEMU */
-	assert_int_equal(v, 256ULL << 20);
-	assert_int_equal(parse_size("2GiB", &v), 0);
-	assert_int_equal(v, 2ULL << 30);
-	assert_int_equal(parse_size("64MB", &v), 0);
-	assert_int_equal(v, 64ULL << 20);
-	const char *bad[] = {
-	    "",	   "M",	 "-1", "1.5G", "12Q", "1MM", "99999999999999999999", "17179869184T",
-	    " 1M", "1M "};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(parse_size(bad[i], &v), -1);
-	assert_int_equal(parse_size(NULL, &v), -1);
-}
-
 static void ints(void **state)
 {
 	(void)state;
@@ -259,10 +235,13 @@ static void cpuid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(sizes),   cmocka_unit_test(ints),
-	    cmocka_unit_test(options), cmocka_unit_test(console_escape),
-	    cmocka_unit_test(bus),     cmocka_unit_test(e820_high_memory),
-	    cmocka_unit_test(mptable), cmocka_unit_test(cpuid),
+	    cmocka_unit_test(ints),
+	    cmocka_unit_test(options),
+	    cmocka_unit_test(console_escape),
+	    cmocka_unit_test(bus),
+	    cmocka_unit_test(e820_high_memory),
+	    cmocka_unit_test(mptable),
+	    cmocka_unit_test(cpuid),
 	};
 	return cmocka_run_group_tests_name("vmm machine", tests, NULL, NULL);
 }

@@ -28,7 +28,10 @@ static void test_sizes(void **state)
 	assert_true(b == 512LL << 10);
 	assert_int_equal(parse_size("4096", &b), 0);
 	assert_true(b == 4096);
-	const char *bad[] = {"", "12x", "-1", "0", "m", "1mb", "99999999999999999g"};
+	assert_int_equal(parse_size("1mb", &b), 0); /* docker spells it so too */
+	assert_true(b == 1LL << 20);
+	const char *bad[] = {
+	    "", "12x", "-1", "0", "m", "99999999999999999g", "9223372036854775808"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(parse_size(bad[i], &b), -1);
 }
