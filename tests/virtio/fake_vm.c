@@ -114,6 +114,15 @@ int vm_cmdline_append(struct vm *vm, const char *fmt, ...)
 	return 0;
 }
 
+/* Announces as vmm's x86 does (a kernel parameter), so tests can read the window back. */
+int vm_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t base, uint64_t size,
+			    int irq)
+{
+	(void)compatible;
+	return vm_cmdline_append(vm, "virtio_mmio.device=0x%llx@0x%llx:%d",
+				 (unsigned long long)size, (unsigned long long)base, irq);
+}
+
 int vm_add_stats_hook(struct vm *vm, void (*fn)(void *opaque, FILE *out), void *opaque)
 {
 	(void)vm;
