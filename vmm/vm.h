@@ -27,6 +27,13 @@ int vm_alloc_irq(struct vm *vm);
 uint64_t vm_alloc_mmio(struct vm *vm, uint64_t size);
 /* Appends text (with a leading space) to the guest kernel command line; -1 when too long. */
 int vm_cmdline_append(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Tells the guest kernel about a memory-mapped device (x86: a kernel
+ * parameter, arm64: a device-tree node); compatible is the device-tree
+ * binding's name, e.g. "virtio,mmio". -1 when there is no room left.
+ */
+int vm_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t base, uint64_t size,
+			    int irq);
 /* Drives an interrupt line (KVM_IRQ_LINE): edge-triggered lines fire on 0 -> 1. */
 int vm_set_irq_line(struct vm *vm, int gsi, int level);
 /*

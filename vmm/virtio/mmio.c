@@ -433,8 +433,7 @@ struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 		return NULL;
 	}
 	if (bus_register(vm_mmio_bus(vm), &dev->bus) < 0 ||
-	    vm_cmdline_append(vm, "virtio_mmio.device=0x%x@0x%" PRIx64 ":%d", VIRTIO_MMIO_WINDOW,
-			      base, dev->irq) < 0) {
+	    vm_announce_mmio_device(vm, "virtio,mmio", base, VIRTIO_MMIO_WINDOW, dev->irq) < 0) {
 		fprintf(stderr, "vmm: virtio-%s: cannot announce the device: %s\n", name,
 			strerror(errno));
 		unwire_eventfds(dev, ops->num_queues, vm_fd(vm) >= 0);
