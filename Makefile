@@ -56,6 +56,8 @@ PKGS :=
 BINS :=
 UNIT_TESTS :=
 ROOTFS_BINS :=
+# cmocka suites that expect error messages link this to capture and assert them.
+STDERR_CAPTURE := $(BUILD)/tests/stderr_capture.o
 
 include firmware/firmware.mk
 include lib/lib.mk

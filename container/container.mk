@@ -20,7 +20,7 @@ $(CONTAINER_TEST_DIR)/probe: tests/container/probe.c | $(DEPS_STAMP)
 # Unit tests link the runtime's objects they exercise.
 CONTAINER_UNIT_OBJS := $(filter-out $(BUILD)/container/main.o,$(CONTAINER_OBJS))
 $(CONTAINER_TEST_DIR)/runtime_test: $(BUILD)/tests/container/runtime_test.o $(CONTAINER_UNIT_OBJS) \
-		$(ISOLAB_LIB)
+		$(STDERR_CAPTURE) $(ISOLAB_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CONTAINER_LIBS) -lcmocka
 

@@ -1,6 +1,6 @@
 /*
- * Unit tests for the pieces of vmm that need no KVM: option and size
- * parsing, the console escape, the bus, the e820 map, the MP table and the
+ * Unit tests for the pieces of vmm that need no KVM: option parsing
+ * (sizes: tests/lib/size_test.c), the console escape, the bus, the e820 map, the MP table and the
  * CPUID rewrite.
  */
 #include <setjmp.h>
@@ -19,6 +19,7 @@
 #include "../../vmm/x86/e820.h"
 #include "../../vmm/x86/layout.h"
 #include "../../vmm/x86/mptable.h"
+#include "../stderr_capture.h"
 
 static void ints(void **state)
 {
@@ -67,10 +68,32 @@ static void options(void **state)
 	    {"vmm", "--kernel", "k", "--firmware=f"},	{"vmm", "--initrd", "i", "x"},
 	    {"vmm", "--kernel", "k", "--mem=1000000T"}, {"vmm", "--kernel", "k", "--mem=1M"},
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(parse(&o, 4, bad[i]), OPTIONS_ERROR);
+	const char *errors[] = {
+	    "vmm: unknown option '--bogus'",
+	    "vmm: option --mem needs a value",
+	    "vmm: invalid --mem '0'",
+	    "vmm: invalid --cpus '0'",
+	    "vmm: option --stats takes no value",
+	    "vmm: --initrd needs --kernel",
+	    "vmm: give either --kernel or --firmware, not both",
+	    "vmm: unexpected argument 'x'",
+	    "vmm: invalid --mem '1000000T'",
+	    "vmm: invalid --mem '1M'",
+	};
+	assert_int_equal(sizeof(errors) / sizeof(errors[0]), sizeof(bad) / sizeof(bad[0]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *err;
+		enum options_result r;
+		STDERR_OF(err, r = parse(&o, 4, bad[i]));
+		assert_int_equal(r, OPTIONS_ERROR);
+		assert_one_line_with(err, errors[i]);
+	}
 	const char *none[] = {"vmm"};
-	assert_int_equal(parse(&o, 1, none), OPTIONS_ERROR);
+	char *err;
+	enum options_result r;
+	STDERR_OF(err, r = parse(&o, 1, none));
+	assert_int_equal(r, OPTIONS_ERROR);
+	assert_one_line_with(err, "vmm: no kernel given");
 }
 
 static void console_escape(void **state)
@@ -167,8 +190,14 @@ static void mptable(void **state)
 	static uint8_t ram[2 << 20];
 	struct guest_mem mem = {.nr_regions = 1};
 	mem.region[0] = (struct guest_region){.gpa = 0, .size = sizeof(ram), .host = ram};
-	assert_int_equal(mptable_write(&mem, 0), -1);
-	assert_int_equal(mptable_write(&mem, MPTABLE_MAX_CPUS + 1), -1);
+	char *err;
+	int rc;
+	STDERR_OF(err, rc = mptable_write(&mem, 0));
+	assert_int_equal(rc, -1);
+	assert_one_line_with(err, "vmm: the MP table describes 1..254 CPUs, not 0");
+	STDERR_OF(err, rc = mptable_write(&mem, MPTABLE_MAX_CPUS + 1));
+	assert_int_equal(rc, -1);
+	assert_one_line_with(err, "vmm: the MP table describes 1..254 CPUs, not 255");
 	assert_int_equal(mptable_write(&mem, 4), 0);
 	const uint8_t *mpf = ram + LAYOUT_MPTABLE;
 	assert_memory_equal(mpf, "_MP_", 4);
@@ -190,7 +219,9 @@ static void mptable(void **state)
 	assert_int_equal(cpu[0], 1); /* then the bus */
 	struct guest_mem tiny = {.nr_regions = 1};
 	tiny.region[0] = (struct guest_region){.gpa = 0, .size = 4096, .host = ram};
-	assert_int_equal(mptable_write(&tiny, 1), -1);
+	STDERR_OF(err, rc = mptable_write(&tiny, 1));
+	assert_int_equal(rc, -1);
+	assert_one_line_with(err, "vmm: guest RAM is too small for the MP table");
 }
 
 static struct kvm_cpuid2 *fake_cpuid(void)

@@ -8,7 +8,7 @@ PKGS += libmnl-dev libcmocka-dev clang libclang-rt-14-dev e2fsprogs
 # Unit tests link the devices against a fake machine (tests/virtio/fake_vm.c)
 # on the real bus (vmm/bus.c).
 VIRTIO_FAKE_OBJS := $(BUILD)/tests/virtio/fake_vm.o $(BUILD)/tests/virtio/vq_driver.o \
-	$(BUILD)/vmm/bus.o
+	$(BUILD)/vmm/bus.o $(STDERR_CAPTURE)
 VIRTIO_UNIT := $(addprefix $(BUILD)/tests/virtio/,queue_test blk_test devices_test)
 UNIT_TESTS += $(VIRTIO_UNIT)
 

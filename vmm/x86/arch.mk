@@ -9,9 +9,10 @@ VMM_LOADER_OBJS := $(addprefix $(BUILD)/vmm/,x86/bzimage.o x86/elf.o x86/loader.
 VMM_MACHINE_OBJS := $(addprefix $(BUILD)/vmm/,options.o util.o console_escape.o bus.o \
 	x86/e820.o x86/mptable.o x86/cpuid.o x86/xsave.o)
 
-$(VMM_TEST_DIR)/loaders_test: $(VMM_TEST_DIR)/loaders_test.o $(VMM_LOADER_OBJS)
+$(VMM_TEST_DIR)/loaders_test: $(VMM_TEST_DIR)/loaders_test.o $(VMM_LOADER_OBJS) $(STDERR_CAPTURE)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
-$(VMM_TEST_DIR)/machine_test: $(VMM_TEST_DIR)/machine_test.o $(VMM_MACHINE_OBJS) $(ISOLAB_LIB)
+$(VMM_TEST_DIR)/machine_test: $(VMM_TEST_DIR)/machine_test.o $(VMM_MACHINE_OBJS) $(STDERR_CAPTURE) \
+		$(ISOLAB_LIB)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 
 UNIT_TESTS += $(VMM_TEST_DIR)/loaders_test $(VMM_TEST_DIR)/machine_test
