@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "event_loop.h"
 #include "util.h"
 
 #define MAX_STATS_HOOKS 16
@@ -40,6 +41,8 @@ struct vm {
 	_Atomic int64_t marker_ms;
 	struct stats_hook stats_hooks[MAX_STATS_HOOKS];
 	int nr_stats_hooks;
+	struct event_loop *loop;	   /* every fd the VM's devices wait on */
+	struct virtio_dev *virtio_devices; /* virtio/mmio.c's list */
 };
 
 static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
@@ -88,9 +91,15 @@ struct vm *vm_create(struct kvm_host *host, const struct vm_config *config)
 	vm->next_gsi = arch_layout.first_device_irq;
 	vm->next_mmio = arch_layout.mmio_start;
 	vm->marker_ms = -1;
+	vm->loop = event_loop_create();
+	if (!vm->loop) {
+		free(vm);
+		return NULL;
+	}
 	vm->fd = ioctl(host->fd, KVM_CREATE_VM, 0);
 	if (vm->fd < 0) {
 		vmm_err("KVM_CREATE_VM: %s", strerror(errno));
+		event_loop_destroy(vm->loop);
 		free(vm);
 		return NULL;
 	}
@@ -110,7 +119,18 @@ void vm_destroy(struct vm *vm)
 		munmap(vm->mem.region[i].host, vm->mem.region[i].size);
 	if (vm->fd >= 0)
 		close(vm->fd);
+	event_loop_destroy(vm->loop);
 	free(vm);
+}
+
+struct event_loop *vm_event_loop(const struct vm *vm)
+{
+	return vm->loop;
+}
+
+struct virtio_dev **vm_virtio_devices(struct vm *vm)
+{
+	return &vm->virtio_devices;
 }
 
 int vm_fd(const struct vm *vm)
