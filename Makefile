@@ -66,6 +66,7 @@ include container/container.mk
 include bench/bench.mk
 # Last: the rootfs collects programs the fragments above add to ROOTFS_BINS.
 include guest-images/images.mk
+include guest-images/labhost.mk
 
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
