@@ -66,6 +66,7 @@ include container/container.mk
 include bench/bench.mk
 # Last: the rootfs collects programs the fragments above add to ROOTFS_BINS.
 include guest-images/images.mk
+include guest-images/labhost.mk
 
 # Objects also depend on the compiler command, so `make CC=clang` or new
 # EXTRA_CFLAGS rebuild them instead of mixing old and new objects.

@@ -71,7 +71,8 @@ static int add_virtio(struct vm *vm, const struct vmm_options *o)
 		return -1;
 	if (o->vsock && virtio_vsock_add(vm, o->vsock) < 0)
 		return -1;
-	if (o->nr_disks && !o->initrd && vm_cmdline_append(vm, "%s", virtio_blk_root_cmdline()) < 0)
+	if (o->nr_disks && !o->initrd &&
+	    vm_cmdline_append(vm, "%s", virtio_blk_root_cmdline(vm)) < 0)
 		return -1;
 	return 0;
 }
@@ -112,10 +113,9 @@ static void open_monitor_prompt(void *mon)
 	monitor_console(mon);
 }
 
-static void print_virtio_info(void *opaque, FILE *out)
+static void print_virtio_info(void *vm, FILE *out)
 {
-	(void)opaque;
-	virtio_print_info(out);
+	virtio_print_info(vm, out);
 }
 
 /* --monitor: Ctrl-A c opens the prompt; unix:PATH serves the same commands on a socket. */
@@ -126,8 +126,8 @@ static int start_monitor(struct vm *vm, const struct vmm_options *opts, struct m
 	*mon = monitor_for_vm(vm);
 	if (!*mon)
 		return vmm_err("out of memory");
-	if (virtio_has_devices() &&
-	    monitor_add_device_info(*mon, "virtio", print_virtio_info, NULL) < 0)
+	if (virtio_has_devices(vm) &&
+	    monitor_add_device_info(*mon, "virtio", print_virtio_info, vm) < 0)
 		return vmm_err("monitor: no room for the virtio devices");
 	if (opts->monitor_socket && monitor_serve_unix(*mon, opts->monitor_socket) < 0)
 		return -1;
@@ -186,7 +186,8 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	if (host->emulated && opts->kernel)
 		vmm_warn("this host's KVM emulates guest kernel code (kvm_pvm, no VT-x/AMD-V): "
 			 "a Linux boot takes minutes; hiding CPU features its emulator lacks");
-	struct vm *vm = vm_create(host, opts->mem_size);
+	struct vm_config config = {.mem_size = opts->mem_size, .pmu = opts->pmu};
+	struct vm *vm = vm_create(host, &config);
 	if (!vm)
 		return -1;
 	struct devices dev = {0};
@@ -208,7 +209,7 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	if (opts->stats)
 		print_stats(vm, &dev);
 out:
-	virtio_shutdown();
+	virtio_shutdown(vm);
 	console_close();
 	monitor_for_vm_destroy(mon);
 	vcpus_destroy(vm);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "event_loop.h"
 #include "util.h"
 
 #define MAX_STATS_HOOKS 16
@@ -23,6 +24,7 @@ struct stats_hook {
 
 struct vm {
 	struct kvm_host *host;
+	struct vm_config config;
 	int fd;
 	struct guest_mem mem;
 	struct bus pio;
@@ -39,6 +41,8 @@ struct vm {
 	_Atomic int64_t marker_ms;
 	struct stats_hook stats_hooks[MAX_STATS_HOOKS];
 	int nr_stats_hooks;
+	struct event_loop *loop;	   /* every fd the VM's devices wait on */
+	struct virtio_dev *virtio_devices; /* virtio/mmio.c's list */
 };
 
 static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
@@ -73,7 +77,7 @@ static int setup_memory(struct vm *vm, uint64_t mem_size)
 	return 0;
 }
 
-struct vm *vm_create(struct kvm_host *host, uint64_t mem_size)
+struct vm *vm_create(struct kvm_host *host, const struct vm_config *config)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	if (!vm) {
@@ -81,18 +85,25 @@ struct vm *vm_create(struct kvm_host *host, uint64_t mem_size)
 		return NULL;
 	}
 	vm->host = host;
+	vm->config = *config;
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	vm->next_gsi = arch_layout.first_device_irq;
 	vm->next_mmio = arch_layout.mmio_start;
 	vm->marker_ms = -1;
-	vm->fd = ioctl(host->fd, KVM_CREATE_VM, 0);
-	if (vm->fd < 0) {
-		vmm_err("KVM_CREATE_VM: %s", strerror(errno));
+	vm->loop = event_loop_create();
+	if (!vm->loop) {
 		free(vm);
 		return NULL;
 	}
-	if (setup_memory(vm, mem_size) < 0 || !(vm->arch = arch_vm_create(vm))) {
+	vm->fd = ioctl(host->fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		vmm_err("KVM_CREATE_VM: %s", strerror(errno));
+		event_loop_destroy(vm->loop);
+		free(vm);
+		return NULL;
+	}
+	if (setup_memory(vm, config->mem_size) < 0 || !(vm->arch = arch_vm_create(vm))) {
 		vm_destroy(vm);
 		return NULL;
 	}
@@ -108,7 +119,18 @@ void vm_destroy(struct vm *vm)
 		munmap(vm->mem.region[i].host, vm->mem.region[i].size);
 	if (vm->fd >= 0)
 		close(vm->fd);
+	event_loop_destroy(vm->loop);
 	free(vm);
+}
+
+struct event_loop *vm_event_loop(const struct vm *vm)
+{
+	return vm->loop;
+}
+
+struct virtio_dev **vm_virtio_devices(struct vm *vm)
+{
+	return &vm->virtio_devices;
 }
 
 int vm_fd(const struct vm *vm)
@@ -198,6 +220,11 @@ void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, void (*kick)(struc
 struct arch_vm *vm_arch(const struct vm *vm)
 {
 	return vm->arch;
+}
+
+const struct vm_config *vm_config(const struct vm *vm)
+{
+	return &vm->config;
 }
 
 struct kvm_host *vm_host(const struct vm *vm)

@@ -66,7 +66,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	virtio_shutdown();
+	virtio_shutdown(vm);
 	fake_vm_free(vm);
 	/* A failed assertion may have left the immutable image behind. */
 	char path[112];
@@ -406,7 +406,7 @@ static void config_space_reads(void **state)
 	assert_int_equal(v, 0);
 	assert_string_equal(strstr(fake_cmdline(vm), "virtio_mmio.device=0x200@0xd0000000:5"),
 			    strstr(fake_cmdline(vm), "virtio_mmio.device="));
-	assert_string_equal(virtio_blk_root_cmdline(), "root=/dev/vda rw");
+	assert_string_equal(virtio_blk_root_cmdline(vm), "root=/dev/vda rw");
 }
 
 int main(void)

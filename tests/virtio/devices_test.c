@@ -44,7 +44,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	virtio_shutdown();
+	virtio_shutdown(vm);
 	fake_vm_free(vm);
 	return 0;
 }
@@ -359,7 +359,7 @@ static void real_tap_is_created_and_removed(void **state)
 		assert_true(n > 0);
 		assert_non_null(strstr(master, "isovbr0"));
 	}
-	virtio_shutdown();
+	virtio_shutdown(vm);
 	assert_false(link_exists("isovt0"));
 	assert_false(link_exists("isovt1"));
 	if (bridged)
