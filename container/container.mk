@@ -1,9 +1,11 @@
 # container: the namespace/cgroup container runtime, its probe and unit tests.
 PKGS += libseccomp-dev libcap-dev libmnl-dev libcmocka-dev busybox-static
+# container/image: tar (libarchive, with gzip and zstd), sha256 (libcrypto), JSON (json-c).
+PKGS += libarchive-dev libssl-dev libjson-c-dev libzstd-dev e2fsprogs
 
-CONTAINER_SRCS := $(wildcard container/*.c)
+CONTAINER_SRCS := $(wildcard container/*.c container/image/*.c)
 CONTAINER_OBJS := $(CONTAINER_SRCS:%.c=$(BUILD)/%.o)
-CONTAINER_LIBS := -lseccomp -lcap -lmnl -lm
+CONTAINER_LIBS := -lseccomp -lcap -lmnl -lm -larchive -lcrypto -ljson-c
 BINS += $(BIN)/container
 
 $(BIN)/container: $(CONTAINER_OBJS)
