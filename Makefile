@@ -5,9 +5,12 @@
 #   PKGS        Debian packages it needs to build or test
 #   BINS        programs installed under $(BIN)
 #   UNIT_TESTS  test programs built before `make test` runs tests/run
+#               (cmocka suites: tests/AREA/NAME_test.c -> $(BUILD)/tests/AREA/NAME_test,
+#               which tests/run hands to prove as they are)
 #   ROOTFS_BINS static programs copied into the guest rootfs's /usr/bin
 #
-# Useful variables: CC=clang, BUILD=dir (default build/), SANITIZE=1.
+# Useful variables: CC=clang, BUILD=dir (default build/), SANITIZE=1,
+# V=1 (print each command line instead of its one-line summary).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -16,6 +19,25 @@ CC := $(if $(filter default,$(origin CC)),gcc,$(CC))
 BUILD ?= build
 BIN := $(BUILD)/bin
 SANITIZE ?=
+
+# Quiet output, kbuild style: each step prints one line ("  CC vmm/vcpu.o",
+# "  LD build/bin/vmm"); V=1 prints the full command lines instead. A recipe
+# line reads $(Q)$(call show,WHAT,TARGET)COMMAND.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+show :=
+else
+Q := @
+show = printf '  %-7s %s\n' '$(1)' '$(2)';
+endif
+# make -s: not even the summaries.
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+show :=
+endif
+
+# A recipe that fails leaves no half-written target behind to look up to date.
+.DELETE_ON_ERROR:
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARNINGS) -MMD -MP $(EXTRA_CFLAGS)
@@ -34,17 +56,21 @@ PKGS :=
 BINS :=
 UNIT_TESTS :=
 ROOTFS_BINS :=
+# cmocka suites that expect error messages link this to capture and assert them.
+STDERR_CAPTURE := $(BUILD)/tests/stderr_capture.o
 
 include firmware/firmware.mk
+include lib/lib.mk
 include vmm/vmm.mk
 include container/container.mk
 include bench/bench.mk
 # Last: the rootfs collects programs the fragments above add to ROOTFS_BINS.
 include guest-images/images.mk
+include guest-images/labhost.mk
 
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(call show,CC,$(@:$(BUILD)/%=%))$(CC) $(CFLAGS) -c $< -o $@
 
 $(DEPS_STAMP): Makefile $(wildcard */*.mk */*/*.mk)
 	@missing=$$(for p in $(sort $(PKGS)); do \
@@ -71,7 +97,7 @@ deps: $(DEPS_STAMP)
 # Tests run the normal build for real-kernel boots (speed) and the
 # sanitizer build everywhere else (ISOLAB_ASAN_BIN).
 asan:
-	$(MAKE) BUILD=build-asan SANITIZE=1 all
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 all
 
 test: all asan images
 	ISOLAB_BIN=$(BIN) ISOLAB_ASAN_BIN=build-asan/bin ISOLAB_BUILD=$(BUILD) \
@@ -80,6 +106,8 @@ test: all asan images
 demo: all images
 	ISOLAB_BIN=$(BIN) ISOLAB_IMAGES=$(IMAGES_OUT) bench/demo
 
+# tests/style/format.t checks what this does, in make test.
+PKGS += clang-format
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 

@@ -13,7 +13,7 @@ BENCH_LDFLAGS := $(if $(filter 1,$(SANITIZE)),,-static) -pthread
 
 $(BIN)/bench-%: $(BUILD)/bench/workloads/%.o $(BENCH_COMMON)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(BENCH_LDFLAGS) -o $@ $^ -lm
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) $(BENCH_LDFLAGS) -o $@ $^ -lm
 
 BINS += $(BENCH_BINS)
 ROOTFS_BINS += $(BENCH_BINS)

@@ -42,12 +42,50 @@ int cgroup_create(struct cgroup *cg, const char *name, const struct limits *lim)
 	return 0;
 }
 
+int cgroup_open_procs(const struct cgroup *cg, struct cgroup_procs *out)
+{
+	out->n = 0;
+	for (int i = 0; i < cg->ndirs; i++) {
+		char *path = xasprintf("%s/cgroup.procs", cg->dirs[i]);
+		/* O_CREAT: a no-op on cgroupfs, as in cg_write; the unit tests use a plain dir. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		free(path);
+		if (fd < 0) {
+			err_ret("cannot open %s/cgroup.procs: %s", cg->dirs[i], strerror(errno));
+			cgroup_close_procs(out);
+			return -1;
+		}
+		out->dirs[out->n] = cg->dirs[i];
+		out->fds[out->n++] = fd;
+	}
+	return 0;
+}
+
+int cgroup_enter_procs(const struct cgroup_procs *p, pid_t pid)
+{
+	char val[16];
+	int len = snprintf(val, sizeof(val), "%d", (int)pid);
+	for (int i = 0; i < p->n; i++)
+		if (write(p->fds[i], val, (size_t)len) != len)
+			return err_ret("cannot join cgroup %s: %s", p->dirs[i], strerror(errno));
+	return 0;
+}
+
+void cgroup_close_procs(struct cgroup_procs *p)
+{
+	for (int i = 0; i < p->n; i++)
+		close(p->fds[i]);
+	p->n = 0;
+}
+
 int cgroup_enter(const struct cgroup *cg, pid_t pid)
 {
-	for (int i = 0; i < cg->ndirs; i++)
-		if (cg_write(cg->dirs[i], "cgroup.procs", "%d", (int)pid) < 0)
-			return err_ret("cannot join cgroup %s: %s", cg->dirs[i], strerror(errno));
-	return 0;
+	struct cgroup_procs p;
+	if (cgroup_open_procs(cg, &p) < 0)
+		return -1;
+	int rc = cgroup_enter_procs(&p, pid);
+	cgroup_close_procs(&p);
+	return rc;
 }
 
 int cgroup_stats(const struct cgroup *cg, struct cg_stats *st)

@@ -4,6 +4,7 @@
 
 #include "options.h"
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #define CG_MAX_DIRS 8
@@ -17,6 +18,8 @@ struct cgroup;
 
 struct cgroup_ops {
 	const char *name;
+	/* One hierarchy a process can be born in (clone3 CLONE_INTO_CGROUP): cgroup v2. */
+	bool clone_into;
 	/* Make the directories and apply the limits; prints its own error. */
 	int (*create)(struct cgroup *cg, const char *name, const struct limits *lim);
 	int (*stats)(const struct cgroup *cg, struct cg_stats *st);
@@ -35,8 +38,18 @@ extern const struct cgroup_ops cgroup_v2_ops;
 /* Pick v2 when /sys/fs/cgroup is a cgroup2 mount, v1 otherwise. */
 void cgroup_detect(struct cgroup *cg);
 int cgroup_create(struct cgroup *cg, const char *name, const struct limits *lim);
-/* Move a process into every directory of the cgroup. */
+/* Move a process (0: the caller) into every directory of the cgroup. */
 int cgroup_enter(const struct cgroup *cg, pid_t pid);
+/* The same in two steps, for a process that joins after leaving the host's mount
+ * namespace (exec): open the cgroup.procs files first, write to them later. */
+struct cgroup_procs {
+	int n;
+	int fds[CG_MAX_DIRS];
+	const char *dirs[CG_MAX_DIRS]; /* for the error message */
+};
+int cgroup_open_procs(const struct cgroup *cg, struct cgroup_procs *out);
+int cgroup_enter_procs(const struct cgroup_procs *p, pid_t pid);
+void cgroup_close_procs(struct cgroup_procs *p);
 int cgroup_stats(const struct cgroup *cg, struct cg_stats *st);
 /* Kill whatever is left inside, then remove the directories. */
 void cgroup_destroy(struct cgroup *cg);

@@ -119,6 +119,7 @@ static int v2_stats(const struct cgroup *cg, struct cg_stats *st)
 
 const struct cgroup_ops cgroup_v2_ops = {
     .name = "v2",
+    .clone_into = true,
     .create = v2_create,
     .stats = v2_stats,
 };

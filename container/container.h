@@ -33,12 +33,23 @@ struct container {
 	uint64_t t_clone, t_exec;
 };
 
+/* What runs in the container and as whom (it grows into the OCI `process` object). */
+struct process_desc {
+	char **argv;		/* NULL-terminated */
+	const char *const *env; /* KEY=VAL, on top of PATH, HOME, container= */
+	size_t nenv;
+	const char *hostname; /* HOSTNAME in the environment, or NULL */
+	const char *cwd;      /* created when missing; NULL means / */
+	uid_t uid;
+	gid_t gid;
+	bool privileged; /* no confinement */
+	bool tty;	 /* TERM=xterm */
+};
+
 /* The container side: runs as pid 1 of the new namespaces, never returns. */
 __attribute__((noreturn)) void container_init(struct container *c);
 /* The command's process: confine it and exec (shared with `container exec`). */
-__attribute__((noreturn)) void exec_command(char **argv, const char *const *env, size_t nenv,
-					    const char *hostname, const char *workdir, uid_t uid,
-					    gid_t gid, bool privileged, bool tty);
+__attribute__((noreturn)) void exec_command(const struct process_desc *p);
 
 int cmd_run(int argc, char **argv);
 

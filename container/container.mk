@@ -1,28 +1,29 @@
 # container: the namespace/cgroup container runtime, its probe and unit tests.
-PKGS += libseccomp-dev libcap-dev libmnl-dev libcmocka-dev busybox-static
-# container/image: tar (libarchive, with gzip and zstd), sha256 (libcrypto), JSON (json-c).
-PKGS += libarchive-dev libssl-dev libjson-c-dev libzstd-dev e2fsprogs
+PKGS += libseccomp-dev libcap-dev libmnl-dev libjson-c-dev libcmocka-dev busybox-static
+# container/image: tar (libarchive, with gzip and zstd), sha256 (libcrypto), ext4 disks.
+PKGS += libarchive-dev libssl-dev libzstd-dev e2fsprogs
 
 CONTAINER_SRCS := $(wildcard container/*.c container/image/*.c)
 CONTAINER_OBJS := $(CONTAINER_SRCS:%.c=$(BUILD)/%.o)
-CONTAINER_LIBS := -lseccomp -lcap -lmnl -lm -larchive -lcrypto -ljson-c
+CONTAINER_LIBS := -lseccomp -lcap -lmnl -ljson-c -lm -larchive -lcrypto
 BINS += $(BIN)/container
 
-$(BIN)/container: $(CONTAINER_OBJS)
+$(BIN)/container: $(CONTAINER_OBJS) $(ISOLAB_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CONTAINER_LIBS)
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CONTAINER_LIBS)
 
 # The probe runs inside test containers built from busybox: static, no sanitizer
 # (its runtime would need /proc and more than the probe wants to look at).
 CONTAINER_TEST_DIR := $(BUILD)/tests/container
 $(CONTAINER_TEST_DIR)/probe: tests/container/probe.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARNINGS) -static -o $@ $<
+	$(Q)$(call show,CCLD,$@)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARNINGS) -static -o $@ $<
 
 # Unit tests link the runtime's objects they exercise.
 CONTAINER_UNIT_OBJS := $(filter-out $(BUILD)/container/main.o,$(CONTAINER_OBJS))
-$(CONTAINER_TEST_DIR)/unit: $(BUILD)/tests/container/unit.o $(CONTAINER_UNIT_OBJS)
+$(CONTAINER_TEST_DIR)/runtime_test: $(BUILD)/tests/container/runtime_test.o $(CONTAINER_UNIT_OBJS) \
+		$(STDERR_CAPTURE) $(ISOLAB_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CONTAINER_LIBS) -lcmocka
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CONTAINER_LIBS) -lcmocka
 
-UNIT_TESTS += $(CONTAINER_TEST_DIR)/probe $(CONTAINER_TEST_DIR)/unit
+UNIT_TESTS += $(CONTAINER_TEST_DIR)/probe $(CONTAINER_TEST_DIR)/runtime_test

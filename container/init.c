@@ -9,6 +9,7 @@
 #include "namespaces.h"
 #include "network.h"
 #include "security.h"
+#include "sync.h"
 #include "util.h"
 
 #include <errno.h>
@@ -38,34 +39,26 @@ static void build_env(const char *const *user, size_t n, const char *hostname, b
 		putenv((char *)user[i]);
 }
 
-void exec_command(char **argv, const char *const *env, size_t nenv, const char *hostname,
-		  const char *workdir, uid_t uid, gid_t gid, bool privileged, bool tty)
+void exec_command(const struct process_desc *p)
 {
-	build_env(env, nenv, hostname, tty);
-	if (workdir && mkdir_p(workdir, 0755) < 0)
-		die("cannot create working directory %s: %s", workdir, strerror(errno));
-	if (chdir(workdir ? workdir : "/") < 0)
-		die("cannot enter working directory %s: %s", workdir, strerror(errno));
-	if (confine_process(uid, gid, privileged) < 0)
+	build_env(p->env, p->nenv, p->hostname, p->tty);
+	if (p->cwd && mkdir_p(p->cwd, 0755) < 0)
+		die("cannot create working directory %s: %s", p->cwd, strerror(errno));
+	if (chdir(p->cwd ? p->cwd : "/") < 0)
+		die("cannot enter working directory %s: %s", p->cwd, strerror(errno));
+	if (confine_process(p->uid, p->gid, p->privileged) < 0)
 		_exit(125);
 	signal(SIGPIPE, SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execvp(argv[0], argv);
+	execvp(p->argv[0], p->argv);
 	int e = errno;
 	if (e == ENOENT)
-		err_ret("command not found in rootfs: %s", argv[0]);
+		err_ret("command not found in rootfs: %s", p->argv[0]);
 	else
-		err_ret("cannot run %s: %s", argv[0], strerror(e));
+		err_ret("cannot run %s: %s", p->argv[0], strerror(e));
 	_exit(e == ENOENT ? 127 : 126);
-}
-
-static int wait_for_go(int fd)
-{
-	char go;
-	/* 0 bytes: the runtime died or gave up before finishing its half of the setup. */
-	return read(fd, &go, 1) == 1 ? 0 : -1;
 }
 
 static void setup_inside(struct container *c)
@@ -80,11 +73,6 @@ static void setup_inside(struct container *c)
 		_exit(125);
 	if (setup_rootfs(&c->fs) < 0)
 		_exit(125);
-}
-
-static int status_to_code(int st)
-{
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static __attribute__((noreturn)) void reap_and_forward(pid_t cmd, const sigset_t *all)
@@ -102,13 +90,15 @@ static __attribute__((noreturn)) void reap_and_forward(pid_t cmd, const sigset_t
 		pid_t p;
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
 			if (p == cmd)
-				_exit(status_to_code(st)); /* the kernel then kills the rest */
+				_exit(exit_code(st)); /* the kernel then kills the rest */
 	}
 }
 
 void container_init(struct container *c)
 {
 	close(c->sync[0]);
+	/* Until READY, every error of the setup goes to the runtime as ERROR. */
+	err_send_to_sync(c->sync[1]);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	sigset_t all;
 	sigfillset(&all);
@@ -121,15 +111,19 @@ void container_init(struct container *c)
 			_exit(125);
 		prctl(PR_SET_DUMPABLE, 0);
 	}
-	if (wait_for_go(c->sync[1]) < 0)
+	/* A failed expect means the runtime is gone: nobody left to tell. */
+	if (sync_expect(c->sync[1], SYNC_NAMESPACES_DONE, "") < 0)
 		_exit(125);
 	setup_inside(c);
 	/* The runtime joins our cgroup while we built the rootfs: wait until it is done. */
-	if (wait_for_go(c->sync[1]) < 0)
+	if (sync_expect(c->sync[1], SYNC_CGROUP_DONE, "") < 0)
 		_exit(125);
 	/* After the cgroup join, so that the cgroup is this namespace's root. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die("cgroup namespace: %s", strerror(errno));
+	if (sync_send(c->sync[1], SYNC_READY, 0, NULL) < 0)
+		_exit(125);
+	err_send_to_sync(-1);
 	pid_t cmd = fork();
 	if (cmd < 0)
 		die("fork: %s", strerror(errno));
@@ -145,9 +139,19 @@ void container_init(struct container *c)
 		}
 		/* Only the sync socket (close-on-exec: its EOF tells the runtime exec happened). */
 		close_fds_except(c->sync[1]);
-		exec_command(c->o->argv, c->o->env, c->o->nenv,
-			     c->o->hostname ? c->o->hostname : c->name, c->o->workdir, c->o->uid,
-			     c->o->gid, c->o->privileged, c->has_pty);
+		const struct run_opts *o = c->o;
+		struct process_desc p = {
+		    .argv = o->argv,
+		    .env = o->env,
+		    .nenv = o->nenv,
+		    .hostname = o->hostname ? o->hostname : c->name,
+		    .cwd = o->workdir,
+		    .uid = o->uid,
+		    .gid = o->gid,
+		    .privileged = o->privileged,
+		    .tty = c->has_pty,
+		};
+		exec_command(&p);
 	}
 	close_fds_except(-1);
 	/* Only now: the title overwrites the argument strings the command was built from. */

@@ -180,7 +180,15 @@ static int wait_code(pid_t pid)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return err_ret("waitpid: %s", strerror(errno)), 125;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return exit_code(status);
+}
+
+/* The container's cgroup as its state recorded it (no backend needed to join one). */
+static void cgroup_of_state(const struct state *st, struct cgroup *cg)
+{
+	*cg = (struct cgroup){.ndirs = st->ndirs};
+	for (int i = 0; i < st->ndirs; i++)
+		cg->dirs[i] = (char *)st->cgroup_dirs[i];
 }
 
 /* In a child: it joins the cgroup and namespaces, and forks the command, since setns(pid)
@@ -192,31 +200,32 @@ static int exec_in(const struct state *st, struct run_opts *o, char **cmd)
 		return err_ret("fork: %s", strerror(errno)), 125;
 	if (joiner > 0)
 		return wait_code(joiner);
-	/* Opened before entering the mount namespace, where these paths do not exist. */
-	int procs[CG_MAX_DIRS];
-	for (int i = 0; i < st->ndirs; i++) {
-		char *path = xasprintf("%s/cgroup.procs", st->cgroup_dirs[i]);
-		procs[i] = open(path, O_WRONLY | O_CLOEXEC);
-		if (procs[i] < 0)
-			die("cannot open %s: %s", path, strerror(errno));
-		free(path);
-	}
-	if (enter_namespaces(st->pid, st->userns) < 0)
+	/* Opened before entering the mount namespace, where the cgroup paths do not exist. */
+	struct cgroup cg;
+	struct cgroup_procs procs;
+	cgroup_of_state(st, &cg);
+	if (cgroup_open_procs(&cg, &procs) < 0 || enter_namespaces(st->pid, st->userns) < 0)
 		_exit(125);
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
-		/* "0" is the writer itself: only the command joins, not this joiner. */
-		for (int i = 0; i < st->ndirs; i++)
-			if (write(procs[i], "0", 1) != 1)
-				die("cannot join cgroup %s: %s", st->cgroup_dirs[i],
-				    strerror(errno));
+		/* Only the command joins (pid 0: the writer), not this joiner. */
+		if (cgroup_enter_procs(&procs, 0) < 0)
+			_exit(125);
 		if (!o->interactive && !freopen("/dev/null", "r", stdin))
 			die("cannot open /dev/null: %s", strerror(errno));
 		close_fds_except(-1);
-		exec_command(cmd, o->env, o->nenv, NULL, o->workdir, o->uid, o->gid, st->privileged,
-			     false);
+		struct process_desc p = {
+		    .argv = cmd,
+		    .env = o->env,
+		    .nenv = o->nenv,
+		    .cwd = o->workdir,
+		    .uid = o->uid,
+		    .gid = o->gid,
+		    .privileged = st->privileged,
+		};
+		exec_command(&p);
 	}
 	_exit(wait_code(pid));
 }

@@ -2,6 +2,7 @@
 #include "options.h"
 #include "image/image.h"
 #include "util.h"
+#include "../lib/size.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,36 +14,10 @@
 
 int parse_size(const char *s, long long *bytes)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s || errno || s[0] == '-')
+	uint64_t v;
+	if (size_parse(s, SIZE_BYTE, &v) < 0 || v == 0 || v > LLONG_MAX)
 		return err_ret("bad size '%s' (use e.g. 256m, 1g)", s);
-	int shift = 0;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		end++;
-		break;
-	case 'b':
-	case 'B':
-		end++;
-		break;
-	}
-	if (*end || v == 0 || v > ((unsigned long long)LLONG_MAX >> shift))
-		return err_ret("bad size '%s' (use e.g. 256m, 1g)", s);
-	*bytes = (long long)(v << shift);
+	*bytes = (long long)v;
 	return 0;
 }
 

@@ -170,7 +170,10 @@ static int mount_volumes(const struct rootfs_spec *s)
 		/* Mount on the fd we resolved, not on a path someone could swap meanwhile. */
 		char dst[64];
 		snprintf(dst, sizeof(dst), "/proc/self/fd/%d", fd);
-		rc = mnt(v->host, dst, NULL, MS_BIND | MS_REC, NULL);
+		rc = mount(v->host, dst, NULL, MS_BIND | MS_REC, NULL);
+		if (rc < 0)
+			rc = err_ret("volume %s:%s: %s%s", v->host, v->ctr, strerror(errno),
+				     errno == ENOTDIR ? " (a directory cannot go on a file)" : "");
 		close(fd);
 		if (rc == 0 && v->readonly) {
 			/* The fd still names what lies under the new mount: resolve again. */

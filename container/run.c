@@ -10,6 +10,7 @@
 #include "namespaces.h"
 #include "network.h"
 #include "proxy.h"
+#include "sync.h"
 #include "util.h"
 
 #include <errno.h>
@@ -219,7 +220,17 @@ static int prepare_host_side(struct container *c)
 	return 0;
 }
 
-/* The runtime's half of the handshake: ids, cgroup and network, then "go". */
+/* A step the init may no longer hear: it died, maybe with an ERROR still queued for us. */
+static int send_step(struct container *c, enum sync_type type)
+{
+	if (sync_send(c->sync[0], type, 0, NULL) == 0)
+		return 0;
+	if (sync_expect(c->sync[0], SYNC_READY, "during setup") == 0)
+		err_ret("start protocol: READY before %s", sync_type_name(type));
+	return -1;
+}
+
+/* The runtime's half of the start protocol (sync.h): ids, network and cgroup, then READY. */
 static int start_container(struct container *c)
 {
 	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
@@ -230,7 +241,7 @@ static int start_container(struct container *c)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return err_ret("socketpair: %s", strerror(errno));
 	int cgfd = -1;
-	if (c->cg.ops == &cgroup_v2_ops && c->cg.ndirs == 1)
+	if (c->cg.ops && c->cg.ops->clone_into && c->cg.ndirs == 1)
 		cgfd = open(c->cg.dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	c->t_clone = now_ns();
 	bool in_cgroup;
@@ -251,12 +262,13 @@ static int start_container(struct container *c)
 		return -1;
 	/* Two steps: the first cgroup join of a process waits for an RCU grace period
 	 * (~10 ms on v1 here), so the container builds its rootfs meanwhile. */
-	if (write(c->sync[0], "g", 1) != 1)
-		return err_ret("the container's init died during setup");
+	if (send_step(c, SYNC_NAMESPACES_DONE) < 0)
+		return -1;
 	if (!in_cgroup && cgroup_enter(&c->cg, c->pid) < 0)
 		return -1;
-	if (write(c->sync[0], "g", 1) != 1)
-		return err_ret("the container's init died during setup");
+	if (send_step(c, SYNC_CGROUP_DONE) < 0 ||
+	    sync_expect(c->sync[0], SYNC_READY, "during setup") < 0)
+		return -1;
 	if (state_write(c->dir, &c->st) < 0)
 		return -1;
 	c->proxy = proxy_start(c->o->ports, c->o->nports, c->ip);
@@ -273,7 +285,7 @@ static int forward_signal(struct container *c, int sfd)
 		pid_t p;
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 			if (p == c->pid && (c->reaped = true))
-				return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+				return exit_code(st);
 			if (p == c->proxy)
 				c->proxy = 0;
 		}
@@ -429,10 +441,12 @@ static int run_container(struct container *c, int notify_fd)
 		code = monitor(c, sfd);
 		if (c->has_pty)
 			drain_pty(c);
+		cleanup(c, code);
 	} else {
+		/* Cleaned up first: after a failed -d, the name is free again at once. */
+		cleanup(c, code);
 		report_started(c, notify_fd, 125);
 	}
-	cleanup(c, code);
 	close(sfd);
 	return code;
 }

@@ -1,5 +1,6 @@
 /* Small helpers shared by every part of the container runtime. */
 #include "util.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,15 +10,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 int remove_tree(const char *path);
 
+/*
+ * Where this process's errors go: stderr, or (the container's init during setup) the start
+ * protocol's socket, so that the runtime reports them before it says anything else. Per
+ * process like stderr itself, which is why it is not passed around.
+ */
+static int error_sync_fd = -1;
+
+void err_send_to_sync(int fd)
+{
+	error_sync_fd = fd;
+}
+
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
+	int saved = errno;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	if (error_sync_fd >= 0 && !prefix[0] &&
+	    sync_send(error_sync_fd, SYNC_ERROR, saved, line) == 0)
+		return;
 	/* One write, so lines from several processes never interleave. */
 	dprintf(STDERR_FILENO, "container: %s%s\n", prefix, line);
 }
@@ -143,6 +161,11 @@ int remove_tree(const char *path)
 	if (access(path, F_OK) < 0)
 		return errno == ENOENT ? 0 : -1;
 	return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+int exit_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 uint64_t now_ns(void)

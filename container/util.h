@@ -10,6 +10,11 @@ __attribute__((format(printf, 1, 2))) int err_ret(const char *fmt, ...);
 __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void warnx_ctr(const char *fmt, ...);
 
+/* The init's setup: errors go to the start protocol's socket as ERROR (-1: stderr again). */
+void err_send_to_sync(int fd);
+/* A wait status as a shell reports it: the exit code, or 128+N after signal N. */
+int exit_code(int status);
+
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 __attribute__((format(printf, 1, 2))) char *xasprintf(const char *fmt, ...);

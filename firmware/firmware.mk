@@ -8,7 +8,7 @@ FW_CFLAGS := -std=c11 -Os -Wall -Wextra -Werror -ffreestanding -fno-stack-protec
 FIRMWARE_MARKER := $(FW_OUT)/isolab-marker
 $(FIRMWARE_MARKER): firmware/marker.c firmware/isolab-abi.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(FW_CFLAGS) -Wl,--build-id=none -o $@ $<
+	$(Q)$(call show,CCLD,$@)$(CC) $(FW_CFLAGS) -Wl,--build-id=none -o $@ $<
 
 BINS += $(FIRMWARE_MARKER)
 
@@ -22,9 +22,9 @@ FW_BINS := $(FW_PAYLOADS:%=$(FW_OUT)/%.bin)
 
 $(FW_OUT)/%.elf: firmware/%.c firmware/payload.h firmware/payload.ld firmware/isolab-abi.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(FW_PAYLOAD_CFLAGS) -o $@ $<
+	$(Q)$(call show,CCLD,$@)$(CC) $(FW_PAYLOAD_CFLAGS) -o $@ $<
 
 $(FW_OUT)/%.bin: $(FW_OUT)/%.elf
-	objcopy -O binary $< $@
+	$(Q)$(call show,OBJCOPY,$@)objcopy -O binary $< $@
 
 BINS += $(FW_BINS)

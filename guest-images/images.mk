@@ -1,16 +1,12 @@
 # guest-images/: the guest kernel and the one root filesystem that both the
 # VM and the container run, in three forms (directory, ext4 disk, cpio).
 # Included last by the top Makefile, so ROOTFS_BINS is complete here.
-#
-# Note: the top Makefile defines DEPS_STAMP after the fragments, and rule
-# prerequisites expand when read, so this fragment names its path directly.
 IMAGES_OUT := guest-images/out
 GUEST_VMLINUX := $(IMAGES_OUT)/vmlinux
 GUEST_BZIMAGE := $(IMAGES_OUT)/bzImage
 GUEST_ROOTFS_DIR := $(IMAGES_OUT)/rootfs
 GUEST_EXT4 := $(IMAGES_OUT)/rootfs.ext4
 GUEST_CPIO := $(IMAGES_OUT)/initramfs.cpio
-IMAGES_DEPS := $(BUILD)/.deps-ok
 
 # Kernel build: the compiler and Kbuild's host tools (objtool needs libelf,
 # the bzImage is LZ4-compressed);
@@ -24,7 +20,7 @@ GUEST_KERNEL_INPUTS := guest-images/kernel.config guest-images/build-kernel.sh \
 	guest-images/check-config.sh $(wildcard guest-images/*.patch) \
 	$(wildcard /usr/src/linux-source-6.1.tar.xz)
 
-$(GUEST_VMLINUX) $(GUEST_BZIMAGE) &: $(GUEST_KERNEL_INPUTS) | $(IMAGES_DEPS)
+$(GUEST_VMLINUX) $(GUEST_BZIMAGE) &: $(GUEST_KERNEL_INPUTS) | $(DEPS_STAMP)
 	@guest-images/build-kernel.sh $(IMAGES_OUT)
 
 # The tree is a directory, so a stamp next to it stands for it; a missing
@@ -34,18 +30,15 @@ GUEST_ROOTFS_INPUTS := guest-images/init guest-images/build-rootfs.sh \
 	$(FIRMWARE_MARKER) $(ROOTFS_BINS) $(wildcard /bin/busybox)
 
 $(GUEST_ROOTFS_STAMP): $(GUEST_ROOTFS_INPUTS) $(if $(wildcard $(GUEST_ROOTFS_DIR)/init),,images-force) \
-		| $(IMAGES_DEPS)
-	@echo "rootfs: tree $(GUEST_ROOTFS_DIR)"
-	@guest-images/build-rootfs.sh tree $(GUEST_ROOTFS_DIR) guest-images/init $(FIRMWARE_MARKER) $(ROOTFS_BINS)
+		| $(DEPS_STAMP)
+	$(Q)$(call show,ROOTFS,$(GUEST_ROOTFS_DIR))guest-images/build-rootfs.sh tree $(GUEST_ROOTFS_DIR) guest-images/init $(FIRMWARE_MARKER) $(ROOTFS_BINS)
 	@touch $@
 
 $(GUEST_EXT4): $(GUEST_ROOTFS_STAMP)
-	@echo "rootfs: ext4 image $@"
-	@guest-images/build-rootfs.sh ext4 $(GUEST_ROOTFS_DIR) $@
+	$(Q)$(call show,EXT4,$@)guest-images/build-rootfs.sh ext4 $(GUEST_ROOTFS_DIR) $@
 
 $(GUEST_CPIO): $(GUEST_ROOTFS_STAMP)
-	@echo "rootfs: cpio archive $@"
-	@guest-images/build-rootfs.sh cpio $(GUEST_ROOTFS_DIR) $@
+	$(Q)$(call show,CPIO,$@)guest-images/build-rootfs.sh cpio $(GUEST_ROOTFS_DIR) $@
 
 GUEST_IMAGES := $(GUEST_VMLINUX) $(GUEST_BZIMAGE) $(GUEST_EXT4) $(GUEST_CPIO)
 

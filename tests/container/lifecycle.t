@@ -20,6 +20,14 @@ like "$out" $'\nlc1 +running +[0-9]+ +- +- +sh -c' "ps lists it as running"
 run --timeout 30 "$CTR" run -d --net none --name lc1 "$TMP/root" -- true
 is "$rc/$err" "125/container: name already in use: lc1 (see container ps, container rm)" "name in use"
 
+# The init answers READY or ERROR before -d reports: a failed setup is the caller's error.
+mkdir -p "$TMP/voldir"
+run --timeout 30 "$CTR" run -d --net none --name lc4 -v "$TMP/voldir:/etc/passwd" "$TMP/root" -- sleep 100
+is "$rc/$err" "125/container: volume $TMP/voldir:/etc/passwd: Not a directory (a directory cannot go on a file)" \
+	"-d: a failed setup is reported by the caller, naming the volume target"
+run "$CTR" ps
+unlike "$out" '^lc4 ' "the failed container is not listed"
+
 run --timeout 30 "$CTR" exec lc1 -- sh -c 'hostname; cat /proc/1/comm; ps -o comm | grep -cx sleep'
 is "$out" $'lc1\ncontainer\n1' "exec enters the container (uts, pid, mount)"
 host_cg=$(sed -n 's/^cgroup: //p' /run/isolab/containers/lc1/state | grep /memory/)

@@ -1,7 +1,7 @@
 /*
  * A machine without KVM for device tests and the fuzzer: guest RAM is a
- * malloc'd buffer at guest address FAKE_RAM_BASE, the MMIO bus is a plain
- * table, and vm_fd() is -1 so devices keep their eventfds to themselves.
+ * malloc'd buffer at guest address FAKE_RAM_BASE, the buses are the real
+ * vmm/bus.c ones, and vm_fd() is -1 so devices keep their eventfds to themselves.
  */
 #ifndef TESTS_VIRTIO_FAKE_VM_H
 #define TESTS_VIRTIO_FAKE_VM_H

@@ -1,6 +1,7 @@
 # vmm/monitor: the monitor (commands, page walker, socket, readline prompt,
 # the `vmm monitor` client), its unit tests and its firmware target.
-# Included from vmm/vmm.mk after the vmm link rule.
+# Included from vmm/vmm.mk before the vmm link rule; the prerequisites and
+# libraries below add to that rule.
 
 MONITOR_SRCS := $(addprefix vmm/monitor/,commands.c cpu.c memory.c stats.c pagewalk.c \
 	server.c readline.c client.c)
@@ -12,12 +13,13 @@ PKGS += libreadline-dev libcmocka-dev
 $(BIN)/vmm: $(MONITOR_OBJS) $(BUILD)/vmm/monitor/machine.o
 VMM_LIBS += -lreadline
 
-# Unit tests: the commands against a fake machine (tests/monitor/unit.c).
-MONITOR_UNIT := $(BUILD)/tests/monitor/unit
-$(MONITOR_UNIT): $(BUILD)/tests/monitor/unit.o $(MONITOR_OBJS) $(BUILD)/vmm/util.o \
+# Unit tests: the commands, parser and page walker against a fake machine
+# (tests/monitor/monitor_test.c).
+MONITOR_UNIT := $(BUILD)/tests/monitor/monitor_test
+$(MONITOR_UNIT): $(BUILD)/tests/monitor/monitor_test.o $(MONITOR_OBJS) $(BUILD)/vmm/util.o \
 		$(BUILD)/vmm/memstat.o $(BUILD)/vmm/console_escape.o
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(MONITOR_LIBS) -lcmocka
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(MONITOR_LIBS) -lcmocka
 UNIT_TESTS += $(MONITOR_UNIT)
 
 # The guest tests/monitor/socket.t drives (the generic payload rules build it).

@@ -1,0 +1,37 @@
+/*
+ * The start protocol between the runtime and the container's init: typed
+ * messages both ways on a SOCK_SEQPACKET pair (one message per datagram), as
+ * runc's sync.go and crun's sync socket. Each step is named, and the init
+ * answers READY or ERROR (errno and a message) before the runtime reports.
+ *
+ *   runtime                         init
+ *   clone  ----------------------->  (new namespaces)
+ *   id maps, veth; NAMESPACES_DONE ->  hostname, network, rootfs
+ *   cgroup join;  CGROUP_DONE  ---->  cgroup namespace
+ *          <----------------------  READY | ERROR(errno, "volume target /etc/passwd: ...")
+ */
+#ifndef CONTAINER_SYNC_H
+#define CONTAINER_SYNC_H
+
+#include <stdint.h>
+
+enum sync_type {
+	SYNC_NAMESPACES_DONE = 1, /* runtime: id maps and network are in place */
+	SYNC_CGROUP_DONE,	  /* runtime: the init is in its cgroup */
+	SYNC_READY,		  /* init: set up, about to run (or wait for) the command */
+	SYNC_ERROR,		  /* init: setup failed; errnum and text say why */
+};
+
+struct sync_msg {
+	uint32_t type;
+	int32_t errnum;
+	char text[480];
+};
+
+/* 0, or -1 with errno set (EPIPE when the other side is gone). */
+int sync_send(int fd, enum sync_type type, int errnum, const char *text);
+/* Wait for `want`; ERROR is printed as the init's own line. 0, or -1 after one line. */
+int sync_expect(int fd, enum sync_type want, const char *stage);
+const char *sync_type_name(uint32_t type);
+
+#endif

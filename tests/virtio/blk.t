@@ -1,7 +1,0 @@
-#!/usr/bin/env bash
-# cmocka unit tests: tests/virtio/test_blk.c (sanitizer build when present).
-. "$(dirname "$0")/../lib.sh"
-prog=$(dirname "$ISOLAB_ASAN_BIN")/tests/virtio/test_blk
-[ -x "$prog" ] || prog=$ISOLAB_BUILD/tests/virtio/test_blk
-[ -x "$prog" ] || skip_all "test_blk not built (make all)"
-CMOCKA_MESSAGE_OUTPUT=TAP exec "$prog"
