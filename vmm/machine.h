@@ -14,8 +14,15 @@
 struct vcpu;
 struct arch_vm;
 
+/* What the user chose for the machine as a whole. */
+struct vm_config {
+	uint64_t mem_size;
+	bool pmu; /* --pmu: the guest sees the host's performance counters */
+};
+
 /* RAM and the arch's interrupt controller; the vCPUs come from vcpus_create (vcpu.h). */
-struct vm *vm_create(struct kvm_host *host, uint64_t mem_size);
+struct vm *vm_create(struct kvm_host *host, const struct vm_config *config);
+const struct vm_config *vm_config(const struct vm *vm);
 /* Call vcpus_destroy first. */
 void vm_destroy(struct vm *vm);
 /*

@@ -24,6 +24,7 @@ struct stats_hook {
 
 struct vm {
 	struct kvm_host *host;
+	struct vm_config config;
 	int fd;
 	struct guest_mem mem;
 	struct bus pio;
@@ -76,7 +77,7 @@ static int setup_memory(struct vm *vm, uint64_t mem_size)
 	return 0;
 }
 
-struct vm *vm_create(struct kvm_host *host, uint64_t mem_size)
+struct vm *vm_create(struct kvm_host *host, const struct vm_config *config)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	if (!vm) {
@@ -84,6 +85,7 @@ struct vm *vm_create(struct kvm_host *host, uint64_t mem_size)
 		return NULL;
 	}
 	vm->host = host;
+	vm->config = *config;
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	vm->next_gsi = arch_layout.first_device_irq;
@@ -101,7 +103,7 @@ struct vm *vm_create(struct kvm_host *host, uint64_t mem_size)
 		free(vm);
 		return NULL;
 	}
-	if (setup_memory(vm, mem_size) < 0 || !(vm->arch = arch_vm_create(vm))) {
+	if (setup_memory(vm, config->mem_size) < 0 || !(vm->arch = arch_vm_create(vm))) {
 		vm_destroy(vm);
 		return NULL;
 	}
@@ -218,6 +220,11 @@ void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, void (*kick)(struc
 struct arch_vm *vm_arch(const struct vm *vm)
 {
 	return vm->arch;
+}
+
+const struct vm_config *vm_config(const struct vm *vm)
+{
+	return &vm->config;
 }
 
 struct kvm_host *vm_host(const struct vm *vm)

@@ -5,6 +5,7 @@ import json
 import statistics
 
 from .host import emulated, one_line
+from .mode import banner, one_line_mode
 from .workloads import DENSITY, IMAGE, START
 
 SIDES = ("native", "container", "vm")
@@ -105,11 +106,9 @@ def markdown(doc):
     host, plan, results = doc["host"], doc["plan"], doc["results"]
     sides = plan["sides"]
     out = [f"# isolab bench: {doc['name']}", "",
-           f"Host: {one_line(host)}.", ""]
-    if emulated(host):
-        out += ["**KVM on this host is emulated (PVM): guest user code runs natively, guest kernel "
-                "code about 1000x slower. VM figures marked † enter the guest kernel and are "
-                "distorted; they do not show what hardware KVM costs.**", ""]
+           f"Host: {one_line(host)}.", "", one_line_mode(doc["mode"]) + ".", ""]
+    if banner(doc):
+        out += [f"**{banner(doc)}**", ""]
     out += [f"Each cell: median (min–max) of {plan['reps']} runs ({plan['size']} size); "
             "ratio = side median / native median. For 'higher' metrics a ratio below 1 is a "
             "loss; for 'lower' metrics a ratio above 1 is a loss.", ""]

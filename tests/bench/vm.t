@@ -35,6 +35,6 @@ like "$out" "'vm': '[^']+'" "the guest reported its kernel release"
 like "$(cat "$out_dir/vm.md")" '\| vm \| vm/native \|' "the table has VM and ratio columns"
 if grep -q "emulated (PVM)" "$out_dir/vm.json"; then
 	like "$(cat "$out_dir/vm.md")" "emulated \(PVM\)" "emulated KVM is said on the table"
-	like "$(cat "$out_dir/vm-overview.svg")" "EMULATED" "emulated KVM is said on the plot"
+	like "$(cat "$out_dir/vm-overview.svg")" "is emulated \(PVM\)" "emulated KVM is said on the plot"
 fi
 done_testing

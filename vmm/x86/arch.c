@@ -38,7 +38,8 @@ int arch_vm_vcpus_created(struct vm *vm)
 
 int arch_vcpu_init(struct vm *vm, int vcpu_fd, int index, int nr_vcpus)
 {
-	return cpuid_setup(vm_host(vm), vcpu_fd, index, nr_vcpus);
+	struct cpuid_policy policy = {.emulated = vm_host(vm)->emulated, .pmu = vm_config(vm)->pmu};
+	return cpuid_setup(vm_host(vm), vcpu_fd, index, nr_vcpus, &policy);
 }
 
 static void handle_pio(struct vm *vm, struct kvm_run *run, size_t run_size)
