@@ -179,6 +179,8 @@ static int prepare_host_side(struct container *c)
 {
 	if (make_state_dir(c) < 0 || prepare_overlay_dirs(c) < 0)
 		return -1;
+	/* Before the clone: the seccomp filter is compiled (or read from its cache) here. */
+	security_docker_defaults(&c->security, c->o->privileged);
 	/* A cgroup only when something needs one: joining it costs an RCU grace period. */
 	const struct limits *l = &c->o->lim;
 	bool want_cgroup =
@@ -471,6 +473,7 @@ int cmd_run(int argc, char **argv)
 			code = run_container(&c, notify_fd);
 	}
 	free(c.dir);
+	security_free(&c.security);
 	free((char *)c.fs.upper);
 	free((char *)c.fs.work);
 	free((char *)c.fs.merged);
