@@ -1,9 +1,11 @@
 # container: the namespace/cgroup container runtime, its probe and unit tests.
 PKGS += libseccomp-dev libcap-dev libmnl-dev libjson-c-dev libcmocka-dev busybox-static
+# container/image: tar (libarchive, with gzip and zstd), sha256 (libcrypto), ext4 disks.
+PKGS += libarchive-dev libssl-dev libzstd-dev e2fsprogs
 
-CONTAINER_SRCS := $(wildcard container/*.c)
+CONTAINER_SRCS := $(wildcard container/*.c container/image/*.c)
 CONTAINER_OBJS := $(CONTAINER_SRCS:%.c=$(BUILD)/%.o)
-CONTAINER_LIBS := -lseccomp -lcap -lmnl -ljson-c -lm
+CONTAINER_LIBS := -lseccomp -lcap -lmnl -ljson-c -lm -larchive -lcrypto
 BINS += $(BIN)/container
 
 $(BIN)/container: $(CONTAINER_OBJS) $(ISOLAB_LIB)

@@ -1,5 +1,6 @@
 /* Parsing of `container run` options, in docker/podman spelling. */
 #include "options.h"
+#include "image/image.h"
 #include "util.h"
 #include "../lib/size.h"
 
@@ -183,6 +184,7 @@ static int parse_one(int c, const char *arg, struct run_opts *o)
 		o->workdir = arg;
 		return 0;
 	case 'u':
+		o->user_given = true;
 		return parse_user(arg, &o->uid, &o->gid);
 	case 'i':
 		o->interactive = true;
@@ -265,6 +267,7 @@ int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	o->rootfs = argv[optind++];
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
+	o->cmd_given = optind < argc;
 	o->argv = optind < argc ? &argv[optind] : (char **)default_cmd;
 	if (o->net != NET_BRIDGE && o->nports)
 		return err_ret("-p needs --net bridge");
@@ -287,4 +290,5 @@ void free_run_opts(struct run_opts *o)
 		free((char *)o->layers[i]);
 	free(o->layers);
 	free(o->ports);
+	image_run_free(o->image);
 }

@@ -6,6 +6,7 @@
  * the container ends (the namespaces take the mounts and the veth with them).
  */
 #include "container.h"
+#include "image/image.h"
 #include "namespaces.h"
 #include "network.h"
 #include "proxy.h"
@@ -69,7 +70,7 @@ static int check_inputs(struct container *c)
 			o->net = NET_NONE;
 	}
 	char *abs;
-	if (check_dir("rootfs", o->rootfs, &abs) < 0)
+	if (image_apply_to_run(o) < 0 || check_dir("rootfs", o->rootfs, &abs) < 0)
 		return -1;
 	o->rootfs = abs;
 	o->resolved = true; /* free_run_opts frees the resolved paths */
