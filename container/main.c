@@ -17,7 +17,8 @@ static const char usage[] =
     "      --privileged  --userns\n"
     "  exec [-e K=V] [-w DIR] [-u UID[:GID]] [-i] NAME [--] CMD...\n"
     "  ps | stop [-t SECONDS] NAME | kill [-s SIGNAL] NAME | rm [-f] NAME\n"
-    "  image import|load|save|ls|inspect|history|rm|prune|export-disk ...  (image --help)\n";
+    "  image import|load|save|ls|inspect|history|rm|prune|export-disk ...  (image --help)\n"
+    "  commit NAME IMAGE[:TAG] | diff NAME   the container's writable layer as a layer\n";
 
 int main(int argc, char **argv)
 {
@@ -54,6 +55,10 @@ int main(int argc, char **argv)
 		return cmd_rm(argc - 1, argv + 1);
 	if (!strcmp(cmd, "image"))
 		return cmd_image(argc - 1, argv + 1);
-	err_ret("unknown command '%s' (run, exec, ps, stop, kill, rm, image)", cmd);
+	if (!strcmp(cmd, "commit"))
+		return cmd_commit(argc - 1, argv + 1);
+	if (!strcmp(cmd, "diff"))
+		return cmd_diff(argc - 1, argv + 1);
+	err_ret("unknown command '%s' (run, exec, ps, stop, kill, rm, image, commit, diff)", cmd);
 	return 2;
 }

@@ -16,6 +16,9 @@ struct image_run {
 	char **owned;
 	size_t nowned;
 	char **argv;
+	char *store_root;
+	char manifest[DIGEST_LEN];
+	size_t nlayers;
 };
 
 static char *keep(struct image_run *r, char *s)
@@ -33,6 +36,7 @@ void image_run_free(void *p)
 		free(r->owned[i]);
 	free(r->owned);
 	free(r->argv);
+	free(r->store_root);
 	free(r);
 }
 
@@ -155,9 +159,30 @@ int image_apply_to_run(struct run_opts *o)
 		struct image_run *r = xrealloc(NULL, sizeof(*r));
 		*r = (struct image_run){0};
 		o->image = r;
+		r->store_root = xstrdup(s.root);
+		snprintf(r->manifest, sizeof(r->manifest), "%s", img.manifest_digest);
+		r->nlayers = image_nlayers(&img);
 		rc = apply_image(r, &s, &img, o);
 		image_close(&img);
 	}
 	store_close(&s);
 	return rc;
+}
+
+int image_note_container(const struct run_opts *o, const char *state_dir)
+{
+	const struct image_run *r = o->image;
+	if (!r)
+		return 0;
+	json_object *note = json_object_new_object();
+	json_object_object_add(note, "store", json_object_new_string(r->store_root));
+	json_object_object_add(note, "manifest", json_object_new_string(r->manifest));
+	json_object_object_add(note, "image_layers", json_object_new_int64((int64_t)r->nlayers));
+	char *path = xasprintf("%s/image.json", state_dir);
+	int rc = json_object_to_file_ext(path, note, JSON_C_TO_STRING_PLAIN);
+	if (rc < 0)
+		err_ret("cannot write %s", path);
+	free(path);
+	json_object_put(note);
+	return rc < 0 ? -1 : 0;
 }

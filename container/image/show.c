@@ -144,7 +144,17 @@ int image_history(struct store *s, const char *ref)
 	size_t n = hist ? json_object_array_length(hist) : 0;
 	/* The non-empty history entries are the layers, in order. */
 	long long *sizes = xrealloc(NULL, (n + 1) * sizeof(*sizes));
-	size_t layer = 0;
+	size_t layer = 0, nonempty = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *v;
+		if (!json_object_object_get_ex(json_object_array_get_idx(hist, i), "empty_layer",
+					       &v) ||
+		    !json_object_get_boolean(v))
+			nonempty++;
+	}
+	/* A history shorter than the layers (hand-made images) describes the top ones. */
+	if (nonempty < image_nlayers(&img))
+		layer = image_nlayers(&img) - nonempty;
 	for (size_t i = 0; i < n; i++) {
 		json_object *h = json_object_array_get_idx(hist, i), *v;
 		bool empty =
