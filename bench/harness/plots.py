@@ -78,8 +78,8 @@ def draw_group(ax, rows, sides, host, title):
         for j, s in enumerate(sides):
             _bar(ax, i + (j - (len(sides) - 1) / 2) * width, width, r, s, host, lo)
     ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([f"{r['label']}\n{r['unit']}\n{r['better']} is better" for r in rows],
-                       fontsize=7)
+    ax.set_xticklabels([textwrap.fill(r["label"], 18) + f"\n{r['unit']}\n{r['better']} is better"
+                        for r in rows], fontsize=7)
     ax.set_xlim(-0.6, len(rows) - 0.4)
     if any(layer_on_tmpfs(r) for r in rows):
         title = (title + "\n" if title else "") + "hatched container bars: a tmpfs layer = RAM, not a disk"
@@ -178,6 +178,11 @@ def _figure(width_in, plot_rows, plot_h, title, doc, key=RATIO_KEY):
     return fig
 
 
+def _group_width(rows):
+    """Inches: room for each cluster's tick label, at least GROUP_IN."""
+    return max(GROUP_IN, 1.25 * len(rows) + 1.0)
+
+
 def groups(results):
     out = {}
     for r in results:
@@ -191,13 +196,13 @@ def draw_all(doc, base):
     by = groups(doc["results"])
     written = []
     for (wid, title), rows in by.items():
-        fig = _figure(GROUP_IN, 1, 3.6, f"isolab bench: {title}", doc)
+        fig = _figure(_group_width(rows), 1, 3.6, f"isolab bench: {title}", doc)
         draw_group(fig.add_subplot(1, 1, 1), rows, sides, host, "")
         _legend(fig, sides)
         written += _save(fig, f"{base}-{wid}")
     peers = doc.get("peers", [])
     for t in peers:
-        fig = _figure(GROUP_IN, 1, 3.6, f"isolab bench: {t['title']}", doc,
+        fig = _figure(_group_width(peer_rows(t)), 1, 3.6, f"isolab bench: {t['title']}", doc,
                       PEER_KEY.format(base=t["base"]))
         _legend(fig, draw_peer(fig.add_subplot(1, 1, 1), t, host, ""))
         written += _save(fig, f"{base}-{t['id']}")
