@@ -181,6 +181,7 @@ static void privileged_body(void *arg)
 	CHECK(security_apply(arg) == 0);
 	CHECK(status_field("CapEff", 16) == before && status_field("CapBnd", 16) == before);
 	CHECK(status_field("Seccomp", 10) == 0 && status_field("NoNewPrivs", 10) == 0);
+	CHECK(status_field("CapInh", 16) == 0);
 }
 
 static void test_privileged(void **state)
