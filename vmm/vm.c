@@ -14,6 +14,7 @@
 #include "arch.h"
 #include "event_loop.h"
 #include "util.h"
+#include "write_batch.h"
 
 #define MAX_STATS_HOOKS 16
 
@@ -43,6 +44,7 @@ struct vm {
 	int nr_stats_hooks;
 	struct event_loop *loop;	   /* every fd the VM's devices wait on */
 	struct virtio_dev *virtio_devices; /* virtio/mmio.c's list */
+	struct write_batch batch;	   /* writes KVM queued instead of exiting */
 };
 
 static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
@@ -91,6 +93,7 @@ struct vm *vm_create(struct kvm_host *host, const struct vm_config *config)
 	vm->next_gsi = arch_layout.first_device_irq;
 	vm->next_mmio = arch_layout.mmio_start;
 	vm->marker_ms = -1;
+	write_batch_init(&vm->batch);
 	vm->loop = event_loop_create();
 	if (!vm->loop) {
 		free(vm);
@@ -120,7 +123,28 @@ void vm_destroy(struct vm *vm)
 	if (vm->fd >= 0)
 		close(vm->fd);
 	event_loop_destroy(vm->loop);
+	write_batch_destroy(&vm->batch);
 	free(vm);
+}
+
+void vm_set_write_ring(struct vm *vm, void *ring)
+{
+	write_batch_set_ring(&vm->batch, ring);
+}
+
+void vm_deliver_batched_writes(struct vm *vm)
+{
+	write_batch_deliver(&vm->batch, &vm->pio, &vm->mmio);
+}
+
+int vm_batch_writes(struct vm *vm, struct bus *bus, uint64_t addr, uint32_t len, bool enable)
+{
+	bool pio = bus == &vm->pio;
+	if (!vm->batch.ring || (pio && !vm->host->coalesced_pio)) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return write_batch_zone(vm->fd, pio, addr, len, enable);
 }
 
 struct event_loop *vm_event_loop(const struct vm *vm)
