@@ -247,6 +247,7 @@ static bool park_if_asked(struct vcpu *vcpu)
 			pthread_mutex_unlock(&vcpu->park_lock);
 			return false;
 		}
+		vm_deliver_batched_writes(vcpu->vm); /* output before the pause shows now */
 		vcpu->parked = true;
 		pthread_cond_broadcast(&vcpu->park_cond);
 		while (vcpu->pause_wanted && !vm_exit_requested(vcpu->vm)) {
