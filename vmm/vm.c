@@ -47,12 +47,34 @@ struct vm {
 	struct write_batch batch;	   /* writes KVM queued instead of exiting */
 };
 
+#define HUGE_PAGE (2ULL << 20)
+
+/*
+ * Guest RAM on a 2 MiB boundary with transparent huge pages asked for (as
+ * QEMU does): KVM then maps it with 2 MiB entries, so the guest takes one
+ * nested page fault per 2 MiB it touches instead of one per 4 KiB, which is
+ * most of a boot's cost under nested virtualization. No prefault: the host
+ * backs only what the guest touches, at 2 MiB granularity where THP is on.
+ */
+static void *map_ram(uint64_t size)
+{
+	uint8_t *area = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (area == MAP_FAILED)
+		return NULL;
+	uint8_t *host =
+	    (uint8_t *)(((uintptr_t)area + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+	if (host > area)
+		munmap(area, host - area);
+	munmap(host + size, area + HUGE_PAGE - host);
+	madvise(host, size, MADV_HUGEPAGE); /* advice only: fine where THP is off */
+	return host;
+}
+
 static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
 {
-	/* No prefault: the host only backs pages the guest touches. */
-	void *host = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (host == MAP_FAILED)
+	void *host = map_ram(size);
+	if (!host)
 		return vmm_err("cannot map %llu MiB of guest RAM: %s",
 			       (unsigned long long)(size >> 20), strerror(errno));
 	int slot = vm->mem.nr_regions;
