@@ -51,9 +51,10 @@ void security_docker_defaults(struct process_security *out, bool privileged);
 int security_apply(const struct process_security *s);
 void security_free(struct process_security *s);
 
-/* The docker-like path until it builds an OCI spec: switch to uid/gid, then apply the
- * docker defaults (a non-root user gets no effective or permitted capability, as docker). */
-int confine_process(uid_t uid, gid_t gid, bool privileged);
+/* The docker-like path until it builds an OCI spec: switch to uid/gid, then apply s
+ * (security_docker_defaults; a non-root user gets no effective or permitted capability,
+ * as with docker). */
+int confine_process(uid_t uid, gid_t gid, const struct process_security *s);
 /* Close every descriptor above 2 except keep (-1 for none). */
 void close_fds_except(int keep);
 
