@@ -90,6 +90,10 @@ int kvm_host_open(struct kvm_host *host)
 		return vmm_err("KVM returned no vCPU limits");
 	}
 	host->emulated = kvm_is_emulated();
+	int page = ioctl(host->fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	host->coalesced_page =
+	    page > 0 && (long)(page + 1) * getpagesize() <= host->run_size ? page : 0;
+	host->coalesced_pio = ioctl(host->fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) > 0;
 	return 0;
 }
 
