@@ -164,6 +164,9 @@ static void docker_body(void *arg)
 	CHECK(personality(0xffffffff) >= 0);
 	CHECK(personality(ADDR_NO_RANDOMIZE) == -1 && errno == EPERM);
 	CHECK(syscall(SYS_getpid) == getpid());
+	/* Not in the profile: EPERM below its newest syscall, ENOSYS above (libc falls back). */
+	CHECK(syscall(SYS_kexec_load, 0, 0, NULL, 0) == -1 && errno == EPERM);
+	CHECK(syscall(1000) == -1 && errno == ENOSYS);
 }
 
 static void test_docker_default(void **state)
