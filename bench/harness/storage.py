@@ -60,10 +60,17 @@ class Store:
 class Podman:
     def __init__(self, work):
         os.makedirs(work, exist_ok=True)
-        # crun raises RLIMIT_NOFILE to podman's default 1048576, above this host's hard limit.
+        # crun sets podman's default RLIMIT_NOFILE/NPROC, which can be above this host's hard
+        # limits (then EPERM): ask for the limits the harness itself has.
+        import resource
+        lims = []
+        for name, res in (("nofile", resource.RLIMIT_NOFILE), ("nproc", resource.RLIMIT_NPROC)):
+            soft, hard = resource.getrlimit(res)
+            if hard != resource.RLIM_INFINITY:
+                lims.append(f'"{name}={min(soft, hard) if soft != resource.RLIM_INFINITY else hard}:{hard}"')
         conf = os.path.join(work, "containers.conf")
         with open(conf, "w") as f:
-            f.write('[containers]\ndefault_ulimits = ["nofile=1024:1024"]\n')
+            f.write(f"[containers]\ndefault_ulimits = [{', '.join(lims)}]\n")
         self.env = dict(os.environ, CONTAINERS_CONF=conf)
         self.base = ["podman", "--root", os.path.join(work, "root"), "--runroot",
                      os.path.join(work, "run"), "--storage-driver", "overlay", "--log-level", "error"]
