@@ -21,9 +21,11 @@ $(CONTAINER_TEST_DIR)/probe: tests/container/probe.c | $(DEPS_STAMP)
 
 # Unit tests link the runtime's objects they exercise.
 CONTAINER_UNIT_OBJS := $(filter-out $(BUILD)/container/main.o,$(CONTAINER_OBJS))
-$(CONTAINER_TEST_DIR)/runtime_test: $(BUILD)/tests/container/runtime_test.o $(CONTAINER_UNIT_OBJS) \
+CONTAINER_SUITES := $(patsubst tests/container/%.c,$(CONTAINER_TEST_DIR)/%,\
+	$(wildcard tests/container/*_test.c))
+$(CONTAINER_SUITES): $(CONTAINER_TEST_DIR)/%: $(BUILD)/tests/container/%.o $(CONTAINER_UNIT_OBJS) \
 		$(STDERR_CAPTURE) $(ISOLAB_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CONTAINER_LIBS) -lcmocka
 
-UNIT_TESTS += $(CONTAINER_TEST_DIR)/probe $(CONTAINER_TEST_DIR)/runtime_test
+UNIT_TESTS += $(CONTAINER_TEST_DIR)/probe $(CONTAINER_SUITES)

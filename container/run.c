@@ -177,7 +177,8 @@ static int prepare_overlay_dirs(struct container *c)
 
 static int prepare_host_side(struct container *c)
 {
-	if (make_state_dir(c) < 0 || prepare_overlay_dirs(c) < 0)
+	if (make_state_dir(c) < 0 || prepare_overlay_dirs(c) < 0 ||
+	    image_note_container(c->o, c->dir) < 0)
 		return -1;
 	/* Before the clone: the seccomp filter is compiled (or read from its cache) here. */
 	security_docker_defaults(&c->security, c->o->privileged);

@@ -103,17 +103,55 @@ def _bar(ax, x, width, row, side, host, lo):
                 ha="center", va="bottom", rotation=90, fontsize=6.5)
 
 
-def _header(fig, title, doc, width_in):
+PEER_COLOURS = {"vmm": "#c44e52", "container": "#55a868", "qemu": "#8c8c8c", "runc": "#8c8c8c",
+                "crun": "#b0b0b0", "unshare": "#d5d5d5"}
+
+
+def draw_peer(ax, t, with_title=True):
+    """A peer table's shared rows as absolute bars (linear), the ratio in the title."""
+    rows = [r for r in t["rows"] if sum(1 for v in r["by"].values() if v) >= 2]
+    cols = [c for c in t["contenders"] if any(r["by"].get(c) for r in rows)]
+    width = 0.8 / max(len(cols), 1)
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            st, x = r["by"].get(c), i + (j - (len(cols) - 1) / 2) * width
+            if not st:
+                continue
+            ax.bar(x, st["median"], width=width * 0.9, color=PEER_COLOURS.get(c, "#999"))
+            ax.vlines(x, st["min"], st["max"], color="black", linewidth=0.8)
+            ax.annotate(f"{c}\n{fmt(st['median'])}", (x, st["max"]), xytext=(0, 2),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([f"{r['label']}\n{r['unit']}, {r['better']} is better"
+                        + (f"\n{t['subject']} / {t['base']} = {r['ratio']:.2f}x" if "ratio" in r else "")
+                        for r in rows], fontsize=7.5)
+    ax.set_xlim(-0.6, max(len(rows), 1) - 0.4)
+    top = max([r["by"][c]["max"] for r in rows for c in cols if r["by"].get(c)] or [1])
+    ax.set_ylim(0, top * 1.25)
+    ax.grid(axis="y", color="#e4e4e4", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if with_title:
+        ax.set_title(t["short"], fontsize=9, loc="left")
+    if not rows:
+        ax.text(0.5, 0.5, "no contender besides " + t["subject"] + " ran: see the table's notes",
+                transform=ax.transAxes, ha="center")
+
+
+RATIO_KEY = ("bar height: the median as a ratio to native (log scale; native = 1x); whisker: "
+             "min–max; number: the median in the metric's unit")
+PEER_KEY = "bar height: the median in the metric's unit; whisker: min–max"
+
+
+def _header(fig, title, doc, width_in, key):
     """Title, host, mode and (when it applies) the warning banner; returns its height in inches."""
     chars = int(width_in * DPI / 7.2)
-    lines = [(title, 13, "bold", "black")]
+    lines = [(ln, 13, "bold", "black") for ln in textwrap.wrap(title, int(chars / 1.6))]
     lines += [(ln, 8.5, "normal", "#333") for ln in textwrap.wrap(f"Host: {one_line(doc['host'])}", chars)]
     lines += [(ln, 8.5, "normal", "#333") for ln in textwrap.wrap(one_line_mode(doc["mode"]), chars)]
     warn = banner(doc)
     if warn:
         lines += [(ln, 8.5, "bold", "#b00000") for ln in textwrap.wrap(warn, chars)]
-    lines.append(("bar height: the median as a ratio to native (log scale; native = 1x); whisker: min–max; number: the "
-                  "median in the metric's unit", 8, "normal", "#555"))
+    lines.append((key, 8, "normal", "#555"))
     y = 0.12
     height_in = fig.get_figheight()
     for text, size, weight, colour in lines:
@@ -138,15 +176,15 @@ def _save(fig, stem):
     return paths
 
 
-def _figure(width_in, plot_rows, plot_h, title, doc):
+def _figure(width_in, plot_rows, plot_h, title, doc, key=RATIO_KEY):
     """A figure whose header is measured first, so the plots start below it."""
     probe = plt.figure(figsize=(width_in, 10))
-    head = _header(probe, title, doc, width_in)
+    head = _header(probe, title, doc, width_in, key)
     plt.close(probe)
     bottom = 1.25  # the last row's three-line tick labels and the legend
     height = head + plot_rows * plot_h + bottom
     fig = plt.figure(figsize=(width_in, height))
-    _header(fig, title, doc, width_in)
+    _header(fig, title, doc, width_in, key)
     fig.subplots_adjust(top=1 - head / height, bottom=bottom / height, left=0.07 * 11 / width_in,
                         right=0.99, hspace=0.9, wspace=0.18)
     return fig
@@ -169,12 +207,20 @@ def draw_all(doc, base):
         draw_group(fig.add_subplot(1, 1, 1), rows, sides, host, "")
         _legend(fig, sides)
         written += _save(fig, f"{base}-{wid}")
-    if by:
-        cols = 2 if len(by) > 1 else 1
-        nrows = math.ceil(len(by) / cols)
+    peers = doc.get("peers", [])
+    for t in peers:
+        fig = _figure(GROUP_IN, 1, 3.6, f"isolab bench: {t['title']}", doc, PEER_KEY)
+        draw_peer(fig.add_subplot(1, 1, 1), t, with_title=False)
+        written += _save(fig, f"{base}-{t['id']}")
+    if by or peers:
+        n = len(by) + len(peers)
+        cols = 2 if n > 1 else 1
+        nrows = math.ceil(n / cols)
         fig = _figure(OVERVIEW_IN, nrows, 3.0, "isolab bench: all figures", doc)
         for k, ((wid, title), rows) in enumerate(by.items()):
             draw_group(fig.add_subplot(nrows, cols, k + 1), rows, sides, host, title)
+        for k, t in enumerate(peers):
+            draw_peer(fig.add_subplot(nrows, cols, len(by) + k + 1), t)
         _legend(fig, sides)
         written = _save(fig, f"{base}-overview") + written
     return written

@@ -22,7 +22,7 @@ def metric_table(plan):
                      for m in DENSITY]
         elif wid == "image":
             rows += [(wid, "Image size", m) for m in IMAGE]
-        else:
+        elif wid in plan["catalogue"]:
             wl = plan["catalogue"][wid]
             rows += [(wid, wl.title, m) for m in wl.metrics]
     return rows
@@ -76,6 +76,23 @@ def aggregate(plan, host, entries):
         row["notes"] = {k: v for k, v in row["notes"].items() if v}
         results.append(row)
     return results
+
+
+def peer_markdown(t):
+    """A peer table: one column per contender, the subject's ratio to the reference."""
+    names = {"qemu": "QEMU microvm"}
+    cols = t["contenders"]
+    head = ["metric", "unit", "better"] + [names.get(c, c) for c in cols]
+    head.append(f"{t['subject']}/{names.get(t['base'], t['base'])}")
+    out = ["", f"## {t['title']}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in t["rows"]:
+        if not any(r["by"].values()):
+            continue
+        ratio = f"**{r['ratio']:.2f}x**" if "ratio" in r else "–"
+        out.append("| " + " | ".join([r["label"], r["unit"], r["better"]] +
+                                     [cell(r["by"].get(c)) for c in cols] + [ratio]) + " |")
+    out += [""] + [f"- {n}" for n in t["notes"]]
+    return out
 
 
 def write_json(path, doc):
@@ -138,6 +155,8 @@ def markdown(doc):
             if (wid, side, n) not in seen:
                 seen.add((wid, side, n))
                 out.append(f"- {wid} on {side}: {n}")
+    for t in doc.get("peers", []):
+        out += peer_markdown(t)
     out += published_section(doc)
     out += ["", "## How each figure was taken", ""] + [f"- {line}" for line in doc["method"]]
     return "\n".join(out) + "\n"

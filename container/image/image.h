@@ -25,5 +25,13 @@ int image_export_disk(struct store *s, const char *ref, const char *file);
  */
 int image_apply_to_run(struct run_opts *o);
 void image_run_free(void *image_run);
+/* Record in the container's state directory which image (and store) it runs, for commit. */
+int image_note_container(const struct run_opts *o, const char *state_dir);
+
+/* `container commit NAME IMAGE[:TAG]` and `container diff NAME` (argv[0] is the verb). */
+int cmd_commit(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+/* `container build [-f Containerfile] -t NAME[:TAG] DIR` (argv[0] is "build"). */
+int cmd_build(int argc, char **argv);
 
 #endif

@@ -16,6 +16,9 @@ struct image_run {
 	char **owned;
 	size_t nowned;
 	char **argv;
+	char *store_root;
+	char manifest[DIGEST_LEN];
+	size_t nlayers;
 };
 
 static char *keep(struct image_run *r, char *s)
@@ -33,6 +36,7 @@ void image_run_free(void *p)
 		free(r->owned[i]);
 	free(r->owned);
 	free(r->argv);
+	free(r->store_root);
 	free(r);
 }
 
@@ -51,13 +55,23 @@ static const char *str_at(json_object *a, size_t i)
 static void apply_command(struct image_run *r, const struct image *img, struct run_opts *o)
 {
 	json_object *ep = image_cfg(img, "Entrypoint"), *cmd = image_cfg(img, "Cmd");
+	if (o->entrypoint) {
+		/* --entrypoint replaces the image's and, as in docker, its Cmd too. */
+		ep = json_object_new_array();
+		if (*o->entrypoint)
+			json_object_array_add(ep, json_object_new_string(o->entrypoint));
+		cmd = NULL;
+	}
 	size_t nep = str_array_len(ep), ncmd = str_array_len(cmd), ngiven = 0;
 	if (o->cmd_given)
 		while (o->argv[ngiven])
 			ngiven++;
 	size_t n = nep + (o->cmd_given ? ngiven : ncmd);
-	if (n == 0 || (!nep && o->cmd_given))
+	if (n == 0 || (!nep && o->cmd_given)) {
+		if (o->entrypoint)
+			json_object_put(ep);
 		return;
+	}
 	r->argv = xrealloc(NULL, (n + 1) * sizeof(*r->argv));
 	size_t k = 0;
 	for (size_t i = 0; i < nep; i++)
@@ -66,6 +80,8 @@ static void apply_command(struct image_run *r, const struct image *img, struct r
 		r->argv[k++] = o->cmd_given ? o->argv[i] : keep(r, xstrdup(str_at(cmd, i)));
 	r->argv[k] = NULL;
 	o->argv = r->argv;
+	if (o->entrypoint)
+		json_object_put(ep);
 }
 
 /* The image's Env first, so a -e of the same key (applied later) wins. */
@@ -155,9 +171,30 @@ int image_apply_to_run(struct run_opts *o)
 		struct image_run *r = xrealloc(NULL, sizeof(*r));
 		*r = (struct image_run){0};
 		o->image = r;
+		r->store_root = xstrdup(s.root);
+		snprintf(r->manifest, sizeof(r->manifest), "%s", img.manifest_digest);
+		r->nlayers = image_nlayers(&img);
 		rc = apply_image(r, &s, &img, o);
 		image_close(&img);
 	}
 	store_close(&s);
 	return rc;
+}
+
+int image_note_container(const struct run_opts *o, const char *state_dir)
+{
+	const struct image_run *r = o->image;
+	if (!r)
+		return 0;
+	json_object *note = json_object_new_object();
+	json_object_object_add(note, "store", json_object_new_string(r->store_root));
+	json_object_object_add(note, "manifest", json_object_new_string(r->manifest));
+	json_object_object_add(note, "image_layers", json_object_new_int64((int64_t)r->nlayers));
+	char *path = xasprintf("%s/image.json", state_dir);
+	int rc = json_object_to_file_ext(path, note, JSON_C_TO_STRING_PLAIN);
+	if (rc < 0)
+		err_ret("cannot write %s", path);
+	free(path);
+	json_object_put(note);
+	return rc < 0 ? -1 : 0;
 }

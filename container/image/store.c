@@ -75,6 +75,21 @@ int store_open(struct store *s, const char *root)
 	return load_index(s);
 }
 
+void store_unlock(struct store *s)
+{
+	flock(s->lock_fd, LOCK_UN);
+}
+
+int store_relock(struct store *s)
+{
+	if (flock(s->lock_fd, LOCK_EX) < 0)
+		return err_ret("cannot lock the image store %s: %s", s->root, strerror(errno));
+	/* Another command may have changed the index meanwhile. */
+	json_object_put(s->index);
+	s->index = NULL;
+	return load_index(s);
+}
+
 void store_close(struct store *s)
 {
 	if (s->lock_fd >= 0)

@@ -50,7 +50,7 @@ for f in sys.argv[1:]: E.parse(f)' "$out_dir/$1"-*.svg
 	like "$(cat "$out_dir/$1-overview.svg")" "Mode: native" "$name: the plot names the mode"
 }
 
-run --timeout 300 bench/run --quick --sides native --bin "$ISOLAB_ASAN_BIN" --images "$ISOLAB_IMAGES" \
+run --timeout 300 bench/run --mode native --quick --sides native --bin "$ISOLAB_ASAN_BIN" --images "$ISOLAB_IMAGES" \
 	--out "$out_dir" --name native
 is "$rc" 0 "native quick run exits 0 ($(printf '%s' "$err" | grep -m1 FAILED))"
 like "$err" 'bench \[ *[0-9]+s\] cpu-1 on native, run 1/2' "progress lines name workload, side and run"
@@ -82,7 +82,7 @@ elif [ ! -x "$C" ] || [ ! -x "$ISOLAB_IMAGES/rootfs/usr/bin/bench-start" ]; then
 elif ! timeout 60 "$C" run --rm --net none "$ISOLAB_IMAGES/rootfs" -- /usr/bin/bench-start >/dev/null 2>&1; then
 	skip "container side: '$C run' does not work on this host yet"
 else
-	run --timeout 600 bench/run --quick --sides native,container --workloads start,cpu-1,mem,sys,disk,density,image \
+	run --timeout 600 bench/run --mode native --quick --sides native,container --workloads start,cpu-1,mem,sys,disk,density,image \
 		--bin "$ISOLAB_BIN" --images "$ISOLAB_IMAGES" --out "$out_dir" --name container
 	is "$rc" 0 "native+container quick run exits 0 ($(printf '%s' "$err" | grep -m1 FAILED))"
 	check_outputs container native container

@@ -13,7 +13,7 @@ limit=${ISOLAB_BENCH_VM_TIMEOUT:-600}
 out_dir=$(mktemp -d)
 trap 'rm -rf "$out_dir"' EXIT
 
-run --timeout $((limit + 120)) bench/run --quick --reps 1 --sides native,vm --workloads start,cpu-1,mem \
+run --timeout $((limit + 120)) bench/run --mode native --quick --reps 1 --sides native,vm --workloads start,cpu-1,mem \
 	--vm-timeout "$limit" --bin "$ISOLAB_BIN" --images "$ISOLAB_IMAGES" --out "$out_dir" --name vm
 is "$rc" 0 "native+VM quick run exits 0 ($(printf '%s' "$err" | grep -m1 -E 'FAILED|nothing came back'))"
 python3 -m json.tool "$out_dir/vm.json" >/dev/null 2>&1

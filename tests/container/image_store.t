@@ -64,6 +64,18 @@ else
 	skip "skopeo not installed"
 	skip "skopeo not installed"
 fi
+if command -v podman >/dev/null; then
+	# Its own storage: the host's podman images are not touched. podman 4 names the image after
+	# the directory's path, which must then be lowercase (mktemp's is not).
+	lower=/tmp/isolab-image-test-$$
+	ln -sfn "$TMP/saved" "$lower"
+	run --timeout 120 podman --root "$TMP/podman" --runroot "$TMP/podman-run" --storage-driver vfs load -i "$lower"
+	like "$out$err" "Loaded image" "podman load -i reads our layout"
+	rm -f "$lower"
+	podman --root "$TMP/podman" --runroot "$TMP/podman-run" --storage-driver vfs rmi -a -f >/dev/null 2>&1
+else
+	skip "podman not installed"
+fi
 run "$CTR" image --root "$TMP/store2" load "$TMP/saved"
 run "$CTR" image --root "$TMP/store2" inspect app:v2
 like "$out" "\"Id\":\"$id\"" "save then load: the same image ID"
