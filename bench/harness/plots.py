@@ -26,6 +26,14 @@ COLOURS = {"native": "#4c72b0", "container": "#55a868", "vm": "#c44e52", "vmm": 
 DPI = 100
 OVERVIEW_IN = 11.0  # 1100 px at DPI
 GROUP_IN = 8.0
+OTHERS = ("#8172b3", "#937860", "#da8bc3", "#ccb974", "#64b5cd")
+
+
+def colour(name):
+    """Fixed colours for the sides and peers; a stable one for any other contender."""
+    return COLOURS.get(name) or OTHERS[sum(map(ord, name)) % len(OTHERS)]
+
+
 plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "isolab", "font.size": 9})
 
 
@@ -93,9 +101,9 @@ def _bar(ax, x, width, row, side, host, lo):
         return
     dagger = side == "vm" and row["kernel_bound"] and emulated(host)
     tmpfs = side == "container" and layer_on_tmpfs(row)
-    ax.bar(x, ratio - lo, bottom=lo, width=width * 0.9, color=COLOURS[side],
+    ax.bar(x, ratio - lo, bottom=lo, width=width * 0.9, color=colour(side),
            alpha=0.45 if dagger else 0.9, hatch="///" if tmpfs else None,
-           edgecolor="#1d4a27" if tmpfs else COLOURS[side], linewidth=0.5)
+           edgecolor="#1d4a27" if tmpfs else colour(side), linewidth=0.5)
     rmin, rmax = _ratio(row, side, "min"), _ratio(row, side, "max")
     if rmin and rmax:
         ax.vlines(x, rmin, rmax, color="black", linewidth=0.8)
@@ -150,7 +158,7 @@ def _header(fig, title, doc, width_in, key):
 
 
 def _legend(fig, sides):
-    fig.legend(handles=[Patch(color=COLOURS[s], label=s) for s in sides], loc="lower center",
+    fig.legend(handles=[Patch(color=colour(s), label=s) for s in sides], loc="lower center",
                ncol=len(sides), frameon=False, fontsize=9)
 
 
