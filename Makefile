@@ -66,8 +66,18 @@ include container/container.mk
 include bench/bench.mk
 # Last: the rootfs collects programs the fragments above add to ROOTFS_BINS.
 include guest-images/images.mk
+include guest-images/labhost.mk
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+# Objects also depend on the compiler command, so `make CC=clang` or new
+# EXTRA_CFLAGS rebuild them instead of mixing old and new objects.
+COMPILE_STAMP := $(BUILD)/.compile-command
+COMPILE_COMMAND := $(CC) $(CFLAGS)
+$(COMPILE_STAMP): FORCE | $(BUILD)/.dir
+	@[ "$$(cat $@ 2>/dev/null)" = '$(COMPILE_COMMAND)' ] || echo '$(COMPILE_COMMAND)' >$@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/%.o: %.c $(COMPILE_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(call show,CC,$(@:$(BUILD)/%=%))$(CC) $(CFLAGS) -c $< -o $@
 
@@ -111,6 +121,6 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean: clean-images
-	rm -rf build build-asan
+	rm -rf build build-asan build-clang $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -14,8 +14,15 @@
 struct vcpu;
 struct arch_vm;
 
+/* What the user chose for the machine as a whole. */
+struct vm_config {
+	uint64_t mem_size;
+	bool pmu; /* --pmu: the guest sees the host's performance counters */
+};
+
 /* RAM and the arch's interrupt controller; the vCPUs come from vcpus_create (vcpu.h). */
-struct vm *vm_create(struct kvm_host *host, uint64_t mem_size);
+struct vm *vm_create(struct kvm_host *host, const struct vm_config *config);
+const struct vm_config *vm_config(const struct vm *vm);
 /* Call vcpus_destroy first. */
 void vm_destroy(struct vm *vm);
 /*
@@ -24,6 +31,10 @@ void vm_destroy(struct vm *vm);
  */
 void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, void (*kick)(struct vcpu *vcpu));
 struct arch_vm *vm_arch(const struct vm *vm);
+/* The VM's batched-write ring (struct kvm_coalesced_mmio_ring), mapped with each vCPU. */
+void vm_set_write_ring(struct vm *vm, void *ring);
+/* Delivers the writes KVM queued (vm_batch_writes); any thread, cheap when none. */
+void vm_deliver_batched_writes(struct vm *vm);
 
 struct kvm_host *vm_host(const struct vm *vm);
 int vm_nr_vcpus(const struct vm *vm);

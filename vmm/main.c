@@ -169,8 +169,9 @@ static void print_stats(struct vm *vm, const struct devices *dev)
 	struct memstat mem;
 	if (memstat_read(vm_mem(vm), &mem) == 0)
 		fprintf(stderr,
-			"vmm_private_kib: %" PRIu64 "\nguest_ram_touched_kib: %" PRIu64 "\n",
-			mem.private_kib, mem.guest_touched_kib);
+			"vmm_private_kib: %" PRIu64 "\nvmm_private_anon_kib: %" PRIu64
+			"\nguest_ram_touched_kib: %" PRIu64 "\n",
+			mem.private_kib, mem.private_anon_kib, mem.guest_touched_kib);
 	if (marker >= 0)
 		fprintf(stderr, "vmm: guest userspace reached after %" PRId64 " ms\n", marker);
 	else
@@ -185,7 +186,8 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	if (host->emulated && opts->kernel)
 		vmm_warn("this host's KVM emulates guest kernel code (kvm_pvm, no VT-x/AMD-V): "
 			 "a Linux boot takes minutes; hiding CPU features its emulator lacks");
-	struct vm *vm = vm_create(host, opts->mem_size);
+	struct vm_config config = {.mem_size = opts->mem_size, .pmu = opts->pmu};
+	struct vm *vm = vm_create(host, &config);
 	if (!vm)
 		return -1;
 	struct devices dev = {0};

@@ -90,6 +90,13 @@ static int set_rng(struct vmm_options *o, const char *a)
 	return 0;
 }
 
+static int set_pmu(struct vmm_options *o, const char *a)
+{
+	(void)a;
+	o->pmu = true;
+	return 0;
+}
+
 static int set_hvc(struct vmm_options *o, const char *a)
 {
 	(void)a;
@@ -128,6 +135,7 @@ static const struct option_def option_table[] = {
     {"net", "tap[,name=N][,bridge=BR][,mac=MAC]", "virtio-net on a TAP (repeatable)", add_net},
     {"rng", NULL, "virtio-rng", set_rng},
     {"hvc", NULL, "virtio-console hvc0 on stdio", set_hvc},
+    {"pmu", NULL, "give the guest the host's performance counters (default: no PMU)", set_pmu},
     {"vsock", "cid=N", "virtio-vsock through /dev/vhost-vsock", set_vsock},
     {"monitor", "[unix:PATH]", "Ctrl-A c opens the (vmm) monitor; unix:PATH also serves it",
      set_monitor, true},

@@ -15,6 +15,7 @@
 #include "../../vmm/bus.h"
 #include "../../vmm/console.h"
 #include "../../vmm/options.h"
+#include "../../vmm/write_batch.h"
 #include "../../vmm/x86/cpuid.h"
 #include "../../vmm/x86/e820.h"
 #include "../../vmm/x86/layout.h"
@@ -163,6 +164,66 @@ static void bus(void **state)
 	assert_int_equal(added, BUS_MAX_DEVICES);
 }
 
+/* Records what a batched-write replay delivers, in order. */
+struct replay_log {
+	uint64_t addr[8];
+	uint8_t byte[8];
+	int n;
+};
+
+static void log_write(struct bus_device *dev, uint64_t offset, const void *data, uint32_t len)
+{
+	struct replay_log *log = dev->opaque;
+	(void)len;
+	log->addr[log->n] = dev->base + offset;
+	log->byte[log->n++] = *(const uint8_t *)data;
+}
+
+static const struct bus_device_ops log_ops = {.write = log_write};
+
+static void write_batch_replay(void **state)
+{
+	(void)state;
+	struct replay_log pio_log = {0}, mmio_log = {0};
+	struct bus pio = {.name = "pio"}, mmio = {.name = "mmio"};
+	struct bus_device uart = {.base = 0x3f8, .len = 8, .ops = &log_ops, .opaque = &pio_log};
+	struct bus_device win = {
+	    .base = 0xd0000000, .len = 0x200, .ops = &log_ops, .opaque = &mmio_log};
+	assert_int_equal(bus_register(&pio, &uart), 0);
+	assert_int_equal(bus_register(&mmio, &win), 0);
+	/* A ring page as KVM fills it: three writes queued from slot 5 on, one malformed. */
+	struct kvm_coalesced_mmio_ring *ring = aligned_alloc(4096, 4096);
+	memset(ring, 0, 4096);
+	struct write_batch wb;
+	write_batch_init(&wb);
+	write_batch_set_ring(&wb, ring);
+	ring->first = ring->last = 5;
+	const struct kvm_coalesced_mmio queued[] = {
+	    {.phys_addr = 0x3f8, .len = 1, .pio = 1, .data = {'h'}},
+	    {.phys_addr = 0xd0000070, .len = 1, .data = {7}},
+	    {.phys_addr = 0x3f8,
+	     .len = 99,
+	     .pio = 1,
+	     .data = {'x'}}, /* longer than data: dropped */
+	    {.phys_addr = 0x3f8, .len = 1, .pio = 1, .data = {'i'}},
+	};
+	for (int i = 0; i < 4; i++)
+		ring->coalesced_mmio[ring->last++] = queued[i];
+	write_batch_deliver(&wb, &pio, &mmio);
+	assert_int_equal(ring->first, ring->last); /* every slot handed back */
+	assert_int_equal(pio_log.n, 2);
+	assert_memory_equal(pio_log.byte, "hi", 2);
+	assert_int_equal(mmio_log.n, 1);
+	assert_int_equal(mmio_log.addr[0], 0xd0000070);
+	/* Indices outside the ring (a corrupt page) deliver nothing. */
+	ring->first = 0;
+	ring->last = wb.slots + 3;
+	write_batch_deliver(&wb, &pio, &mmio);
+	assert_int_equal(pio_log.n, 2);
+	write_batch_destroy(&wb);
+	free(ring);
+}
+
 static void e820_high_memory(void **state)
 {
 	(void)state;
@@ -240,7 +301,7 @@ static void cpuid(void **state)
 {
 	(void)state;
 	struct kvm_cpuid2 *c = fake_cpuid();
-	cpuid_adjust(c, 3, 4, false);
+	cpuid_adjust(c, 3, 4, &(struct cpuid_policy){.pmu = true});
 	assert_int_equal(c->entries[0].eax, 0xa00f11);		      /* family kept */
 	assert_int_equal(c->entries[0].ebx >> 24, 3);		      /* APIC ID */
 	assert_int_equal((c->entries[0].ebx >> 16) & 0xff, 4);	      /* logical CPUs */
@@ -251,7 +312,7 @@ static void cpuid(void **state)
 	free(c);
 
 	c = fake_cpuid();
-	cpuid_adjust(c, 0, 1, true);
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){.emulated = true, .pmu = true});
 	assert_int_equal(c->entries[0].eax, 0xa00f11);
 	assert_int_equal(c->entries[0].ecx & (1u << 26), 0); /* XSAVE */
 	assert_int_equal(c->entries[0].ecx & (1u << 23), 0); /* POPCNT */
@@ -263,6 +324,104 @@ static void cpuid(void **state)
 	assert_true(strlen(CPUID_CLEARCPUID_LIST) < 128);
 }
 
+static struct kvm_cpuid2 *cpuid_table(const struct kvm_cpuid_entry2 *entries, unsigned n)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(*entries));
+	c->nent = n;
+	memcpy(c->entries, entries, n * sizeof(*entries));
+	return c;
+}
+
+static const struct kvm_cpuid_entry2 *entry(const struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
+{
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == idx)
+			return &c->entries[i];
+	fail_msg("no CPUID leaf 0x%x.%u", fn, idx);
+	return NULL;
+}
+
+/* An AMD host's PMU leaves: hidden by default, kept with --pmu. */
+static void cpuid_pmu(void **state)
+{
+	(void)state;
+	const struct kvm_cpuid_entry2 host[] = {
+	    {.function = 1, .ecx = 0xf6f8b203 | (1u << 15)}, /* PDCM */
+	    {.function = 0xa, .eax = 0x07300402, .edx = 0x603},
+	    {.function = 0x80000001, .ecx = 0x75c237ff | (3u << 23) | (3u << 27)},
+	    {.function = 0x80000022, .eax = 1, .ebx = 0x16},
+	};
+	struct kvm_cpuid2 *c = cpuid_table(host, 4);
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){0});
+	assert_int_equal(entry(c, 1, 0)->ecx & (1u << 15), 0);
+	assert_int_equal(entry(c, 0xa, 0)->eax, 0); /* perfmon version 0 */
+	assert_int_equal(entry(c, 0xa, 0)->edx, 0);
+	/* PerfCtrExtCore, PerfCtrExtNB, PerfTsc, PerfCtrExtLLC */
+	assert_int_equal(entry(c, 0x80000001, 0)->ecx & ((3u << 23) | (3u << 27)), 0);
+	assert_int_equal(entry(c, 0x80000001, 0)->ecx & (1u << 22), 1u << 22); /* TopoExt kept */
+	assert_int_equal(entry(c, 0x80000022, 0)->eax, 0);
+	free(c);
+
+	c = cpuid_table(host, 4);
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){.pmu = true});
+	assert_int_equal(entry(c, 0xa, 0)->eax, 0x07300402);
+	assert_int_equal(entry(c, 0x80000001, 0)->ecx, 0x75c237ff | (3u << 23) | (3u << 27));
+	free(c);
+}
+
+/* x87, SSE, YMM (576 + 256) and AVX-512 (opmask, ZMM_Hi256, Hi16_ZMM) offered by leaf 0xD. */
+static const struct kvm_cpuid_entry2 xsave_host[] = {
+    {.function = 1, .ecx = (1u << 26) | (1u << 28)}, /* XSAVE, AVX */
+    {.function = 7, .ebx = 1u << 16},		     /* AVX-512F */
+    {.function = 0xd, .index = 0, .eax = 0xe7, .ebx = 2688, .ecx = 2688},
+    {.function = 0xd, .index = 1, .eax = 0xf},
+    {.function = 0xd, .index = 2, .eax = 256, .ebx = 576},
+    {.function = 0xd, .index = 5, .eax = 64, .ebx = 1088},
+    {.function = 0xd, .index = 6, .eax = 512, .ebx = 1152},
+    {.function = 0xd, .index = 7, .eax = 1024, .ebx = 1664},
+};
+#define XSAVE_HOST_N (sizeof(xsave_host) / sizeof(xsave_host[0]))
+
+static void cpuid_xsave(void **state)
+{
+	(void)state;
+	struct kvm_cpuid2 *c = cpuid_table(xsave_host, XSAVE_HOST_N);
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){0});
+	assert_int_equal(entry(c, 0xd, 0)->eax, 0xe7); /* consistent already: unchanged */
+	assert_int_equal(entry(c, 0xd, 0)->ecx, 2688);
+	free(c);
+
+	/* AVX-512F hidden: its three components go, the area ends after YMM. */
+	c = cpuid_table(xsave_host, XSAVE_HOST_N);
+	c->entries[1].ebx = 0;
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){0});
+	assert_int_equal(entry(c, 0xd, 0)->eax, 0x7);
+	assert_int_equal(entry(c, 0xd, 0)->ecx, 832);
+	assert_int_equal(entry(c, 0xd, 0)->ebx, 832);
+	assert_int_equal(entry(c, 0xd, 5)->eax, 0);
+	assert_int_equal(entry(c, 0xd, 7)->ebx, 0);
+	assert_int_equal(entry(c, 0xd, 2)->eax, 256);
+	free(c);
+
+	/* AVX hidden as well: only the legacy area is left. */
+	c = cpuid_table(xsave_host, XSAVE_HOST_N);
+	c->entries[0].ecx = 1u << 26;
+	c->entries[1].ebx = 0;
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){0});
+	assert_int_equal(entry(c, 0xd, 0)->eax, 0x3);
+	assert_int_equal(entry(c, 0xd, 0)->ecx, 576);
+	assert_int_equal(entry(c, 0xd, 2)->eax, 0);
+	free(c);
+
+	/* An emulated host hides XSAVE: all of leaf 0xD goes. */
+	c = cpuid_table(xsave_host, XSAVE_HOST_N);
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){.emulated = true});
+	assert_int_equal(entry(c, 0xd, 0)->eax, 0);
+	assert_int_equal(entry(c, 0xd, 1)->eax, 0);
+	assert_int_equal(entry(c, 0xd, 2)->ebx, 0);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,9 +429,12 @@ int main(void)
 	    cmocka_unit_test(options),
 	    cmocka_unit_test(console_escape),
 	    cmocka_unit_test(bus),
+	    cmocka_unit_test(write_batch_replay),
 	    cmocka_unit_test(e820_high_memory),
 	    cmocka_unit_test(mptable),
 	    cmocka_unit_test(cpuid),
+	    cmocka_unit_test(cpuid_pmu),
+	    cmocka_unit_test(cpuid_xsave),
 	};
 	return cmocka_run_group_tests_name("vmm machine", tests, NULL, NULL);
 }

@@ -13,6 +13,12 @@
 #include "insn.h"
 #include "layout.h"
 
+const struct kvm_cap_need arch_required_caps[] = {
+    {KVM_CAP_PIT2, "PIT2"},
+    {KVM_CAP_EXT_CPUID, "EXT_CPUID"},
+};
+const size_t arch_nr_required_caps = sizeof(arch_required_caps) / sizeof(arch_required_caps[0]);
+
 const struct arch_layout arch_layout = {
     .mmio_start = LAYOUT_MMIO_START,
     .mmio_end = LAYOUT_MMIO_END,
@@ -38,7 +44,8 @@ int arch_vm_vcpus_created(struct vm *vm)
 
 int arch_vcpu_init(struct vm *vm, int vcpu_fd, int index, int nr_vcpus)
 {
-	return cpuid_setup(vm_host(vm), vcpu_fd, index, nr_vcpus);
+	struct cpuid_policy policy = {.emulated = vm_host(vm)->emulated, .pmu = vm_config(vm)->pmu};
+	return cpuid_setup(vm_host(vm), vcpu_fd, index, nr_vcpus, &policy);
 }
 
 static void handle_pio(struct vm *vm, struct kvm_run *run, size_t run_size)

@@ -18,6 +18,7 @@
 #include "../util.h"
 #include "cpuid.h"
 #include "i8042.h"
+#include "pmu.h"
 
 /* Where KVM on VMX keeps its real-mode TSS; harmless elsewhere, must not overlap RAM. */
 #define KVM_TSS_ADDR 0xfffbd000
@@ -51,7 +52,8 @@ struct arch_vm *arch_vm_create(struct vm *vm)
 		vmm_err("out of memory");
 		return NULL;
 	}
-	if (create_irqchip(vm_fd(vm)) < 0) {
+	if (create_irqchip(vm_fd(vm)) < 0 ||
+	    (!vm_config(vm)->pmu && pmu_hide(vm_host(vm)->fd, vm_fd(vm)) < 0)) {
 		free(arch);
 		return NULL;
 	}
