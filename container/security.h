@@ -49,6 +49,11 @@ void security_docker_defaults(struct process_security *out, bool privileged);
  * (prctl(PR_SET_KEEPCAPS, 1) before setresuid, as runc), which this then trims.
  */
 int security_apply(const struct process_security *s);
+/* For a container that gets no new user namespace (so its process holds what the runtime
+ * holds): -1 after the one-line error security_apply would give later, for a capability
+ * the runtime lacks or a hard rlimit it cannot raise. Call it at create: runc reports
+ * these then, before the container exists. */
+int security_check_host(const struct process_security *s);
 void security_free(struct process_security *s);
 
 /* The docker-like path until it builds an OCI spec: switch to uid/gid, then apply s
