@@ -268,7 +268,7 @@ static void raise_body(void *arg)
 		 (unsigned long long)want.limit.rlim_cur, (unsigned long long)want.limit.rlim_max,
 		 (unsigned long long)now.rlim_max);
 	/* The runtime's check at create says the same as the failure would after start. */
-	STDERR_OF(early, early_rc = security_check_host(&s));
+	STDERR_OF(early, early_rc = security_check_host(&s, false));
 	CHECK(early_rc == -1 && strstr(early, expect));
 	free(early);
 	STDERR_OF(err, rc = security_apply(&s));
@@ -277,7 +277,7 @@ static void raise_body(void *arg)
 	free(err);
 	/* Lowering is always allowed. */
 	want.limit.rlim_cur = want.limit.rlim_max = now.rlim_max - 1;
-	CHECK(security_check_host(&s) == 0 && security_apply(&s) == 0);
+	CHECK(security_check_host(&s, false) == 0 && security_apply(&s) == 0);
 }
 
 static void test_rlimit_raise_refused(void **state)
@@ -296,7 +296,7 @@ static void missing_cap_body(void *arg)
 	s.caps[CAPSET_BOUNDING] = BIT(CAP_SYS_RESOURCE);
 	char *err, *early;
 	int rc, early_rc;
-	STDERR_OF(early, early_rc = security_check_host(&s));
+	STDERR_OF(early, early_rc = security_check_host(&s, false));
 	CHECK(early_rc == -1);
 	CHECK(strstr(early, "cannot grant CAP_SYS_RESOURCE: the runtime does not hold it"));
 	free(early);
@@ -306,7 +306,7 @@ static void missing_cap_body(void *arg)
 	free(err);
 	s.caps[CAPSET_PERMITTED] = s.caps[CAPSET_EFFECTIVE] = s.caps[CAPSET_BOUNDING] =
 	    BIT(CAP_KILL);
-	CHECK(security_check_host(&s) == 0);
+	CHECK(security_check_host(&s, false) == 0);
 }
 
 static void test_missing_capability(void **state)
