@@ -37,9 +37,10 @@ def colour(name):
 plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "isolab", "font.size": 9})
 
 
-def layer_on_tmpfs(row):
-    """Whether the container's figure for this row was taken on a tmpfs writable layer."""
-    return any("tmpfs" in n for n in row["notes"].get("container", []))
+def on_tmpfs(row, side):
+    """Whether this side's figure was taken on a tmpfs: the container's writable layer
+    under --rm, or any side's files in the nested lab host, whose / is a tmpfs overlay."""
+    return any("tmpfs" in n for n in row["notes"].get(side, []))
 
 
 def _ratio(row, side, key):
@@ -89,8 +90,9 @@ def draw_group(ax, rows, sides, host, title):
     ax.set_xticklabels([textwrap.fill(r["label"], 18) + f"\n{r['unit']}\n{r['better']} is better"
                         for r in rows], fontsize=7)
     ax.set_xlim(-0.6, len(rows) - 0.4)
-    if any(layer_on_tmpfs(r) for r in rows):
-        title = (title + "\n" if title else "") + "hatched container bars: a tmpfs layer = RAM, not a disk"
+    ram = [s for s in sides if any(on_tmpfs(r, s) for r in rows)]
+    if ram:
+        title = (title + "\n" if title else "") + f"hatched {'/'.join(ram)} bars: files on a tmpfs = RAM, not a disk"
     ax.set_title(title, fontsize=9, loc="left")
 
 
@@ -100,7 +102,7 @@ def _bar(ax, x, width, row, side, host, lo):
         ax.text(x, lo * 1.15, "n/a", ha="center", va="bottom", fontsize=6.5, rotation=90)
         return
     dagger = side == "vm" and row["kernel_bound"] and emulated(host)
-    tmpfs = side == "container" and layer_on_tmpfs(row)
+    tmpfs = on_tmpfs(row, side)
     ax.bar(x, ratio - lo, bottom=lo, width=width * 0.9, color=colour(side),
            alpha=0.45 if dagger else 0.9, hatch="///" if tmpfs else None,
            edgecolor="#1d4a27" if tmpfs else colour(side), linewidth=0.5)
