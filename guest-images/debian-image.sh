@@ -21,6 +21,7 @@ fi
 command -v mmdebstrap >/dev/null || { echo "debian-image: mmdebstrap missing; run: sudo apt-get install -y mmdebstrap" >&2; exit 1; }
 mkdir -p "$cache"
 tmp=$(mktemp "$cache/.$name.XXXXXX")
+chmod 0644 "$tmp"
 trap 'rm -f "$tmp"' EXIT
 # Run as root or under mmdebstrap's own user-namespace mode (unshare), no fakeroot needed.
 mode=root

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <ftw.h>
 #include <unistd.h>
 
 static char *default_root(void)
@@ -181,21 +180,43 @@ int store_save_index(struct store *s)
 	return rc < 0 ? -1 : 0;
 }
 
-/* nftw has no context argument: the walk's total lives in the caller's frame. */
-static _Thread_local long long *walk_total;
-
-static int add_blocks(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Blocks of dir's entries, recursively, through fds (no path length limit, no globals). */
+static long long dir_bytes(int dirfd)
 {
-	(void)path, (void)flag, (void)ftw;
-	*walk_total += (long long)st->st_blocks * 512;
-	return 0;
+	DIR *d = fdopendir(dirfd);
+	if (!d) {
+		close(dirfd);
+		return 0;
+	}
+	long long total = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		total += (long long)st.st_blocks * 512;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, e->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				total += dir_bytes(sub);
+		}
+	}
+	closedir(d);
+	return total;
 }
 
 long long tree_bytes(const char *path)
 {
-	long long total = 0;
-	walk_total = &total;
-	nftw(path, add_blocks, 32, FTW_PHYS);
-	walk_total = NULL;
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0;
+	long long total = (long long)st.st_blocks * 512;
+	if (S_ISDIR(st.st_mode)) {
+		int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			total += dir_bytes(fd);
+	}
 	return total;
 }
