@@ -1,9 +1,9 @@
 # container: the namespace/cgroup container runtime, its probe and unit tests.
-PKGS += libseccomp-dev libcap-dev libmnl-dev libcmocka-dev busybox-static
+PKGS += libseccomp-dev libcap-dev libmnl-dev libjson-c-dev libcmocka-dev busybox-static
 
 CONTAINER_SRCS := $(wildcard container/*.c)
 CONTAINER_OBJS := $(CONTAINER_SRCS:%.c=$(BUILD)/%.o)
-CONTAINER_LIBS := -lseccomp -lcap -lmnl -lm
+CONTAINER_LIBS := -lseccomp -lcap -lmnl -ljson-c -lm
 BINS += $(BIN)/container
 
 $(BIN)/container: $(CONTAINER_OBJS)
