@@ -31,6 +31,10 @@ else
 Q := @
 show = printf '  %-7s %s\n' '$(1)' '$(2)';
 endif
+# make -s: not even the summaries.
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+show :=
+endif
 
 # A recipe that fails leaves no half-written target behind to look up to date.
 .DELETE_ON_ERROR:
@@ -52,15 +56,28 @@ PKGS :=
 BINS :=
 UNIT_TESTS :=
 ROOTFS_BINS :=
+# cmocka suites that expect error messages link this to capture and assert them.
+STDERR_CAPTURE := $(BUILD)/tests/stderr_capture.o
 
 include firmware/firmware.mk
+include lib/lib.mk
 include vmm/vmm.mk
 include container/container.mk
 include bench/bench.mk
 # Last: the rootfs collects programs the fragments above add to ROOTFS_BINS.
 include guest-images/images.mk
+include guest-images/labhost.mk
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+# Objects also depend on the compiler command, so `make CC=clang` or new
+# EXTRA_CFLAGS rebuild them instead of mixing old and new objects.
+COMPILE_STAMP := $(BUILD)/.compile-command
+COMPILE_COMMAND := $(CC) $(CFLAGS)
+$(COMPILE_STAMP): FORCE | $(BUILD)/.dir
+	@[ "$$(cat $@ 2>/dev/null)" = '$(COMPILE_COMMAND)' ] || echo '$(COMPILE_COMMAND)' >$@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/%.o: %.c $(COMPILE_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(call show,CC,$(@:$(BUILD)/%=%))$(CC) $(CFLAGS) -c $< -o $@
 
@@ -98,10 +115,12 @@ test: all asan images
 demo: all images
 	ISOLAB_BIN=$(BIN) ISOLAB_IMAGES=$(IMAGES_OUT) bench/demo
 
+# tests/style/format.t checks what this does, in make test.
+PKGS += clang-format
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean: clean-images
-	rm -rf build build-asan
+	rm -rf build build-asan build-clang $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -6,6 +6,7 @@
 #include "options.h"
 #include "pty.h"
 #include "rootfs.h"
+#include "security.h"
 #include "state.h"
 
 #include <stdint.h>
@@ -18,6 +19,7 @@ struct container {
 	struct cgroup cg;
 	struct state st;
 	struct pty pty;
+	struct process_security security; /* the command's, built before the clone */
 	bool has_pty;
 	bool userns;
 	uid_t host_uid; /* who runs the runtime, for rootless id maps */
@@ -44,8 +46,12 @@ struct process_desc {
 	gid_t gid;
 	const gid_t *gids; /* additional groups */
 	size_t ngids;
-	int umask;	 /* -1: inherited */
-	bool privileged; /* no confinement */
+	int umask; /* -1: inherited */
+	/* Built by the runtime before the clone, applied just before the exec. */
+	const struct process_security *security;
+	/* docker's rules (confine_process): no additional groups, and a non-root user gets
+	 * no capability. Off for OCI, whose process object says exactly what it gets. */
+	bool docker_user;
 };
 
 /* docker's environment: PATH, HOME, container=isolab, HOSTNAME, TERM with -t, then -e's. */

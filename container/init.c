@@ -51,6 +51,21 @@ char **docker_env(const char *const *user, size_t n, const char *hostname, bool 
 	return env;
 }
 
+/* The OCI process's user: its groups, then gid and uid, keeping the permitted
+ * capabilities across the uid change for security_apply to trim (as runc). */
+static int switch_user_oci(const struct process_desc *p)
+{
+	if (setgroups(p->ngids, p->gids) < 0)
+		return err_ret("cannot set the additional groups: %s", strerror(errno));
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return err_ret("keepcaps: %s", strerror(errno));
+	if (setresgid(p->gid, p->gid, p->gid) < 0)
+		return err_ret("cannot switch to gid %u: %s", (unsigned)p->gid, strerror(errno));
+	if (setresuid(p->uid, p->uid, p->uid) < 0)
+		return err_ret("cannot switch to uid %u: %s", (unsigned)p->uid, strerror(errno));
+	return 0;
+}
+
 void exec_command(const struct process_desc *p)
 {
 	environ = p->env;
@@ -60,9 +75,8 @@ void exec_command(const struct process_desc *p)
 		die("cannot enter working directory %s: %s", p->cwd, strerror(errno));
 	if (p->umask >= 0)
 		umask((mode_t)p->umask);
-	if (p->ngids && setgroups(p->ngids, p->gids) < 0)
-		die("cannot set the additional groups: %s", strerror(errno));
-	if (confine_process(p->uid, p->gid, p->privileged) < 0)
+	if (p->docker_user ? confine_process(p->uid, p->gid, p->security) < 0
+			   : switch_user_oci(p) < 0 || security_apply(p->security) < 0)
 		_exit(125);
 	signal(SIGPIPE, SIG_DFL);
 	sigset_t none;
@@ -165,7 +179,8 @@ void container_init(struct container *c)
 		    .umask = -1,
 		    .uid = o->uid,
 		    .gid = o->gid,
-		    .privileged = o->privileged,
+		    .security = &c->security,
+		    .docker_user = true,
 		};
 		exec_command(&p);
 	}

@@ -1,74 +1,28 @@
 /* container: run a root filesystem as a namespace container (docker-like CLI). */
 #include "container.h"
+#include "image/image.h"
 #include "lifecycle.h"
 #include "oci.h"
 #include "util.h"
 
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: container COMMAND ...\n"
-    "  run [OPTIONS] ROOTFS [-- CMD ARGS...]   run CMD (default /init) in a new container\n"
+    "  run [OPTIONS] ROOTFS|IMAGE [-- CMD ARGS...]   run CMD (default /init) in a container\n"
     "      --name NAME  --hostname NAME  -e KEY=VAL  -w DIR  -u UID[:GID]  -i  -t  -d  --rm\n"
     "      --memory SIZE  --cpus N  --pids N  --io-weight 10..1000  --stats\n"
     "      -v HOST:CTR[:ro]  --layer DIR  --net none|host|bridge  -p HOST:CTR\n"
     "      --privileged  --userns\n"
     "  exec [-e K=V] [-w DIR] [-u UID[:GID]] [-i] NAME [--] CMD...\n"
     "  ps | stop [-t SECONDS] NAME | kill [-s SIGNAL] NAME | rm [-f] NAME\n"
+    "  image import|load|save|ls|inspect|history|rm|prune|export-disk ...  (image --help)\n"
+    "  commit NAME IMAGE[:TAG] | diff NAME   the container's writable layer as a layer\n"
     "OCI runtime (runc's CLI): container [--root DIR] [--log FILE] [--log-format text|json]\n"
     "  [--debug] [--version] create|start|state|kill|delete|run|exec|list|ps|pause|resume|\n"
     "  update|spec|features ...   (see container/README.md)\n";
-
-/*
- * One binary, two CLIs. The OCI one (runc's shape, for podman and the conformance suite)
- * takes global options first or its own verbs; the verbs both have (run, exec, kill, ps)
- * are OCI when they name an OCI container under --root, or run has a bundle, not a ROOTFS.
- */
-static bool is_oci_call(int argc, char **argv)
-{
-	static const char *const oci_only[] = {"create", "start",  "state",  "delete", "list",
-					       "pause",	 "resume", "update", "spec",   "features"};
-	const char *cmd = argv[1];
-	if (cmd[0] == '-' && strcmp(cmd, "-h"))
-		return true;
-	for (size_t i = 0; i < sizeof(oci_only) / sizeof(oci_only[0]); i++)
-		if (!strcmp(cmd, oci_only[i]))
-			return true;
-	if (!strcmp(cmd, "run")) {
-		for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
-			if (!strcmp(argv[i], "--bundle") || !strcmp(argv[i], "-b"))
-				return true;
-		struct stat st;
-		const char *last = argv[argc - 1];
-		return argc > 2 && last[0] != '-' && stat(last, &st) < 0 &&
-		       access("config.json", F_OK) == 0;
-	}
-	if (strcmp(cmd, "exec") && strcmp(cmd, "kill") && strcmp(cmd, "ps"))
-		return false;
-	/* The first argument that is not an option (nor an option's value) names it. */
-	for (int i = 2; i < argc; i++) {
-		if (argv[i][0] == '-') {
-			i += !strchr(argv[i], '=') && i + 1 < argc &&
-			     (!strcmp(argv[i], "--process") || !strcmp(argv[i], "--pid-file") ||
-			      !strcmp(argv[i], "--console-socket") || !strcmp(argv[i], "--cwd") ||
-			      !strcmp(argv[i], "--preserve-fds") || !strcmp(argv[i], "-e") ||
-			      !strcmp(argv[i], "--env") || !strcmp(argv[i], "--format") ||
-			      !strcmp(argv[i], "-s"));
-			continue;
-		}
-		char *dir = xasprintf("/run/isolab/oci/%s", argv[i]);
-		bool oci = strchr(argv[i], '/') == NULL && access(dir, F_OK) == 0;
-		free(dir);
-		return oci;
-	}
-	return false;
-}
 
 int main(int argc, char **argv)
 {
@@ -91,7 +45,7 @@ int main(int argc, char **argv)
 		err_ret("cannot make the runtime non-dumpable");
 		return 125;
 	}
-	if (is_oci_call(argc, argv))
+	if (oci_wants(argc, argv))
 		return oci_main(argc, argv);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
@@ -105,6 +59,12 @@ int main(int argc, char **argv)
 		return cmd_kill(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rm"))
 		return cmd_rm(argc - 1, argv + 1);
-	err_ret("unknown command '%s' (run, exec, ps, stop, kill, rm)", cmd);
+	if (!strcmp(cmd, "image"))
+		return cmd_image(argc - 1, argv + 1);
+	if (!strcmp(cmd, "commit"))
+		return cmd_commit(argc - 1, argv + 1);
+	if (!strcmp(cmd, "diff"))
+		return cmd_diff(argc - 1, argv + 1);
+	err_ret("unknown command '%s' (run, exec, ps, stop, kill, rm, image, commit, diff)", cmd);
 	return 2;
 }

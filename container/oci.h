@@ -3,6 +3,7 @@
 #define CONTAINER_OCI_H
 
 #include "oci_state.h"
+#include "security.h"
 #include "spec.h"
 
 #include <stdbool.h>
@@ -21,6 +22,8 @@ struct oci_create {
 	int console_fd; /* connected --console-socket, or -1 */
 	int ns_fds[8];	/* per s.ns[i]: opened path to join, or -1 for a new one */
 	bool no_pivot;
+	struct process_security sec; /* built before the clone: errors come first */
+	bool have_sec;
 };
 
 /* The init's side: set up, READY, wait for start, exec the process. */
@@ -36,6 +39,8 @@ int oci_exec(const struct oci_globals *g, int argc, char **argv);
 int oci_verbs(const struct oci_globals *g, const char *verb, int argc, char **argv);
 int oci_more_verbs(const struct oci_globals *g, const char *verb, int argc, char **argv);
 int oci_main(int argc, char **argv);
+/* Is this command line for the OCI CLI rather than the docker-like one? */
+bool oci_wants(int argc, char **argv);
 /* The state JSON as hooks get it (status given, pid from the state). */
 char *oci_hook_state(const struct oci_state *st, const char *status, pid_t pid);
 int oci_parse_signal(const char *s);

@@ -6,6 +6,8 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -189,6 +191,48 @@ int oci_more_verbs(const struct oci_globals *g, const char *verb, int argc, char
 	if (!strcmp(verb, "features"))
 		return cmd_features();
 	return err_ret("unknown command '%s'", verb);
+}
+
+/*
+ * One binary, two CLIs. The OCI one (runc's shape, for podman and the conformance suite)
+ * takes global options first or its own verbs; the verbs both have (run, exec, kill, ps)
+ * are OCI when they name an OCI container under --root, or run is given --bundle.
+ */
+bool oci_wants(int argc, char **argv)
+{
+	static const char *const oci_only[] = {"create", "start",  "state",  "delete", "list",
+					       "pause",	 "resume", "update", "spec",   "features"};
+	const char *cmd = argv[1];
+	if (cmd[0] == '-' && strcmp(cmd, "-h"))
+		return true;
+	for (size_t i = 0; i < sizeof(oci_only) / sizeof(oci_only[0]); i++)
+		if (!strcmp(cmd, oci_only[i]))
+			return true;
+	if (!strcmp(cmd, "run")) {
+		for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+			if (!strcmp(argv[i], "--bundle") || !strcmp(argv[i], "-b"))
+				return true;
+		return false;
+	}
+	if (strcmp(cmd, "exec") && strcmp(cmd, "kill") && strcmp(cmd, "ps"))
+		return false;
+	/* The first argument that is not an option (nor an option's value) names it. */
+	for (int i = 2; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			i += !strchr(argv[i], '=') && i + 1 < argc &&
+			     (!strcmp(argv[i], "--process") || !strcmp(argv[i], "--pid-file") ||
+			      !strcmp(argv[i], "--console-socket") || !strcmp(argv[i], "--cwd") ||
+			      !strcmp(argv[i], "--preserve-fds") || !strcmp(argv[i], "-e") ||
+			      !strcmp(argv[i], "--env") || !strcmp(argv[i], "--format") ||
+			      !strcmp(argv[i], "-s"));
+			continue;
+		}
+		char *dir = xasprintf("/run/isolab/oci/%s", argv[i]);
+		bool oci = strchr(argv[i], '/') == NULL && access(dir, F_OK) == 0;
+		free(dir);
+		return oci;
+	}
+	return false;
 }
 
 static const struct option global_opts[] = {

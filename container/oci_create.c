@@ -226,8 +226,12 @@ int oci_do_create(const struct oci_globals *g, const char *id, const char *bundl
 		return err_ret("bundle %s: %s", bundle_arg, strerror(errno));
 	pid_t pid = 0;
 	int rc = -1;
-	if (spec_load(bundle, &c.s) < 0 || check_spec(&c.s, console_socket) < 0 ||
-	    oci_state_create(g->root, id, &c.st) < 0)
+	if (spec_load(bundle, &c.s) < 0 || check_spec(&c.s, console_socket) < 0)
+		goto out;
+	if (security_from_oci(c.s.process_obj, c.s.linux_obj, &c.sec) < 0)
+		goto out;
+	c.have_sec = true;
+	if (oci_state_create(g->root, id, &c.st) < 0)
 		goto out;
 	snprintf(c.st.bundle, sizeof(c.st.bundle), "%s", bundle);
 	rfc3339_now(c.st.created, sizeof(c.st.created));
@@ -261,6 +265,8 @@ out:
 	for (size_t i = 0; i < c.s.nns; i++)
 		if (c.ns_fds[i] > 0)
 			close(c.ns_fds[i]);
+	if (c.have_sec)
+		security_free(&c.sec);
 	spec_free(&c.s);
 	free(bundle);
 	return rc;

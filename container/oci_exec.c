@@ -64,19 +64,19 @@ static int join_all(pid_t pid)
 }
 
 static int load_process(const struct exec_opts *o, const struct oci_state *st,
-			struct spec_process *p, struct spec *s)
+			struct spec_process *p, struct spec *s, struct json_object **doc)
 {
-	if (o->process_file) {
-		struct json_object *doc = json_object_from_file(o->process_file);
-		if (!doc)
-			return err_ret("cannot read --process %s: %s", o->process_file,
-				       json_util_get_last_err());
-		s->doc = doc; /* the strings of p live in it */
-		return spec_parse_process(doc, p);
-	}
-	/* CMD...: the config's process with these args (and -e, --cwd), as runc. */
+	/* The config's linux object (seccomp, personality) applies to exec'ed processes too. */
 	if (spec_load(st->bundle, s) < 0)
 		return -1;
+	if (o->process_file) {
+		*doc = json_object_from_file(o->process_file);
+		if (!*doc)
+			return err_ret("cannot read --process %s: %s", o->process_file,
+				       json_util_get_last_err());
+		return spec_parse_process(*doc, p);
+	}
+	/* CMD...: the config's process with these args (and -e, --cwd), as runc. */
 	*p = s->process;
 	s->process = (struct spec_process){0};
 	free(p->args);
@@ -93,8 +93,10 @@ static int load_process(const struct exec_opts *o, const struct oci_state *st,
 	return 0;
 }
 
-static __attribute__((noreturn)) void
-run_process(const struct spec_process *p, const struct cgroup_procs *procs, int sync, int console)
+static __attribute__((noreturn)) void run_process(const struct spec_process *p,
+						  const struct process_security *sec,
+						  const struct cgroup_procs *procs, int sync,
+						  int console)
 {
 	err_send_to_sync(sync);
 	if (cgroup_enter_procs(procs, 0) < 0)
@@ -120,13 +122,16 @@ run_process(const struct spec_process *p, const struct cgroup_procs *procs, int 
 	    .gids = p->gids,
 	    .ngids = p->ngids,
 	    .umask = p->umask,
+	    .security = sec,
 	};
 	exec_command(&d);
 }
 
 /* The joiner: enter, fork the process, tell its pid, wait for it (unless detached). */
-static __attribute__((noreturn)) void
-joiner(const struct oci_state *st, const struct spec_process *p, int sync, int console, bool detach)
+static __attribute__((noreturn)) void joiner(const struct oci_state *st,
+					     const struct spec_process *p,
+					     const struct process_security *sec, int sync,
+					     int console, bool detach)
 {
 	err_send_to_sync(sync);
 	struct cgroup_procs procs;
@@ -136,7 +141,7 @@ joiner(const struct oci_state *st, const struct spec_process *p, int sync, int c
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0)
-		run_process(p, &procs, sync, console);
+		run_process(p, sec, &procs, sync, console);
 	sync_send_value(sync, SYNC_READY, pid);
 	close(sync);
 	if (detach)
@@ -187,6 +192,31 @@ static int follow(const struct exec_opts *o, pid_t j, int sync)
 	return exit_code(status);
 }
 
+static int spawn(const struct exec_opts *o, struct oci_state *st, struct spec_process *p,
+		 const struct process_security *sec)
+{
+	int sync[2], console = -1, rc = -1;
+	if (p->terminal && !o->console)
+		return err_ret("a terminal needs --console-socket");
+	if (o->console && (console = connect_socket(o->console)) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
+		rc = err_ret("socketpair: %s", strerror(errno));
+	} else {
+		pid_t j = fork();
+		if (j == 0) {
+			close(sync[0]);
+			joiner(st, p, sec, sync[1], console, o->detach);
+		}
+		close(sync[1]);
+		rc = j < 0 ? err_ret("fork: %s", strerror(errno)) : follow(o, j, sync[0]);
+		close(sync[0]);
+	}
+	if (console >= 0)
+		close(console);
+	return rc;
+}
+
 static int exec_in(const struct oci_globals *g, const struct exec_opts *o, const char *id)
 {
 	struct oci_state st;
@@ -194,34 +224,24 @@ static int exec_in(const struct oci_globals *g, const struct exec_opts *o, const
 		return -1;
 	struct spec s = {0};
 	struct spec_process p = {0};
-	int sync[2] = {-1, -1}, console = -1, rc = -1;
+	struct json_object *doc = NULL;
+	struct process_security sec;
+	int rc = -1;
 	if (strcmp(oci_status(&st), "running"))
 		err_ret("container %s is %s, not running", id, oci_status(&st));
-	else if (load_process(o, &st, &p, &s) == 0 &&
-		 (!o->console || (console = connect_socket(o->console)) >= 0) &&
-		 socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) == 0) {
-		if (p.terminal && console < 0)
-			err_ret("a terminal needs --console-socket");
-		else {
-			pid_t j = fork();
-			if (j == 0) {
-				close(sync[0]);
-				joiner(&st, &p, sync[1], console, o->detach);
-			}
-			close(sync[1]);
-			sync[1] = -1;
-			rc = j < 0 ? err_ret("fork: %s", strerror(errno)) : follow(o, j, sync[0]);
-		}
+	else if (load_process(o, &st, &p, &s, &doc) == 0 &&
+		 security_from_oci(doc ? doc : s.process_obj, s.linux_obj, &sec) == 0) {
+		/* Not kept locked while it runs: delete and kill must still get through. */
+		oci_state_unlock(&st);
+		rc = spawn(o, &st, &p, &sec);
+		security_free(&sec);
 	}
-	for (int i = 0; i < 2; i++)
-		if (sync[i] >= 0)
-			close(sync[i]);
-	if (console >= 0)
-		close(console);
-	if (o->argv != p.args || o->process_file)
+	if (o->argv != p.args || doc)
 		free(p.args);
 	free(p.env);
 	free(p.gids);
+	if (doc)
+		json_object_put(doc);
 	spec_free(&s);
 	oci_state_release(&st);
 	return rc;

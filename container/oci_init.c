@@ -143,6 +143,7 @@ void oci_init(struct oci_create *c)
 	    .gids = p->gids,
 	    .ngids = p->ngids,
 	    .umask = p->umask,
+	    .security = &c->sec,
 	};
 	exec_command(&d);
 }

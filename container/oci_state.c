@@ -186,6 +186,13 @@ char *oci_state_json(const struct oci_state *st)
 	return out;
 }
 
+void oci_state_unlock(struct oci_state *st)
+{
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	st->lock_fd = -1;
+}
+
 void oci_state_release(struct oci_state *st)
 {
 	if (st->lock_fd >= 0)

@@ -42,6 +42,8 @@ unsigned long long proc_start_time(pid_t pid);
 /* Remove ROOT/ID and release the lock. */
 void oci_state_remove(struct oci_state *st);
 void oci_state_release(struct oci_state *st);
+/* Give up the lock early (exec while its process runs). */
+void oci_state_unlock(struct oci_state *st);
 char *oci_fifo_path(const struct oci_state *st);
 
 #endif

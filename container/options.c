@@ -1,6 +1,8 @@
 /* Parsing of `container run` options, in docker/podman spelling. */
 #include "options.h"
+#include "image/image.h"
 #include "util.h"
+#include "../lib/size.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,36 +14,10 @@
 
 int parse_size(const char *s, long long *bytes)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s || errno || s[0] == '-')
+	uint64_t v;
+	if (size_parse(s, SIZE_BYTE, &v) < 0 || v == 0 || v > LLONG_MAX)
 		return err_ret("bad size '%s' (use e.g. 256m, 1g)", s);
-	int shift = 0;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		end++;
-		break;
-	case 'b':
-	case 'B':
-		end++;
-		break;
-	}
-	if (*end || v == 0 || v > ((unsigned long long)LLONG_MAX >> shift))
-		return err_ret("bad size '%s' (use e.g. 256m, 1g)", s);
-	*bytes = (long long)(v << shift);
+	*bytes = (long long)v;
 	return 0;
 }
 
@@ -208,6 +184,7 @@ static int parse_one(int c, const char *arg, struct run_opts *o)
 		o->workdir = arg;
 		return 0;
 	case 'u':
+		o->user_given = true;
 		return parse_user(arg, &o->uid, &o->gid);
 	case 'i':
 		o->interactive = true;
@@ -290,6 +267,7 @@ int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	o->rootfs = argv[optind++];
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
+	o->cmd_given = optind < argc;
 	o->argv = optind < argc ? &argv[optind] : (char **)default_cmd;
 	if (o->net != NET_BRIDGE && o->nports)
 		return err_ret("-p needs --net bridge");
@@ -312,4 +290,5 @@ void free_run_opts(struct run_opts *o)
 		free((char *)o->layers[i]);
 	free(o->layers);
 	free(o->ports);
+	image_run_free(o->image);
 }

@@ -148,10 +148,8 @@ int spec_parse_process(struct json_object *o, struct spec_process *p)
 		bad = err_ret("config.json: process.args must name a command");
 	if (!bad && (!p->cwd || p->cwd[0] != '/'))
 		bad = err_ret("config.json: process.cwd must be an absolute path");
-	if (!bad && (spec_str_of(o, "apparmorProfile", "process", &bad) ||
-		     spec_str_of(o, "selinuxLabel", "process", &bad)))
-		bad = err_ret("config.json: AppArmor and SELinux labels are not supported here "
-			      "(neither is enabled on this host)");
+	/* capabilities, rlimits, noNewPrivileges, oomScoreAdj and the LSM labels:
+	 * security_from_oci (security.c) reads them from the same object. */
 	return bad ? -1 : 0;
 }
 

@@ -12,13 +12,30 @@
 #include "vm.h"
 
 struct vcpu;
+struct arch_vm;
 
-struct vm *vm_create(struct kvm_host *host, uint64_t mem_size, int nr_vcpus);
+/* What the user chose for the machine as a whole. */
+struct vm_config {
+	uint64_t mem_size;
+	bool pmu; /* --pmu: the guest sees the host's performance counters */
+};
+
+/* RAM and the arch's interrupt controller; the vCPUs come from vcpus_create (vcpu.h). */
+struct vm *vm_create(struct kvm_host *host, const struct vm_config *config);
+const struct vm_config *vm_config(const struct vm *vm);
+/* Call vcpus_destroy first. */
 void vm_destroy(struct vm *vm);
+/*
+ * The vCPU layer hands the VM its vCPUs and how to kick one out of KVM_RUN,
+ * so that vm_request_exit can stop them without vm.c depending on vcpu.c.
+ */
+void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, void (*kick)(struct vcpu *vcpu));
+struct arch_vm *vm_arch(const struct vm *vm);
 
 struct kvm_host *vm_host(const struct vm *vm);
 int vm_nr_vcpus(const struct vm *vm);
 struct vcpu *vm_vcpu(const struct vm *vm, int index);
+struct vcpu **vm_vcpus(const struct vm *vm);
 const char *vm_device_cmdline(const struct vm *vm); /* what devices appended */
 
 /* Runs the hooks devices registered with vm_add_stats_hook. */

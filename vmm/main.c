@@ -12,9 +12,8 @@
 #include <unistd.h>
 
 #include "../firmware/isolab-abi.h"
+#include "arch.h"
 #include "console.h"
-#include "dev/exit_port.h"
-#include "dev/i8042.h"
 #include "dev/serial.h"
 #include "image_file.h"
 #include "kvm.h"
@@ -24,9 +23,6 @@
 #include "options.h"
 #include "util.h"
 #include "vcpu.h"
-#include "x86/cpuid.h"
-#include "x86/layout.h"
-#include "x86/setup.h"
 #include "virtio/virtio.h"
 
 #define EXIT_USAGE 2
@@ -36,8 +32,7 @@ struct files {
 };
 
 struct devices {
-	struct serial *serial;
-	struct i8042 *i8042;
+	struct serial *serial; /* the console UART; the arch's board owns it */
 };
 
 static int open_files(const struct vmm_options *opts, struct files *f)
@@ -76,27 +71,28 @@ static int add_virtio(struct vm *vm, const struct vmm_options *o)
 		return -1;
 	if (o->vsock && virtio_vsock_add(vm, o->vsock) < 0)
 		return -1;
-	if (o->nr_disks && !o->initrd && vm_cmdline_append(vm, "%s", virtio_blk_root_cmdline()) < 0)
+	if (o->nr_disks && !o->initrd &&
+	    vm_cmdline_append(vm, "%s", virtio_blk_root_cmdline(vm)) < 0)
 		return -1;
 	return 0;
 }
 
 static int add_devices(struct vm *vm, struct devices *dev)
 {
-	dev->serial = serial_create(vm, console_out_fd());
-	dev->i8042 = dev->serial ? i8042_create(vm) : NULL;
-	if (!dev->i8042 || exit_port_create(vm) < 0)
-		return -1;
-	return 0;
+	dev->serial = arch_add_board_devices(vm, console_out_fd());
+	return dev->serial ? 0 : -1;
 }
 
-/* What vmm needs, then what devices added, then the user's text (which may end in "-- cmd"). */
+/* What the arch needs, then what devices added, then the user's text (which may end in "-- cmd").
+ */
 static int build_cmdline(struct vm *vm, const struct vmm_options *opts, char *buf, size_t size)
 {
-	const char *emulated = vm_host(vm)->emulated ? " " CPUID_EMULATED_CMDLINE : "";
-	int n = snprintf(buf, size, "console=ttyS0 reboot=k panic=-1 8250.nr_uarts=1 %s%s%s%s%s",
-			 ISOLAB_CMDLINE_TOKEN, emulated, vm_device_cmdline(vm),
-			 opts->cmdline ? " " : "", opts->cmdline ? opts->cmdline : "");
+	char base[ARCH_CMDLINE_MAX];
+	if (arch_cmdline_base(vm, base, sizeof(base)) < 0)
+		return vmm_err("kernel command line is too long");
+	int n =
+	    snprintf(buf, size, "%s %s%s%s%s", base, ISOLAB_CMDLINE_TOKEN, vm_device_cmdline(vm),
+		     opts->cmdline ? " " : "", opts->cmdline ? opts->cmdline : "");
 	if (n < 0 || (size_t)n >= size)
 		return vmm_err("kernel command line is too long");
 	return 0;
@@ -105,11 +101,11 @@ static int build_cmdline(struct vm *vm, const struct vmm_options *opts, char *bu
 static int load_guest(struct vm *vm, const struct vmm_options *opts, struct files *f)
 {
 	if (opts->firmware)
-		return setup_firmware(vm, &f->firmware, opts->cmdline ? opts->cmdline : "");
-	char cmdline[LAYOUT_CMDLINE_MAX];
+		return arch_load_firmware(vm, &f->firmware, opts->cmdline ? opts->cmdline : "");
+	char cmdline[ARCH_CMDLINE_MAX];
 	if (build_cmdline(vm, opts, cmdline, sizeof(cmdline)) < 0)
 		return -1;
-	return setup_linux(vm, &f->kernel, &f->initrd, cmdline);
+	return arch_load_linux(vm, &f->kernel, &f->initrd, cmdline);
 }
 
 static void open_monitor_prompt(void *mon)
@@ -117,10 +113,9 @@ static void open_monitor_prompt(void *mon)
 	monitor_console(mon);
 }
 
-static void print_virtio_info(void *opaque, FILE *out)
+static void print_virtio_info(void *vm, FILE *out)
 {
-	(void)opaque;
-	virtio_print_info(out);
+	virtio_print_info(vm, out);
 }
 
 /* --monitor: Ctrl-A c opens the prompt; unix:PATH serves the same commands on a socket. */
@@ -131,8 +126,8 @@ static int start_monitor(struct vm *vm, const struct vmm_options *opts, struct m
 	*mon = monitor_for_vm(vm);
 	if (!*mon)
 		return vmm_err("out of memory");
-	if (virtio_has_devices() &&
-	    monitor_add_device_info(*mon, "virtio", print_virtio_info, NULL) < 0)
+	if (virtio_has_devices(vm) &&
+	    monitor_add_device_info(*mon, "virtio", print_virtio_info, vm) < 0)
 		return vmm_err("monitor: no room for the virtio devices");
 	if (opts->monitor_socket && monitor_serve_unix(*mon, opts->monitor_socket) < 0)
 		return -1;
@@ -191,13 +186,14 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	if (host->emulated && opts->kernel)
 		vmm_warn("this host's KVM emulates guest kernel code (kvm_pvm, no VT-x/AMD-V): "
 			 "a Linux boot takes minutes; hiding CPU features its emulator lacks");
-	struct vm *vm = vm_create(host, opts->mem_size, opts->cpus);
+	struct vm_config config = {.mem_size = opts->mem_size, .pmu = opts->pmu};
+	struct vm *vm = vm_create(host, &config);
 	if (!vm)
 		return -1;
 	struct devices dev = {0};
 	struct monitor *mon = NULL;
 	int status = -1;
-	if (console_open(opts->console) < 0)
+	if (vcpus_create(vm, opts->cpus) < 0 || console_open(opts->console) < 0)
 		goto out;
 	if (add_devices(vm, &dev) < 0 || add_virtio(vm, opts) < 0 || load_guest(vm, opts, f) < 0 ||
 	    virtio_start(vm) < 0)
@@ -213,11 +209,10 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	if (opts->stats)
 		print_stats(vm, &dev);
 out:
-	virtio_shutdown();
+	virtio_shutdown(vm);
 	console_close();
 	monitor_for_vm_destroy(mon);
-	i8042_destroy(dev.i8042);
-	serial_destroy(dev.serial);
+	vcpus_destroy(vm);
 	vm_destroy(vm);
 	return status;
 }

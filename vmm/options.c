@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/size.h"
 #include "util.h"
 
 struct option_def {
@@ -46,7 +47,7 @@ static int set_console(struct vmm_options *o, const char *a)
 
 static int set_mem(struct vmm_options *o, const char *a)
 {
-	if (parse_size(a, &o->mem_size) < 0 || o->mem_size < VMM_MIN_MEM ||
+	if (size_parse(a, SIZE_MIB, &o->mem_size) < 0 || o->mem_size < VMM_MIN_MEM ||
 	    o->mem_size > VMM_MAX_MEM || o->mem_size % 4096)
 		return vmm_err("invalid --mem '%s': use a size like 128M or 1G, from 2M to 1T", a);
 	return 0;
@@ -89,6 +90,13 @@ static int set_rng(struct vmm_options *o, const char *a)
 	return 0;
 }
 
+static int set_pmu(struct vmm_options *o, const char *a)
+{
+	(void)a;
+	o->pmu = true;
+	return 0;
+}
+
 static int set_hvc(struct vmm_options *o, const char *a)
 {
 	(void)a;
@@ -127,6 +135,7 @@ static const struct option_def option_table[] = {
     {"net", "tap[,name=N][,bridge=BR][,mac=MAC]", "virtio-net on a TAP (repeatable)", add_net},
     {"rng", NULL, "virtio-rng", set_rng},
     {"hvc", NULL, "virtio-console hvc0 on stdio", set_hvc},
+    {"pmu", NULL, "give the guest the host's performance counters (default: no PMU)", set_pmu},
     {"vsock", "cid=N", "virtio-vsock through /dev/vhost-vsock", set_vsock},
     {"monitor", "[unix:PATH]", "Ctrl-A c opens the (vmm) monitor; unix:PATH also serves it",
      set_monitor, true},
@@ -237,52 +246,6 @@ enum options_result options_parse(int argc, char **argv, struct vmm_options *opt
 		return OPTIONS_ERROR;
 	}
 	return OPTIONS_RUN;
-}
-
-int parse_size(const char *text, uint64_t *bytes)
-{
-	if (!text || *text < '0' || *text > '9')
-		return -1;
-	errno = 0;
-	char *end;
-	unsigned long long value = strtoull(text, &end, 10);
-	if (errno)
-		return -1;
-	unsigned shift;
-	switch (*end) {
-	case 'K':
-	case 'k':
-		shift = 10;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-	case '\0':
-		shift = 20;
-		if (*end)
-			end++;
-		break;
-	case 'G':
-	case 'g':
-		shift = 30;
-		end++;
-		break;
-	case 'T':
-	case 't':
-		shift = 40;
-		end++;
-		break;
-	default:
-		return -1;
-	}
-	if (*end == 'i' && end[-1] != '\0')
-		end++;
-	if (*end == 'B')
-		end++;
-	if (*end != '\0' || value > (UINT64_MAX >> shift))
-		return -1;
-	*bytes = (uint64_t)value << shift;
-	return 0;
 }
 
 int parse_int(const char *text, int min, int max, int *value)

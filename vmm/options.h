@@ -24,6 +24,7 @@ struct vmm_options {
 	uint64_t mem_size;
 	int cpus;
 	bool stats;
+	bool pmu; /* pass the host's performance counters to the guest */
 	const char *disks[8];
 	int nr_disks;
 	const char *nets[4];
@@ -38,8 +39,6 @@ struct vmm_options {
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };
 
 enum options_result options_parse(int argc, char **argv, struct vmm_options *opts);
-/* "128M", "1G", "512K", "4096" (MiB when no suffix, as in QEMU); -1 on anything else. */
-int parse_size(const char *text, uint64_t *bytes);
 /* A decimal integer in [min, max]; -1 otherwise. */
 int parse_int(const char *text, int min, int max, int *value);
 void options_usage(FILE *out);

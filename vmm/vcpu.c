@@ -13,10 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "machine.h"
 #include "util.h"
-#include "x86/cpuid.h"
-#include "x86/insn.h"
 
 #define KICK_SIGNAL	 SIGUSR1
 #define MAX_EXIT_REASONS 64
@@ -55,7 +54,20 @@ static const char *const exit_names[MAX_EXIT_REASONS] = {
     [KVM_EXIT_SYSTEM_EVENT] = "system_event",
 };
 
-struct vcpu *vcpu_create(struct vm *vm, int index, int nr_vcpus)
+static void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (!vcpu)
+		return;
+	if (vcpu->run != MAP_FAILED)
+		munmap(vcpu->run, vcpu->run_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	pthread_cond_destroy(&vcpu->park_cond);
+	pthread_mutex_destroy(&vcpu->park_lock);
+	free(vcpu);
+}
+
+static struct vcpu *vcpu_create(struct vm *vm, int index, int nr_vcpus)
 {
 	struct vcpu *vcpu = calloc(1, sizeof(*vcpu));
 	if (!vcpu) {
@@ -79,7 +91,7 @@ struct vcpu *vcpu_create(struct vm *vm, int index, int nr_vcpus)
 		vmm_err("cannot map vCPU %d state: %s", index, strerror(errno));
 		goto fail;
 	}
-	if (cpuid_setup(vm_host(vm), vcpu->fd, index, nr_vcpus) < 0)
+	if (arch_vcpu_init(vm, vcpu->fd, index, nr_vcpus) < 0)
 		goto fail;
 	return vcpu;
 fail:
@@ -87,17 +99,29 @@ fail:
 	return NULL;
 }
 
-void vcpu_destroy(struct vcpu *vcpu)
+int vcpus_create(struct vm *vm, int nr_vcpus)
 {
-	if (!vcpu)
-		return;
-	if (vcpu->run != MAP_FAILED)
-		munmap(vcpu->run, vcpu->run_size);
-	if (vcpu->fd >= 0)
-		close(vcpu->fd);
-	pthread_cond_destroy(&vcpu->park_cond);
-	pthread_mutex_destroy(&vcpu->park_lock);
-	free(vcpu);
+	struct vcpu **vcpus = calloc(nr_vcpus, sizeof(*vcpus));
+	if (!vcpus)
+		return vmm_err("out of memory");
+	vm_set_vcpus(vm, vcpus, 0, vcpu_kick);
+	for (int i = 0; i < nr_vcpus; i++) {
+		vcpus[i] = vcpu_create(vm, i, nr_vcpus);
+		if (!vcpus[i])
+			return -1;
+		vm_set_vcpus(vm, vcpus, i + 1, vcpu_kick);
+	}
+	return arch_vm_vcpus_created(vm);
+}
+
+void vcpus_destroy(struct vm *vm)
+{
+	struct vcpu **vcpus = vm_vcpus(vm);
+	int n = vm_nr_vcpus(vm);
+	vm_set_vcpus(vm, NULL, 0, NULL);
+	for (int i = 0; i < n; i++)
+		vcpu_destroy(vcpus[i]);
+	free(vcpus);
 }
 
 int vcpu_fd(const struct vcpu *vcpu)
@@ -126,18 +150,6 @@ void vcpu_kick(struct vcpu *vcpu)
 		pthread_kill(vcpu->thread, KICK_SIGNAL);
 }
 
-static void handle_io(struct vcpu *vcpu)
-{
-	struct kvm_run *run = vcpu->run;
-	uint64_t bytes = (uint64_t)run->io.size * run->io.count;
-	if (run->io.data_offset > vcpu->run_size || bytes > vcpu->run_size - run->io.data_offset)
-		return;
-	uint8_t *data = (uint8_t *)run + run->io.data_offset;
-	for (uint32_t i = 0; i < run->io.count; i++)
-		bus_access(vm_pio_bus(vcpu->vm), run->io.port, data + i * run->io.size,
-			   run->io.size, run->io.direction == KVM_EXIT_IO_OUT);
-}
-
 static void handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -149,44 +161,21 @@ static void handle_mmio(struct vcpu *vcpu)
 
 static void report_internal_error(struct vcpu *vcpu)
 {
-	struct kvm_regs regs = {0};
-	ioctl(vcpu->fd, KVM_GET_REGS, &regs);
-	vmm_err("vCPU %d: KVM cannot execute the guest's instruction at rip 0x%llx "
+	uint64_t pc = 0;
+	arch_vcpu_pc(vcpu->fd, &pc);
+	vmm_err("vCPU %d: KVM cannot execute the guest's instruction at %s 0x%llx "
 		"(internal error, suberror %u)%s",
-		vcpu->index, (unsigned long long)regs.rip, vcpu->run->internal.suberror,
+		vcpu->index, ARCH_PC_NAME, (unsigned long long)pc, vcpu->run->internal.suberror,
 		vm_host(vcpu->vm)->emulated ? "; this host emulates guest kernel code and lacks "
 					      "some instructions"
 					    : "");
 }
 
-/* Returns false once the vCPU should stop. */
-static bool handle_exit(struct vcpu *vcpu)
+static void report_unhandled_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	if (run->exit_reason < MAX_EXIT_REASONS)
-		__atomic_store_n(&vcpu->exits[run->exit_reason], vcpu->exits[run->exit_reason] + 1,
-				 __ATOMIC_RELAXED);
 	switch (run->exit_reason) {
-	case KVM_EXIT_IO:
-		handle_io(vcpu);
-		return true;
-	case KVM_EXIT_MMIO:
-		handle_mmio(vcpu);
-		return true;
-	case KVM_EXIT_HLT:
-	case KVM_EXIT_INTR:
-	case KVM_EXIT_IRQ_WINDOW_OPEN:
-		return true;
-	case KVM_EXIT_SHUTDOWN: /* triple fault: a PC resets, and a reset ends the VM cleanly */
-	case KVM_EXIT_SYSTEM_EVENT:
-		vm_request_exit(vcpu->vm, 0);
-		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
-		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-		    insn_complete(vcpu->fd, vm_mem(vcpu->vm)) == 0) {
-			vcpu->insns_completed++;
-			return true;
-		}
 		report_internal_error(vcpu);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
@@ -198,6 +187,38 @@ static bool handle_exit(struct vcpu *vcpu)
 		vmm_err("vCPU %d: unexpected KVM exit reason %u", vcpu->index, run->exit_reason);
 		break;
 	}
+}
+
+/* Returns false once the vCPU should stop. The arch sees what the core does not handle. */
+static bool handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	if (run->exit_reason < MAX_EXIT_REASONS)
+		__atomic_store_n(&vcpu->exits[run->exit_reason], vcpu->exits[run->exit_reason] + 1,
+				 __ATOMIC_RELAXED);
+	switch (run->exit_reason) {
+	case KVM_EXIT_MMIO:
+		handle_mmio(vcpu);
+		return true;
+	case KVM_EXIT_HLT:
+	case KVM_EXIT_INTR:
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		return true;
+	case KVM_EXIT_SHUTDOWN: /* triple fault: a PC resets, and a reset ends the VM cleanly */
+	case KVM_EXIT_SYSTEM_EVENT:
+		vm_request_exit(vcpu->vm, 0);
+		return false;
+	}
+	switch (arch_vcpu_exit(vcpu->vm, vcpu->fd, run, vcpu->run_size)) {
+	case ARCH_EXIT_DONE:
+		return true;
+	case ARCH_EXIT_COMPLETED:
+		vcpu->insns_completed++;
+		return true;
+	case ARCH_EXIT_UNHANDLED:
+		break;
+	}
+	report_unhandled_exit(vcpu);
 	vm_request_exit(vcpu->vm, 1);
 	return false;
 }

@@ -8,8 +8,10 @@
 struct vm;
 struct vcpu;
 
-struct vcpu *vcpu_create(struct vm *vm, int index, int nr_vcpus);
-void vcpu_destroy(struct vcpu *vcpu);
+/* Creates the VM's vCPUs (KVM fd, run area, arch setup) and hands them to the VM. */
+int vcpus_create(struct vm *vm, int nr_vcpus);
+/* Frees them; the threads must have been joined. */
+void vcpus_destroy(struct vm *vm);
 int vcpu_fd(const struct vcpu *vcpu);
 
 /* Starts the thread running KVM_RUN until the VM is asked to stop. */

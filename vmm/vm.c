@@ -11,12 +11,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arch.h"
+#include "event_loop.h"
 #include "util.h"
-#include "vcpu.h"
-#include "x86/layout.h"
-
-/* Where KVM on VMX keeps its real-mode TSS; harmless elsewhere, must not overlap RAM. */
-#define KVM_TSS_ADDR 0xfffbd000
 
 #define MAX_STATS_HOOKS 16
 
@@ -27,20 +24,25 @@ struct stats_hook {
 
 struct vm {
 	struct kvm_host *host;
+	struct vm_config config;
 	int fd;
 	struct guest_mem mem;
 	struct bus pio;
 	struct bus mmio;
+	struct arch_vm *arch;
 	int next_gsi;
 	uint64_t next_mmio;
-	char device_cmdline[LAYOUT_CMDLINE_MAX];
-	struct vcpu **vcpus;
+	char device_cmdline[ARCH_CMDLINE_MAX];
+	struct vcpu **vcpus; /* owned by the vCPU layer (vcpus_create) */
 	int nr_vcpus;
+	void (*kick)(struct vcpu *vcpu);
 	atomic_bool exit_requested;
 	atomic_int exit_status;
 	_Atomic int64_t marker_ms;
 	struct stats_hook stats_hooks[MAX_STATS_HOOKS];
 	int nr_stats_hooks;
+	struct event_loop *loop;	   /* every fd the VM's devices wait on */
+	struct virtio_dev *virtio_devices; /* virtio/mmio.c's list */
 };
 
 static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
@@ -67,28 +69,15 @@ static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
 
 static int setup_memory(struct vm *vm, uint64_t mem_size)
 {
-	uint64_t low = mem_size < LAYOUT_LOWMEM_END ? mem_size : LAYOUT_LOWMEM_END;
-	if (add_ram(vm, 0, low) < 0)
-		return -1;
-	if (mem_size > low)
-		return add_ram(vm, LAYOUT_HIGHMEM, mem_size - low);
+	struct guest_region regions[GUEST_MEM_MAX_REGIONS];
+	int n = arch_ram_regions(mem_size, regions);
+	for (int i = 0; i < n; i++)
+		if (add_ram(vm, regions[i].gpa, regions[i].size) < 0)
+			return -1;
 	return 0;
 }
 
-static int setup_irqchip(struct vm *vm)
-{
-	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0 && errno != ENOTTY)
-		return vmm_err("KVM_SET_TSS_ADDR: %s", strerror(errno));
-	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return vmm_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
-	/* Port 0x61 (speaker/PIT gate) is answered in the kernel, with no exits. */
-	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
-	if (ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0)
-		return vmm_err("KVM_CREATE_PIT2: %s", strerror(errno));
-	return 0;
-}
-
-struct vm *vm_create(struct kvm_host *host, uint64_t mem_size, int nr_vcpus)
+struct vm *vm_create(struct kvm_host *host, const struct vm_config *config)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	if (!vm) {
@@ -96,48 +85,52 @@ struct vm *vm_create(struct kvm_host *host, uint64_t mem_size, int nr_vcpus)
 		return NULL;
 	}
 	vm->host = host;
+	vm->config = *config;
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
-	vm->next_gsi = LAYOUT_FIRST_DEVICE_GSI;
-	vm->next_mmio = LAYOUT_MMIO_START;
+	vm->next_gsi = arch_layout.first_device_irq;
+	vm->next_mmio = arch_layout.mmio_start;
 	vm->marker_ms = -1;
-	vm->fd = ioctl(host->fd, KVM_CREATE_VM, 0);
-	if (vm->fd < 0) {
-		vmm_err("KVM_CREATE_VM: %s", strerror(errno));
+	vm->loop = event_loop_create();
+	if (!vm->loop) {
 		free(vm);
 		return NULL;
 	}
-	if (setup_memory(vm, mem_size) < 0 || setup_irqchip(vm) < 0)
-		goto fail;
-	vm->vcpus = calloc(nr_vcpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus) {
-		vmm_err("out of memory");
-		goto fail;
+	vm->fd = ioctl(host->fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		vmm_err("KVM_CREATE_VM: %s", strerror(errno));
+		event_loop_destroy(vm->loop);
+		free(vm);
+		return NULL;
 	}
-	for (int i = 0; i < nr_vcpus; i++) {
-		vm->vcpus[i] = vcpu_create(vm, i, nr_vcpus);
-		if (!vm->vcpus[i])
-			goto fail;
-		vm->nr_vcpus++;
+	if (setup_memory(vm, config->mem_size) < 0 || !(vm->arch = arch_vm_create(vm))) {
+		vm_destroy(vm);
+		return NULL;
 	}
 	return vm;
-fail:
-	vm_destroy(vm);
-	return NULL;
 }
 
 void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
-	for (int i = 0; i < vm->nr_vcpus; i++)
-		vcpu_destroy(vm->vcpus[i]);
-	free(vm->vcpus);
+	arch_vm_destroy(vm->arch);
 	for (int i = 0; i < vm->mem.nr_regions; i++)
 		munmap(vm->mem.region[i].host, vm->mem.region[i].size);
 	if (vm->fd >= 0)
 		close(vm->fd);
+	event_loop_destroy(vm->loop);
 	free(vm);
+}
+
+struct event_loop *vm_event_loop(const struct vm *vm)
+{
+	return vm->loop;
+}
+
+struct virtio_dev **vm_virtio_devices(struct vm *vm)
+{
+	return &vm->virtio_devices;
 }
 
 int vm_fd(const struct vm *vm)
@@ -162,7 +155,7 @@ struct bus *vm_mmio_bus(struct vm *vm)
 
 int vm_alloc_irq(struct vm *vm)
 {
-	if (vm->next_gsi > LAYOUT_LAST_GSI)
+	if (vm->next_gsi > arch_layout.last_device_irq)
 		return -1;
 	return vm->next_gsi++;
 }
@@ -172,7 +165,7 @@ uint64_t vm_alloc_mmio(struct vm *vm, uint64_t size)
 	if (size == 0)
 		return 0;
 	uint64_t aligned = (size + 0xfff) & ~0xfffULL;
-	if (aligned < size || aligned > LAYOUT_MMIO_END - vm->next_mmio)
+	if (aligned < size || aligned > arch_layout.mmio_end - vm->next_mmio)
 		return 0;
 	uint64_t base = vm->next_mmio;
 	vm->next_mmio += aligned;
@@ -208,7 +201,30 @@ void vm_request_exit(struct vm *vm, int status)
 	if (atomic_compare_exchange_strong(&vm->exit_requested, &expected, true))
 		vm->exit_status = status;
 	for (int i = 0; i < vm->nr_vcpus; i++)
-		vcpu_kick(vm->vcpus[i]);
+		vm->kick(vm->vcpus[i]);
+}
+
+int vm_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t base, uint64_t size,
+			    int irq)
+{
+	return arch_announce_mmio_device(vm, compatible, base, size, irq);
+}
+
+void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, void (*kick)(struct vcpu *vcpu))
+{
+	vm->vcpus = vcpus;
+	vm->nr_vcpus = nr;
+	vm->kick = kick;
+}
+
+struct arch_vm *vm_arch(const struct vm *vm)
+{
+	return vm->arch;
+}
+
+const struct vm_config *vm_config(const struct vm *vm)
+{
+	return &vm->config;
 }
 
 struct kvm_host *vm_host(const struct vm *vm)
@@ -224,6 +240,11 @@ int vm_nr_vcpus(const struct vm *vm)
 struct vcpu *vm_vcpu(const struct vm *vm, int index)
 {
 	return vm->vcpus[index];
+}
+
+struct vcpu **vm_vcpus(const struct vm *vm)
+{
+	return vm->vcpus;
 }
 
 const char *vm_device_cmdline(const struct vm *vm)

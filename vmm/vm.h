@@ -13,6 +13,8 @@
 #include "guest_mem.h"
 
 struct vm;
+struct event_loop;
+struct virtio_dev;
 
 int vm_fd(const struct vm *vm); /* the KVM VM fd: for KVM_IOEVENTFD, KVM_IRQFD */
 const struct guest_mem *vm_mem(const struct vm *vm);
@@ -25,6 +27,13 @@ int vm_alloc_irq(struct vm *vm);
 uint64_t vm_alloc_mmio(struct vm *vm, uint64_t size);
 /* Appends text (with a leading space) to the guest kernel command line; -1 when too long. */
 int vm_cmdline_append(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Tells the guest kernel about a memory-mapped device (x86: a kernel
+ * parameter, arm64: a device-tree node); compatible is the device-tree
+ * binding's name, e.g. "virtio,mmio". -1 when there is no room left.
+ */
+int vm_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t base, uint64_t size,
+			    int irq);
 /* Drives an interrupt line (KVM_IRQ_LINE): edge-triggered lines fire on 0 -> 1. */
 int vm_set_irq_line(struct vm *vm, int gsi, int level);
 /*
@@ -32,6 +41,10 @@ int vm_set_irq_line(struct vm *vm, int gsi, int level);
  * "virtio_blk0_reads: N") when --stats reports at exit; -1 when full.
  */
 int vm_add_stats_hook(struct vm *vm, void (*fn)(void *opaque, FILE *out), void *opaque);
+/* The VM's event loop (event_loop.h): devices register the fds they wait on with it. */
+struct event_loop *vm_event_loop(const struct vm *vm);
+/* Head of the VM's virtio device list (kept by virtio/mmio.c; a snapshot walks it). */
+struct virtio_dev **vm_virtio_devices(struct vm *vm);
 /* Asks every vCPU to stop; vmm then exits with status. Safe from any thread. */
 void vm_request_exit(struct vm *vm, int status);
 

@@ -25,8 +25,9 @@ class LaunchError(Exception):
 
 
 class Launch:
-    def __init__(self, argv, on_ready=None, tag=None):
+    def __init__(self, argv, on_ready=None, tag=None, ready=READY):
         self.argv = argv
+        self.ready = ready  # the line that says the instance is running
         self.on_ready = on_ready
         self.parser = RecordParser()
         self.jobs = []  # (tag, rep, record) in arrival order
@@ -54,7 +55,7 @@ class Launch:
         if m:
             self.tag = (m.group(1), int(m.group(2)))
             return
-        if self.ready_at is None and READY.search(line):
+        if self.ready_at is None and self.ready.search(line):
             self.ready_at = t
             if self.on_ready:
                 self.on_ready(self)

@@ -9,6 +9,7 @@
 #include "../../container/cgroup.h"
 #include "../../container/options.h"
 #include "../../container/util.h"
+#include "../stderr_capture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +29,19 @@ static void test_sizes(void **state)
 	assert_true(b == 512LL << 10);
 	assert_int_equal(parse_size("4096", &b), 0);
 	assert_true(b == 4096);
-	const char *bad[] = {"", "12x", "-1", "0", "m", "1mb", "99999999999999999g"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(parse_size(bad[i], &b), -1);
+	assert_int_equal(parse_size("1mb", &b), 0); /* docker spells it so too */
+	assert_true(b == 1LL << 20);
+	const char *bad[] = {
+	    "", "12x", "-1", "0", "m", "99999999999999999g", "9223372036854775808"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *err, want[64];
+		int rc;
+		STDERR_OF(err, rc = parse_size(bad[i], &b));
+		assert_int_equal(rc, -1);
+		snprintf(want, sizeof(want), "container: bad size '%s' (use e.g. 256m, 1g)",
+			 bad[i]);
+		assert_one_line_with(err, want);
+	}
 }
 
 static void test_cpus(void **state)
@@ -41,10 +52,15 @@ static void test_cpus(void **state)
 	assert_true(q == 150000 && p == 100000);
 	assert_int_equal(parse_cpus("0.25", &q, &p), 0);
 	assert_true(q == 25000);
-	assert_int_equal(parse_cpus("0", &q, &p), -1);
-	assert_int_equal(parse_cpus("-1", &q, &p), -1);
-	assert_int_equal(parse_cpus("two", &q, &p), -1);
-	assert_int_equal(parse_cpus("nan", &q, &p), -1);
+	const char *bad[] = {"0", "-1", "two", "nan"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *err, want[64];
+		int rc;
+		STDERR_OF(err, rc = parse_cpus(bad[i], &q, &p));
+		assert_int_equal(rc, -1);
+		snprintf(want, sizeof(want), "container: bad --cpus '%s'", bad[i]);
+		assert_one_line_with(err, want);
+	}
 }
 
 static void test_run_options(void **state)
@@ -90,6 +106,18 @@ static void test_bad_run_options(void **state)
 	    {"run", "--bogus", "/r", NULL, NULL},  {"run", "-d", "-t", "/r", NULL},
 	    {"run", NULL, NULL, NULL, NULL},
 	};
+	const char *errors[] = {
+	    "-p needs --net bridge",
+	    "bad -v '/a:../b'",
+	    "bad -v '/a:/b:rx'",
+	    "bad --name 'a/b'",
+	    "bad -w 'rel'",
+	    "bad -e '=x'",
+	    "unknown option or missing value '--bogus'",
+	    "-t with -d is not supported",
+	    "missing ROOTFS",
+	};
+	assert_int_equal(sizeof(errors) / sizeof(errors[0]), sizeof(cases) / sizeof(cases[0]));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *argv[7] = {0};
 		int argc = 0;
@@ -98,7 +126,11 @@ static void test_bad_run_options(void **state)
 		if (i == 0)
 			argv[argc++] = "/r";
 		struct run_opts o;
-		assert_int_equal(parse_run_opts(argc, argv, &o), -1);
+		char *err;
+		int rc;
+		STDERR_OF(err, rc = parse_run_opts(argc, argv, &o));
+		assert_int_equal(rc, -1);
+		assert_one_line_with(err, errors[i]);
 		free_run_opts(&o);
 	}
 }
@@ -208,7 +240,11 @@ static void test_v2_missing_controller(void **state)
 	put(f->root, "cgroup.controllers", "cpu memory\n");
 	struct cgroup cg = {.ops = &cgroup_v2_ops, .root = f->root};
 	struct limits lim = {.pids = 10};
-	assert_int_equal(cgroup_create(&cg, "c2", &lim), -1);
+	char *err;
+	int rc;
+	STDERR_OF(err, rc = cgroup_create(&cg, "c2", &lim));
+	assert_int_equal(rc, -1);
+	assert_one_line_with(err, "container: cgroup controller unavailable: pids");
 	char dir[512];
 	snprintf(dir, sizeof(dir), "%s/isolab/c2", f->root);
 	assert_int_equal(access(dir, F_OK), -1);
@@ -227,7 +263,11 @@ static void test_v2_name_in_use(void **state)
 	struct cgroup b = {.ops = &cgroup_v2_ops, .root = f->root};
 	struct limits none = {0};
 	assert_int_equal(cgroup_create(&a, "same", &none), 0);
-	assert_int_equal(cgroup_create(&b, "same", &none), -1);
+	char *err;
+	int rc;
+	STDERR_OF(err, rc = cgroup_create(&b, "same", &none));
+	assert_int_equal(rc, -1);
+	assert_one_line_with(err, "/isolab/same already exists (name in use?)");
 	cgroup_destroy(&a);
 }
 

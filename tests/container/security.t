@@ -19,7 +19,7 @@ like "$out" $'\nCapAmb:\t*0000000000000000\n' "no ambient capabilities"
 like "$out" $'\nSeccomp:\t*2\n' "seccomp filter mode (2)"
 like "$out" $'\nNoNewPrivs:\t*1\n' "no_new_privs set"
 
-ops="mount unshare-user unshare-net keyctl kexec init_module mknod sethostname"
+ops="mount unshare-user unshare-net keyctl kexec init_module mknod sethostname io_uring_setup"
 run --timeout 30 "$CTR" run "${R[@]}" "$TMP/root" -- sh -c "for o in $ops chown; do probe try \$o; done"
 for o in $ops; do
 	like "$out" "(^|$(printf '\n'))$o: error (Operation not permitted|Function not implemented)" "$o is denied"

@@ -24,6 +24,7 @@
 
 #include "../../vmm/virtio/blk.h"
 #include "../../vmm/virtio/virtio.h"
+#include "../stderr_capture.h"
 #include "vq_driver.h"
 
 #define DISK_SIZE (1u << 20)
@@ -65,7 +66,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	virtio_shutdown();
+	virtio_shutdown(vm);
 	fake_vm_free(vm);
 	/* A failed assertion may have left the immutable image behind. */
 	char path[112];
@@ -228,19 +229,29 @@ static void read_only_refuses_writes(void **state)
 	assert_int_equal(r.data[0], 'r');
 }
 
+/* virtio_blk_create(spec) fails with one line on stderr that contains want. */
+static void refused(const char *spec, const char *want)
+{
+	char *err;
+	struct virtio_dev *dev;
+	STDERR_OF(err, dev = virtio_blk_create(vm, spec));
+	assert_null(dev);
+	assert_one_line_with(err, want);
+}
+
 static void bad_specs_are_refused(void **state)
 {
 	(void)state;
 	char spec[128];
-	assert_null(virtio_blk_create(vm, "/nonexistent/disk.img"));
-	assert_null(virtio_blk_create(vm, "/tmp"));
-	assert_null(virtio_blk_create(vm, ""));
+	refused("/nonexistent/disk.img", "/nonexistent/disk.img: No such file or directory");
+	refused("/tmp", "/tmp: Is a directory");
+	refused("", "expected PATH[,ro][,direct], got ''");
 	snprintf(spec, sizeof(spec), "%s,rw", ro_path);
-	assert_null(virtio_blk_create(vm, spec));    /* unknown option */
-	assert_null(virtio_blk_create(vm, rw_path)); /* already in use (locked) */
+	refused(spec, "unknown option 'rw'");
+	refused(rw_path, "in use by another process"); /* locked */
 	snprintf(spec, sizeof(spec), "%s/empty.img", dir);
 	close(open(spec, O_CREAT | O_WRONLY, 0644));
-	assert_null(virtio_blk_create(vm, spec));
+	refused(spec, "smaller than one 512-byte block");
 	unlink(spec);
 }
 
@@ -292,7 +303,7 @@ static void unwritable_image_needs_ro(void **state)
 		unlink(path);
 		skip(); /* not root, or no immutable flag on this file system */
 	}
-	assert_null(virtio_blk_create(vm, path));
+	refused(path, "not writable (Operation not permitted); add ,ro to use it read-only");
 	snprintf(spec, sizeof(spec), "%s,ro", path);
 	assert_non_null(virtio_blk_create(vm, spec));
 	flags &= ~FS_IMMUTABLE_FL;
@@ -362,7 +373,9 @@ static void requests_through_the_queue(void **state)
 	/* A request without a status byte: NEEDS_RESET and a config interrupt, no crash. */
 	struct drv_buf bad[] = {{FAKE_RAM_BASE + 0x10000, 16, false}};
 	drv_add(&q, bad, 1);
-	virtio_dev_kick(rw, 0);
+	char *err;
+	STDERR_OF(err, virtio_dev_kick(rw, 0));
+	assert_one_line_with(err, "virtio-blk0: guest error (block request without a status byte)");
 	assert_true(fake_mmio_read(vm, dev, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	assert_true(fake_mmio_read(vm, dev, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
 	/* Reset brings it back. */
@@ -393,7 +406,7 @@ static void config_space_reads(void **state)
 	assert_int_equal(v, 0);
 	assert_string_equal(strstr(fake_cmdline(vm), "virtio_mmio.device=0x200@0xd0000000:5"),
 			    strstr(fake_cmdline(vm), "virtio_mmio.device="));
-	assert_string_equal(virtio_blk_root_cmdline(), "root=/dev/vda rw");
+	assert_string_equal(virtio_blk_root_cmdline(vm), "root=/dev/vda rw");
 }
 
 int main(void)

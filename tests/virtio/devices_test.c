@@ -25,6 +25,7 @@
 
 #include "../../vmm/virtio/net.h"
 #include "../../vmm/virtio/virtio.h"
+#include "../stderr_capture.h"
 #include "vq_driver.h"
 
 #define RAM    (4u << 20)
@@ -43,19 +44,23 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	virtio_shutdown();
+	virtio_shutdown(vm);
 	fake_vm_free(vm);
 	return 0;
 }
 
 static const uint64_t modern = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_RING_F_EVENT_IDX;
 
-/* Brings device n up with its queues laid out one after another at 64 KiB steps. */
+/*
+ * Brings device n up with its queues laid out one after another at 4 KiB steps,
+ * in a 16 KiB area of its own: devices brought up earlier keep their rings (the
+ * I/O thread still serves them).
+ */
 static void bring_up(int n, struct drv_vq *qs, unsigned nq, uint64_t features)
 {
 	assert_true(drv_negotiate(vm, n, features) & VIRTIO_CONFIG_S_FEATURES_OK);
 	for (unsigned i = 0; i < nq; i++) {
-		drv_init(&qs[i], vm, FAKE_RAM_BASE + 0x10000ull * i, 64);
+		drv_init(&qs[i], vm, FAKE_RAM_BASE + 0x4000ull * (unsigned)n + 0x1000ull * i, 64);
 		drv_queue_setup(vm, n, i, &qs[i]);
 	}
 	drv_driver_ok(vm, n);
@@ -265,31 +270,44 @@ static int count_links(void)
 	return n;
 }
 
+/* add(vm, spec) fails with one line on stderr that contains want. */
+static void refused(int (*add)(struct vm *, const char *), const char *spec, const char *want)
+{
+	char *err;
+	int rc;
+	STDERR_OF(err, rc = add(vm, spec));
+	assert_int_equal(rc, -1);
+	assert_one_line_with(err, want);
+}
+
 static void bad_net_specs_are_refused(void **state)
 {
 	(void)state;
 	int before = count_links();
-	assert_int_equal(virtio_net_add(vm, "tup"), -1);
-	assert_int_equal(virtio_net_add(vm, "tap,mac=zz:00:00:00:00:01"), -1);
-	assert_int_equal(virtio_net_add(vm, "tap,mac=02:00:00:00:00"), -1);
-	assert_int_equal(virtio_net_add(vm, "tap,mac=01:00:00:00:00:01"), -1); /* multicast */
-	assert_int_equal(virtio_net_add(vm, "tap,bridge=isonobr0"), -1);
-	assert_int_equal(virtio_net_add(vm, "tap,bridge=lo"), -1); /* not a bridge */
-	assert_int_equal(virtio_net_add(vm, "tap,name=waytoolonginterfacename"), -1);
-	assert_int_equal(virtio_net_add(vm, "tap,colour=blue"), -1);
+	refused(virtio_net_add, "tup", "expected tap[,name=NAME][,bridge=BR][,mac=MAC], got 'tup'");
+	refused(virtio_net_add, "tap,mac=zz:00:00:00:00:01", "bad MAC 'zz:00:00:00:00:01'");
+	refused(virtio_net_add, "tap,mac=02:00:00:00:00", "bad MAC '02:00:00:00:00'");
+	refused(virtio_net_add, "tap,mac=01:00:00:00:00:01", "bad MAC '01:00:00:00:00:01'");
+	refused(virtio_net_add, "tap,bridge=isonobr0", "bridge isonobr0 does not exist");
+	refused(virtio_net_add, "tap,bridge=lo", "lo is not a bridge");
+	refused(virtio_net_add, "tap,name=waytoolonginterfacename",
+		"bad interface name 'waytoolonginterfacename'");
+	refused(virtio_net_add, "tap,colour=blue", "unknown option 'colour=blue'");
 	assert_int_equal(count_links(), before);
 }
 
 static void bad_vsock_specs_are_refused(void **state)
 {
 	(void)state;
-	assert_int_equal(virtio_vsock_add(vm, "cid=2"), -1); /* the host's */
-	assert_int_equal(virtio_vsock_add(vm, "cid=-1"), -1);
-	assert_int_equal(virtio_vsock_add(vm, "cid=3x"), -1);
-	assert_int_equal(virtio_vsock_add(vm, "port=3"), -1);
+	const char *bad[] = {"cid=2" /* the host's */, "cid=-1", "cid=3x", "port=3"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "got '%s'", bad[i]);
+		refused(virtio_vsock_add, bad[i], want);
+	}
 	/* Without /dev/vhost-vsock a valid cid is refused too, with a clear line. */
 	if (access("/dev/vhost-vsock", F_OK) != 0)
-		assert_int_equal(virtio_vsock_add(vm, "cid=77"), -1);
+		refused(virtio_vsock_add, "cid=77", "this host has no /dev/vhost-vsock");
 }
 
 static bool link_exists(const char *name)
@@ -323,7 +341,12 @@ static void real_tap_is_created_and_removed(void **state)
 	(void)state;
 	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK))
 		skip();
-	assert_int_equal(virtio_net_add(vm, "tap,name=isovt0"), 0);
+	char *info;
+	int rc;
+	STDERR_OF(info, rc = virtio_net_add(vm, "tap,name=isovt0"));
+	assert_int_equal(rc, 0);
+	/* The one line that says where the guest's network is. */
+	assert_one_line_with(info, ": TAP isovt0, host 172.30.");
 	assert_true(link_exists("isovt0"));
 	assert_true(has_addr("isovt0", "172.30."));
 	/* Not eth0 (socket-backed NICs came first), so no isolab.net= for it. */
@@ -336,7 +359,7 @@ static void real_tap_is_created_and_removed(void **state)
 		assert_true(n > 0);
 		assert_non_null(strstr(master, "isovbr0"));
 	}
-	virtio_shutdown();
+	virtio_shutdown(vm);
 	assert_false(link_exists("isovt0"));
 	assert_false(link_exists("isovt1"));
 	if (bridged)

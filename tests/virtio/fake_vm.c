@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../vmm/event_loop.h"
 #include "fake_vm.h"
 
 struct vm {
@@ -13,6 +14,8 @@ struct vm {
 	uint64_t next_mmio;
 	char cmdline[4096];
 	int exit_status;
+	struct event_loop *loop;
+	struct virtio_dev *virtio_devices;
 };
 
 struct vm *fake_vm_new(uint64_t ram_size)
@@ -28,12 +31,18 @@ struct vm *fake_vm_new(uint64_t ram_size)
 	vm->pio.name = "pio";
 	vm->next_irq = 5;
 	vm->next_mmio = 0xd0000000ull;
+	vm->loop = event_loop_create();
+	if (!vm->loop) {
+		free(vm);
+		return NULL;
+	}
 	return vm;
 }
 
 void fake_vm_free(struct vm *vm)
 {
 	free(vm->mem.region[0].host);
+	event_loop_destroy(vm->loop);
 	free(vm);
 }
 
@@ -64,6 +73,16 @@ void fake_mmio_write(struct vm *vm, int n, uint64_t off, uint32_t val)
 {
 	struct bus_device *d = fake_mmio_dev(vm, n);
 	bus_access(&vm->mmio, d->base + off, &val, 4, true);
+}
+
+struct event_loop *vm_event_loop(const struct vm *vm)
+{
+	return vm->loop;
+}
+
+struct virtio_dev **vm_virtio_devices(struct vm *vm)
+{
+	return &vm->virtio_devices;
 }
 
 int vm_fd(const struct vm *vm)
@@ -112,6 +131,15 @@ int vm_cmdline_append(struct vm *vm, const char *fmt, ...)
 		return -1;
 	}
 	return 0;
+}
+
+/* Announces as vmm's x86 does (a kernel parameter), so tests can read the window back. */
+int vm_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t base, uint64_t size,
+			    int irq)
+{
+	(void)compatible;
+	return vm_cmdline_append(vm, "virtio_mmio.device=0x%llx@0x%llx:%d",
+				 (unsigned long long)size, (unsigned long long)base, irq);
 }
 
 int vm_add_stats_hook(struct vm *vm, void (*fn)(void *opaque, FILE *out), void *opaque)

@@ -20,6 +20,7 @@
 #include "../../vmm/x86/e820.h"
 #include "../../vmm/x86/layout.h"
 #include "../../vmm/x86/pvh.h"
+#include "../stderr_capture.h"
 
 #define GUEST_RAM   (64ULL << 20)
 #define KERNEL_BODY 4096
@@ -127,34 +128,50 @@ static void bzimage_respects_initrd_addr_max(void **state)
 	assert_true(bp->hdr.ramdisk_image + sizeof(f->initrd) <= (16 << 20));
 }
 
+typedef int loader_fn(const struct guest_mem *mem, const uint8_t *image, size_t size,
+		      const struct boot_config *cfg, struct boot_entry *entry);
+
+/* load refuses image[0, len) with one line on stderr that matches the regex error. */
+static void refused(loader_fn *load, struct fixture *f, const void *image, size_t len,
+		    const struct boot_config *cfg, const char *error)
+{
+	struct boot_entry entry;
+	char *err;
+	int rc;
+	STDERR_OF(err, rc = load(&f->mem, image, len, cfg, &entry));
+	assert_int_equal(rc, -1);
+	assert_one_line_matching(err, error);
+}
+
 static void bzimage_refuses_corpus(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t good[8192], bad[8192];
 	size_t size = make_bzimage(good, sizeof(good));
-	struct boot_entry entry;
 	/* Every truncation, down to nothing. */
 	for (size_t len = 0; len < size; len++)
-		assert_int_equal(bzimage_load(&f->mem, good, len, &f->cfg, &entry), -1);
+		refused(bzimage_load, f, good, len, &f->cfg, "^vmm: kernel is truncated \\(");
 
 	struct {
 		size_t offset;
 		uint8_t value;
+		const char *error;
 	} const corruptions[] = {
-	    {0x1fe, 0x00},		      /* boot flag */
-	    {0x202, 'X'},		      /* "HdrS" */
-	    {0x206, 0x05},     {0x207, 0x01}, /* protocol 2.05, 1.15 */
-	    {0x211, 0x00},		      /* not LOADED_HIGH */
-	    {0x236, 0x00},		      /* no 64-bit entry */
-	    {0x1f1, 0xff},		      /* setup runs past the file */
-	    {0x260 + 3, 0x7f},		      /* init_size ~2 GiB */
-	    {0x201, 0xff},		      /* header claims more than the file */
+	    {0x1fe, 0x00, "not a bzImage \\(no boot signature\\)"}, /* boot flag */
+	    {0x202, 'X', "not a bzImage \\(no boot signature\\)"},  /* "HdrS" */
+	    {0x206, 0x05, "boot protocol 2\\.05 is too old \\(need 2\\.06\\+\\)"},
+	    {0x207, 0x01, "boot protocol 1\\.15 is too old"},
+	    {0x211, 0x00, "has no 64-bit entry point"}, /* not LOADED_HIGH */
+	    {0x236, 0x00, "has no 64-bit entry point"},
+	    {0x1f1, 0xff, "truncated \\(setup code runs past the end of the file\\)"},
+	    {0x260 + 3, 0x7f, "kernel needs 2035 MiB from 1 MiB up; give the guest more --mem"},
+	    {0x201, 0xff, "truncated \\(578 bytes, boot header cut short\\)"}, /* claims more */
 	};
 	for (size_t i = 0; i < sizeof(corruptions) / sizeof(corruptions[0]); i++) {
 		memcpy(bad, good, size);
 		bad[corruptions[i].offset] = corruptions[i].value;
 		size_t len = corruptions[i].offset == 0x201 ? 0x202 + 0x40 : size;
-		assert_int_equal(bzimage_load(&f->mem, bad, len, &f->cfg, &entry), -1);
+		refused(bzimage_load, f, bad, len, &f->cfg, corruptions[i].error);
 	}
 }
 
@@ -163,19 +180,21 @@ static void bzimage_refuses_what_does_not_fit(void **state)
 	struct fixture *f = *state;
 	uint8_t image[8192];
 	size_t size = make_bzimage(image, sizeof(image));
-	struct boot_entry entry;
 	static uint8_t big_initrd[1];
 	struct boot_config cfg = f->cfg;
 	cfg.initrd = big_initrd;
 	cfg.initrd_size = GUEST_RAM; /* larger than RAM beside the kernel */
-	assert_int_equal(bzimage_load(&f->mem, image, size, &cfg, &entry), -1);
+	refused(bzimage_load, f, image, size, &cfg,
+		"^vmm: initrd \\(65536 KiB\\) does not fit in guest RAM below 0x4000000 beside "
+		"the kernel; give the guest more --mem$");
 
 	char cmdline[4000];
 	memset(cmdline, 'a', sizeof(cmdline) - 1);
 	cmdline[sizeof(cmdline) - 1] = '\0';
 	cfg = f->cfg;
 	cfg.cmdline = cmdline;
-	assert_int_equal(bzimage_load(&f->mem, image, size, &cfg, &entry), -1);
+	refused(bzimage_load, f, image, size, &cfg,
+		"command line is longer than this kernel accepts \\(2047 bytes\\)");
 }
 
 /* ELF vmlinux with one PT_LOAD at ELF_PADDR and one PT_NOTE carrying the PVH entry. */
@@ -248,39 +267,47 @@ static void pvh_refuses_corpus(void **state)
 	struct fixture *f = *state;
 	struct elf_image good, bad;
 	make_elf(&good);
-	struct boot_entry entry;
 	/* Every truncation that cuts into the image (the struct's tail padding is not part of it).
 	 */
 	for (size_t len = 0; len < offsetof(struct elf_image, body) + sizeof(good.body); len++)
-		assert_int_equal(pvh_load(&f->mem, (uint8_t *)&good, len, &f->cfg, &entry), -1);
+		refused(pvh_load, f, &good, len, &f->cfg,
+			"^vmm: kernel (is truncated|ELF program headers are missing or out of the "
+			"file|ELF segment lies outside the file)");
 
-#define CORRUPT(stmt)                                                                              \
+#define CORRUPT(stmt, error)                                                                       \
 	do {                                                                                       \
 		bad = good;                                                                        \
 		stmt;                                                                              \
-		assert_int_equal(pvh_load(&f->mem, (uint8_t *)&bad, sizeof(bad), &f->cfg, &entry), \
-				 -1);                                                              \
+		refused(pvh_load, f, &bad, sizeof(bad), &f->cfg, error);                           \
 	} while (0)
-	CORRUPT(bad.eh.e_machine = EM_386);
-	CORRUPT(bad.eh.e_ident[EI_CLASS] = ELFCLASS32);
-	CORRUPT(bad.eh.e_type = ET_DYN);
-	CORRUPT(bad.eh.e_phoff = 1ULL << 62);
-	CORRUPT(bad.eh.e_phoff = sizeof(bad) - 8);
-	CORRUPT(bad.eh.e_phnum = 0xffff);
-	CORRUPT(bad.eh.e_phentsize = 8);
-	CORRUPT(bad.ph[0].p_offset = ~0ULL - 8);
-	CORRUPT(bad.ph[0].p_filesz = sizeof(bad));
-	CORRUPT(bad.ph[0].p_memsz = 16); /* filesz > memsz */
-	CORRUPT(bad.ph[0].p_memsz = 1ULL << 40);
-	CORRUPT(bad.ph[0].p_paddr = ~0ULL - 100);
-	CORRUPT(bad.ph[0].p_paddr = 0x1000); /* over the boot structures */
-	CORRUPT(bad.ph[0].p_type = PT_NULL);
-	CORRUPT(bad.note.n_type = 17);
-	CORRUPT(bad.note.n_namesz = 0xffffffff);
-	CORRUPT(bad.note.n_descsz = 0xfffffff0);
-	CORRUPT(memcpy(bad.name, "Lnx", 4));
-	CORRUPT(bad.ph[1].p_filesz = 1ULL << 63);
-	CORRUPT(bad.ph[1].p_type = PT_NULL);
+	const char *not_x86 = "is an ELF file but not an x86-64 executable";
+	const char *no_phdrs = "ELF program headers are missing or out of the file";
+	const char *outside = "ELF segment lies outside the file";
+	const char *no_note = "ELF has no PVH entry note \\(build it with CONFIG_PVH=y\\)";
+	CORRUPT(bad.eh.e_machine = EM_386, not_x86);
+	CORRUPT(bad.eh.e_ident[EI_CLASS] = ELFCLASS32, not_x86);
+	CORRUPT(bad.eh.e_type = ET_DYN, not_x86);
+	CORRUPT(bad.eh.e_phoff = 1ULL << 62, no_phdrs);
+	CORRUPT(bad.eh.e_phoff = sizeof(bad) - 8, no_phdrs);
+	CORRUPT(bad.eh.e_phnum = 0xffff, no_phdrs);
+	CORRUPT(bad.eh.e_phentsize = 8, no_phdrs);
+	CORRUPT(bad.ph[0].p_offset = ~0ULL - 8, outside);
+	CORRUPT(bad.ph[0].p_filesz = sizeof(bad), outside);
+	CORRUPT(bad.ph[0].p_memsz = 16, outside); /* filesz > memsz */
+	CORRUPT(bad.ph[0].p_memsz = 1ULL << 40,
+		"segment at 0x1000000 \\(1073741824 KiB\\) does not fit in guest RAM");
+	CORRUPT(bad.ph[0].p_paddr = ~0ULL - 100,
+		"segment at 0xffffffffffffff9b \\(4 KiB\\) does not fit in guest RAM");
+	CORRUPT(
+	    bad.ph[0].p_paddr = 0x1000, /* over the boot structures */
+	    "segment at 0x1000 \\(4 KiB\\) does not fit in guest RAM; give the guest more --mem");
+	CORRUPT(bad.ph[0].p_type = PT_NULL, "ELF has no loadable segment");
+	CORRUPT(bad.note.n_type = 17, no_note);
+	CORRUPT(bad.note.n_namesz = 0xffffffff, no_note);
+	CORRUPT(bad.note.n_descsz = 0xfffffff0, no_note);
+	CORRUPT(memcpy(bad.name, "Lnx", 4), no_note);
+	CORRUPT(bad.ph[1].p_filesz = 1ULL << 63, no_note);
+	CORRUPT(bad.ph[1].p_type = PT_NULL, no_note);
 #undef CORRUPT
 }
 
@@ -293,8 +320,8 @@ static void pvh_refuses_initrd_that_does_not_fit(void **state)
 	struct boot_config cfg = f->cfg;
 	cfg.initrd = &byte;
 	cfg.initrd_size = GUEST_RAM - ELF_PADDR;
-	struct boot_entry entry;
-	assert_int_equal(pvh_load(&f->mem, (uint8_t *)&img, sizeof(img), &cfg, &entry), -1);
+	refused(pvh_load, f, &img, sizeof(img), &cfg,
+		"^vmm: initrd \\(49152 KiB\\) does not fit in guest RAM beside the kernel");
 }
 
 static void initrd_placement(void **state)

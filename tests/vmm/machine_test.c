@@ -1,6 +1,6 @@
 /*
- * Unit tests for the pieces of vmm that need no KVM: option and size
- * parsing, the console escape, the bus, the e820 map, the MP table and the
+ * Unit tests for the pieces of vmm that need no KVM: option parsing
+ * (sizes: tests/lib/size_test.c), the console escape, the bus, the e820 map, the MP table and the
  * CPUID rewrite.
  */
 #include <setjmp.h>
@@ -19,30 +19,7 @@
 #include "../../vmm/x86/e820.h"
 #include "../../vmm/x86/layout.h"
 #include "../../vmm/x86/mptable.h"
-
-static void sizes(void **state)
-{
-	(void)state;
-	uint64_t v;
-	assert_int_equal(parse_size("128M", &v), 0);
-	assert_int_equal(v, 128ULL << 20);
-	assert_int_equal(parse_size("1G", &v), 0);
-	assert_int_equal(v, 1ULL << 30);
-	assert_int_equal(parse_size("512k", &v), 0);
-	assert_int_equal(v, 512ULL << 10);
-	assert_int_equal(parse_size("256", &v), 0); /* MiB without a suffix, as in QEMU */
-	assert_int_equal(v, 256ULL << 20);
-	assert_int_equal(parse_size("2GiB", &v), 0);
-	assert_int_equal(v, 2ULL << 30);
-	assert_int_equal(parse_size("64MB", &v), 0);
-	assert_int_equal(v, 64ULL << 20);
-	const char *bad[] = {
-	    "",	   "M",	 "-1", "1.5G", "12Q", "1MM", "99999999999999999999", "17179869184T",
-	    " 1M", "1M "};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(parse_size(bad[i], &v), -1);
-	assert_int_equal(parse_size(NULL, &v), -1);
-}
+#include "../stderr_capture.h"
 
 static void ints(void **state)
 {
@@ -91,10 +68,32 @@ static void options(void **state)
 	    {"vmm", "--kernel", "k", "--firmware=f"},	{"vmm", "--initrd", "i", "x"},
 	    {"vmm", "--kernel", "k", "--mem=1000000T"}, {"vmm", "--kernel", "k", "--mem=1M"},
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(parse(&o, 4, bad[i]), OPTIONS_ERROR);
+	const char *errors[] = {
+	    "vmm: unknown option '--bogus'",
+	    "vmm: option --mem needs a value",
+	    "vmm: invalid --mem '0'",
+	    "vmm: invalid --cpus '0'",
+	    "vmm: option --stats takes no value",
+	    "vmm: --initrd needs --kernel",
+	    "vmm: give either --kernel or --firmware, not both",
+	    "vmm: unexpected argument 'x'",
+	    "vmm: invalid --mem '1000000T'",
+	    "vmm: invalid --mem '1M'",
+	};
+	assert_int_equal(sizeof(errors) / sizeof(errors[0]), sizeof(bad) / sizeof(bad[0]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *err;
+		enum options_result r;
+		STDERR_OF(err, r = parse(&o, 4, bad[i]));
+		assert_int_equal(r, OPTIONS_ERROR);
+		assert_one_line_with(err, errors[i]);
+	}
 	const char *none[] = {"vmm"};
-	assert_int_equal(parse(&o, 1, none), OPTIONS_ERROR);
+	char *err;
+	enum options_result r;
+	STDERR_OF(err, r = parse(&o, 1, none));
+	assert_int_equal(r, OPTIONS_ERROR);
+	assert_one_line_with(err, "vmm: no kernel given");
 }
 
 static void console_escape(void **state)
@@ -191,8 +190,14 @@ static void mptable(void **state)
 	static uint8_t ram[2 << 20];
 	struct guest_mem mem = {.nr_regions = 1};
 	mem.region[0] = (struct guest_region){.gpa = 0, .size = sizeof(ram), .host = ram};
-	assert_int_equal(mptable_write(&mem, 0), -1);
-	assert_int_equal(mptable_write(&mem, MPTABLE_MAX_CPUS + 1), -1);
+	char *err;
+	int rc;
+	STDERR_OF(err, rc = mptable_write(&mem, 0));
+	assert_int_equal(rc, -1);
+	assert_one_line_with(err, "vmm: the MP table describes 1..254 CPUs, not 0");
+	STDERR_OF(err, rc = mptable_write(&mem, MPTABLE_MAX_CPUS + 1));
+	assert_int_equal(rc, -1);
+	assert_one_line_with(err, "vmm: the MP table describes 1..254 CPUs, not 255");
 	assert_int_equal(mptable_write(&mem, 4), 0);
 	const uint8_t *mpf = ram + LAYOUT_MPTABLE;
 	assert_memory_equal(mpf, "_MP_", 4);
@@ -214,7 +219,9 @@ static void mptable(void **state)
 	assert_int_equal(cpu[0], 1); /* then the bus */
 	struct guest_mem tiny = {.nr_regions = 1};
 	tiny.region[0] = (struct guest_region){.gpa = 0, .size = 4096, .host = ram};
-	assert_int_equal(mptable_write(&tiny, 1), -1);
+	STDERR_OF(err, rc = mptable_write(&tiny, 1));
+	assert_int_equal(rc, -1);
+	assert_one_line_with(err, "vmm: guest RAM is too small for the MP table");
 }
 
 static struct kvm_cpuid2 *fake_cpuid(void)
@@ -233,7 +240,7 @@ static void cpuid(void **state)
 {
 	(void)state;
 	struct kvm_cpuid2 *c = fake_cpuid();
-	cpuid_adjust(c, 3, 4, false);
+	cpuid_adjust(c, 3, 4, &(struct cpuid_policy){.pmu = true});
 	assert_int_equal(c->entries[0].eax, 0xa00f11);		      /* family kept */
 	assert_int_equal(c->entries[0].ebx >> 24, 3);		      /* APIC ID */
 	assert_int_equal((c->entries[0].ebx >> 16) & 0xff, 4);	      /* logical CPUs */
@@ -244,7 +251,7 @@ static void cpuid(void **state)
 	free(c);
 
 	c = fake_cpuid();
-	cpuid_adjust(c, 0, 1, true);
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){.emulated = true, .pmu = true});
 	assert_int_equal(c->entries[0].eax, 0xa00f11);
 	assert_int_equal(c->entries[0].ecx & (1u << 26), 0); /* XSAVE */
 	assert_int_equal(c->entries[0].ecx & (1u << 23), 0); /* POPCNT */
@@ -256,13 +263,116 @@ static void cpuid(void **state)
 	assert_true(strlen(CPUID_CLEARCPUID_LIST) < 128);
 }
 
+static struct kvm_cpuid2 *cpuid_table(const struct kvm_cpuid_entry2 *entries, unsigned n)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(*entries));
+	c->nent = n;
+	memcpy(c->entries, entries, n * sizeof(*entries));
+	return c;
+}
+
+static const struct kvm_cpuid_entry2 *entry(const struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
+{
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == idx)
+			return &c->entries[i];
+	fail_msg("no CPUID leaf 0x%x.%u", fn, idx);
+	return NULL;
+}
+
+/* An AMD host's PMU leaves: hidden by default, kept with --pmu. */
+static void cpuid_pmu(void **state)
+{
+	(void)state;
+	const struct kvm_cpuid_entry2 host[] = {
+	    {.function = 1, .ecx = 0xf6f8b203 | (1u << 15)}, /* PDCM */
+	    {.function = 0xa, .eax = 0x07300402, .edx = 0x603},
+	    {.function = 0x80000001, .ecx = 0x75c237ff | (3u << 23) | (3u << 27)},
+	    {.function = 0x80000022, .eax = 1, .ebx = 0x16},
+	};
+	struct kvm_cpuid2 *c = cpuid_table(host, 4);
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){0});
+	assert_int_equal(entry(c, 1, 0)->ecx & (1u << 15), 0);
+	assert_int_equal(entry(c, 0xa, 0)->eax, 0); /* perfmon version 0 */
+	assert_int_equal(entry(c, 0xa, 0)->edx, 0);
+	/* PerfCtrExtCore, PerfCtrExtNB, PerfTsc, PerfCtrExtLLC */
+	assert_int_equal(entry(c, 0x80000001, 0)->ecx & ((3u << 23) | (3u << 27)), 0);
+	assert_int_equal(entry(c, 0x80000001, 0)->ecx & (1u << 22), 1u << 22); /* TopoExt kept */
+	assert_int_equal(entry(c, 0x80000022, 0)->eax, 0);
+	free(c);
+
+	c = cpuid_table(host, 4);
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){.pmu = true});
+	assert_int_equal(entry(c, 0xa, 0)->eax, 0x07300402);
+	assert_int_equal(entry(c, 0x80000001, 0)->ecx, 0x75c237ff | (3u << 23) | (3u << 27));
+	free(c);
+}
+
+/* x87, SSE, YMM (576 + 256) and AVX-512 (opmask, ZMM_Hi256, Hi16_ZMM) offered by leaf 0xD. */
+static const struct kvm_cpuid_entry2 xsave_host[] = {
+    {.function = 1, .ecx = (1u << 26) | (1u << 28)}, /* XSAVE, AVX */
+    {.function = 7, .ebx = 1u << 16},		     /* AVX-512F */
+    {.function = 0xd, .index = 0, .eax = 0xe7, .ebx = 2688, .ecx = 2688},
+    {.function = 0xd, .index = 1, .eax = 0xf},
+    {.function = 0xd, .index = 2, .eax = 256, .ebx = 576},
+    {.function = 0xd, .index = 5, .eax = 64, .ebx = 1088},
+    {.function = 0xd, .index = 6, .eax = 512, .ebx = 1152},
+    {.function = 0xd, .index = 7, .eax = 1024, .ebx = 1664},
+};
+#define XSAVE_HOST_N (sizeof(xsave_host) / sizeof(xsave_host[0]))
+
+static void cpuid_xsave(void **state)
+{
+	(void)state;
+	struct kvm_cpuid2 *c = cpuid_table(xsave_host, XSAVE_HOST_N);
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){0});
+	assert_int_equal(entry(c, 0xd, 0)->eax, 0xe7); /* consistent already: unchanged */
+	assert_int_equal(entry(c, 0xd, 0)->ecx, 2688);
+	free(c);
+
+	/* AVX-512F hidden: its three components go, the area ends after YMM. */
+	c = cpuid_table(xsave_host, XSAVE_HOST_N);
+	c->entries[1].ebx = 0;
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){0});
+	assert_int_equal(entry(c, 0xd, 0)->eax, 0x7);
+	assert_int_equal(entry(c, 0xd, 0)->ecx, 832);
+	assert_int_equal(entry(c, 0xd, 0)->ebx, 832);
+	assert_int_equal(entry(c, 0xd, 5)->eax, 0);
+	assert_int_equal(entry(c, 0xd, 7)->ebx, 0);
+	assert_int_equal(entry(c, 0xd, 2)->eax, 256);
+	free(c);
+
+	/* AVX hidden as well: only the legacy area is left. */
+	c = cpuid_table(xsave_host, XSAVE_HOST_N);
+	c->entries[0].ecx = 1u << 26;
+	c->entries[1].ebx = 0;
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){0});
+	assert_int_equal(entry(c, 0xd, 0)->eax, 0x3);
+	assert_int_equal(entry(c, 0xd, 0)->ecx, 576);
+	assert_int_equal(entry(c, 0xd, 2)->eax, 0);
+	free(c);
+
+	/* An emulated host hides XSAVE: all of leaf 0xD goes. */
+	c = cpuid_table(xsave_host, XSAVE_HOST_N);
+	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){.emulated = true});
+	assert_int_equal(entry(c, 0xd, 0)->eax, 0);
+	assert_int_equal(entry(c, 0xd, 1)->eax, 0);
+	assert_int_equal(entry(c, 0xd, 2)->ebx, 0);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(sizes),   cmocka_unit_test(ints),
-	    cmocka_unit_test(options), cmocka_unit_test(console_escape),
-	    cmocka_unit_test(bus),     cmocka_unit_test(e820_high_memory),
-	    cmocka_unit_test(mptable), cmocka_unit_test(cpuid),
+	    cmocka_unit_test(ints),
+	    cmocka_unit_test(options),
+	    cmocka_unit_test(console_escape),
+	    cmocka_unit_test(bus),
+	    cmocka_unit_test(e820_high_memory),
+	    cmocka_unit_test(mptable),
+	    cmocka_unit_test(cpuid),
+	    cmocka_unit_test(cpuid_pmu),
+	    cmocka_unit_test(cpuid_xsave),
 	};
 	return cmocka_run_group_tests_name("vmm machine", tests, NULL, NULL);
 }

@@ -16,8 +16,6 @@
 #include "../util.h"
 #include "../vm.h"
 
-#define COM1_PORT 0x3f8
-#define COM1_IRQ  4
 #define FIFO_SIZE 16
 
 struct serial {
@@ -29,7 +27,7 @@ struct serial {
 	unsigned rx_head, rx_count;
 	uint8_t ier, fcr, lcr, mcr, scr, dll, dlm;
 	bool thr_ipending; /* "THR empty" not yet acknowledged by an IIR read */
-	int irq_level;
+	int irq, irq_level;
 	uint64_t tx_bytes;
 	bool out_failed;
 };
@@ -49,7 +47,7 @@ static void serial_update_irq(struct serial *s)
 	int level = !(serial_iir(s) & UART_IIR_NO_INT);
 	if (level != s->irq_level) {
 		s->irq_level = level;
-		vm_set_irq_line(s->vm, COM1_IRQ, level);
+		vm_set_irq_line(s->vm, s->irq, level);
 	}
 }
 
@@ -183,7 +181,7 @@ static void serial_write(struct bus_device *dev, uint64_t offset, const void *da
 
 static const struct bus_device_ops serial_ops = {.read = serial_read, .write = serial_write};
 
-struct serial *serial_create(struct vm *vm, int out_fd)
+struct serial *serial_create(struct vm *vm, struct bus *bus, uint64_t base, int irq, int out_fd)
 {
 	struct serial *s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -192,12 +190,13 @@ struct serial *serial_create(struct vm *vm, int out_fd)
 	}
 	s->vm = vm;
 	s->out_fd = out_fd;
+	s->irq = irq;
 	s->mcr = UART_MCR_OUT2;
 	s->lcr = UART_LCR_WLEN8;
 	pthread_mutex_init(&s->lock, NULL);
 	s->dev = (struct bus_device){
-	    .name = "serial", .base = COM1_PORT, .len = 8, .ops = &serial_ops, .opaque = s};
-	if (bus_register(vm_pio_bus(vm), &s->dev) < 0) {
+	    .name = "serial", .base = base, .len = 8, .ops = &serial_ops, .opaque = s};
+	if (bus_register(bus, &s->dev) < 0) {
 		vmm_err("cannot register the serial port");
 		serial_destroy(s);
 		return NULL;

@@ -1,14 +1,12 @@
 /* info cpus and info registers: what a paused vCPU's registers say. */
 #include <inttypes.h>
 
+#include "../x86/processor.h"
 #include "internal.h"
-
-#define CR0_PE	 (1ULL << 0)
-#define EFER_LMA (1ULL << 10)
 
 static const char *cpu_mode(const struct kvm_sregs *s)
 {
-	if (!(s->cr0 & CR0_PE))
+	if (!(s->cr0 & X86_CR0_PE))
 		return "real";
 	if (s->efer & EFER_LMA)
 		return s->cs.l ? "long (64-bit)" : "long (compatibility)";

@@ -3,11 +3,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define CR0_PG	   (1ULL << 31)
-#define CR4_PSE	   (1ULL << 4)
-#define CR4_PAE	   (1ULL << 5)
-#define CR4_LA57   (1ULL << 12)
-#define EFER_LMA   (1ULL << 10)
+#include "../x86/processor.h"
+
 #define PTE_P	   (1ULL << 0)
 #define PTE_PS	   (1ULL << 7)
 #define ADDR_MASK  0x000ffffffffff000ULL /* bits 51:12 of a 64-bit entry */
@@ -58,7 +55,7 @@ static enum walk_result walk_32(const struct guest_mem *mem, const struct kvm_sr
 	out->levels = 1;
 	if (!(pde & PTE_P))
 		return WALK_NOT_PRESENT;
-	if ((s->cr4 & CR4_PSE) && (pde & PTE_PS)) {
+	if ((s->cr4 & X86_CR4_PSE) && (pde & PTE_PS)) {
 		/* PSE-36: bits 20:13 of the entry are physical bits 39:32. */
 		uint64_t high = ((pde >> 13) & 0xff) << 32;
 		out->page_size = 4ULL << 20;
@@ -88,17 +85,17 @@ enum walk_result page_walk(const struct guest_mem *mem, const struct kvm_sregs *
 	bool long_mode = s->efer & EFER_LMA;
 	if (!long_mode && gva > 0xffffffffULL)
 		return WALK_TOO_WIDE;
-	if (!(s->cr0 & CR0_PG)) {
+	if (!(s->cr0 & X86_CR0_PG)) {
 		out->gpa = gva; /* linear is physical (segment bases are not applied) */
 		return WALK_OK;
 	}
 	if (long_mode) {
-		int levels = (s->cr4 & CR4_LA57) ? 5 : 4;
+		int levels = (s->cr4 & X86_CR4_LA57) ? 5 : 4;
 		if (!canonical(gva, levels == 5 ? 57 : 48))
 			return WALK_NONCANONICAL;
 		return walk_64(mem, s->cr3 & ADDR_MASK, gva, levels, (1u << 2) | (1u << 3), out);
 	}
-	if (s->cr4 & CR4_PAE)
+	if (s->cr4 & X86_CR4_PAE)
 		return walk_64(mem, s->cr3 & PDPTE_MASK & 0xffffffffULL, gva, 3, 1u << 2, out);
 	return walk_32(mem, s, gva, out);
 }

@@ -1,5 +1,5 @@
 /*
- * virtio-blk over a raw image file or block device. The I/O thread only
+ * virtio-blk over a raw image file or block device. The event loop only
  * pops requests; a few worker threads run them (preadv/pwritev, fdatasync,
  * fallocate), so several requests are in flight and a slow flush never
  * holds up a read.
@@ -54,9 +54,6 @@ struct blk {
 	pthread_t workers[BLK_WORKERS];
 	unsigned nr_workers;
 };
-
-static unsigned nr_disks;
-static bool root_ro;
 
 struct blk_opts {
 	char path[PATH_MAX];
@@ -361,7 +358,7 @@ void virtio_blk_wait_idle(struct virtio_dev *dev)
 	pthread_mutex_unlock(&b->lock);
 }
 
-/* I/O thread: hand every available request to the workers. */
+/* Event loop: hand every available request to the workers. */
 static void blk_queue_notify(struct virtio_dev *dev, struct virtqueue *vq)
 {
 	struct blk *b = dev->priv;
@@ -445,7 +442,7 @@ static void fill_config(struct blk *b)
 static int start_workers(struct blk *b)
 {
 	for (; b->nr_workers < BLK_WORKERS; b->nr_workers++) {
-		int err = io_thread_create(&b->workers[b->nr_workers], worker_main, b);
+		int err = vmm_thread_create(&b->workers[b->nr_workers], worker_main, b);
 		if (err) {
 			fprintf(stderr, "vmm: disk: cannot start I/O workers: %s\n", strerror(err));
 			return -1;
@@ -491,15 +488,13 @@ struct virtio_dev *virtio_blk_create(struct vm *vm, const char *spec)
 	fill_config(b);
 
 	char name[16];
-	snprintf(name, sizeof(name), "blk%u", nr_disks);
+	snprintf(name, sizeof(name), "blk%u", virtio_count(vm, VIRTIO_ID_BLOCK));
 	b->dev = virtio_dev_create(vm, name, &blk_ops, b, blk_features(b), &b->config,
 				   sizeof(b->config));
 	if (!b->dev) {
 		free_blk(b);
 		return NULL;
 	}
-	if (nr_disks++ == 0)
-		root_ro = b->ro;
 	return b->dev;
 }
 
@@ -508,9 +503,18 @@ int virtio_blk_add(struct vm *vm, const char *spec)
 	return virtio_blk_create(vm, spec) ? 0 : -1;
 }
 
-const char *virtio_blk_root_cmdline(void)
+static void find_first_disk(struct virtio_dev *dev, void *opaque)
 {
-	if (nr_disks == 0)
+	struct virtio_dev **first = opaque;
+	if (!*first && dev->ops == &blk_ops)
+		*first = dev;
+}
+
+const char *virtio_blk_root_cmdline(struct vm *vm)
+{
+	struct virtio_dev *first = NULL;
+	virtio_for_each_device(vm, find_first_disk, &first);
+	if (!first)
 		return NULL;
-	return root_ro ? "root=/dev/vda ro" : "root=/dev/vda rw";
+	return ((struct blk *)first->priv)->ro ? "root=/dev/vda ro" : "root=/dev/vda rw";
 }

@@ -14,6 +14,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
+#include "../vm.h"
 #include "virtio.h"
 #include "virtio_dev.h"
 
@@ -22,11 +23,12 @@ enum { CONSOLE_RX, CONSOLE_TX };
 struct console {
 	struct virtio_dev *dev;
 	int in_fd, out_fd;
-	struct io_watch input;
+	struct event_loop *loop;
+	struct event_watch input;
 	bool input_watched; /* in epoll at all (a regular file or /dev/null cannot be) */
 	bool input_armed;   /* EPOLLIN on: only while the guest has room for it */
 	struct virtio_console_config config;
-	struct vq_chain chain; /* I/O thread scratch */
+	struct vq_chain chain; /* event loop scratch */
 };
 
 static void write_all(int fd, const struct iovec *iov, unsigned n)
@@ -51,7 +53,7 @@ static void arm_input(struct console *con, bool on)
 {
 	if (!con->input_watched || con->input_armed == on)
 		return;
-	if (iothread_mod(&con->input, on ? EPOLLIN : 0) == 0)
+	if (event_loop_mod(con->loop, &con->input, on ? EPOLLIN : 0) == 0)
 		con->input_armed = on;
 }
 
@@ -95,7 +97,7 @@ static void console_rx(struct console *con)
 	}
 	if (n <= 0) {
 		vq_unpop(vq, 1);
-		iothread_del(&con->input); /* end of input */
+		event_loop_del(con->loop, &con->input); /* end of input */
 		con->input_watched = false;
 		return;
 	}
@@ -109,7 +111,8 @@ static void on_input(void *arg, uint32_t events)
 	struct console *con = arg;
 	pthread_mutex_lock(&con->dev->lock);
 	if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)) {
-		iothread_del(&con->input); /* the other end is gone, nothing will come */
+		event_loop_del(con->loop,
+			       &con->input); /* the other end is gone, nothing will come */
 		con->input_watched = false;
 	} else if ((con->dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !con->dev->broken &&
 		   con->dev->vqs[CONSOLE_RX].ready)
@@ -154,7 +157,7 @@ static void console_destroy(struct virtio_dev *dev)
 {
 	struct console *con = dev->priv;
 	if (con->input_watched)
-		iothread_del(&con->input);
+		event_loop_del(con->loop, &con->input);
 	con->input_watched = false;
 }
 
@@ -171,7 +174,6 @@ static const struct virtio_dev_ops console_ops = {
 
 int virtio_console_add(struct vm *vm, int in_fd, int out_fd)
 {
-	static unsigned nr_consoles;
 	struct console *con = calloc(1, sizeof(*con));
 	if (!con) {
 		fprintf(stderr, "vmm: console: out of memory\n");
@@ -180,23 +182,23 @@ int virtio_console_add(struct vm *vm, int in_fd, int out_fd)
 	con->in_fd = in_fd;
 	con->out_fd = out_fd;
 	con->config.max_nr_ports = 1;
-	con->input = (struct io_watch){in_fd, on_input, con};
+	con->loop = vm_event_loop(vm);
+	con->input = (struct event_watch){in_fd, on_input, con};
 	/* Files and /dev/null cannot be polled: such input simply never arrives. */
-	if (in_fd >= 0 && iothread_add(&con->input, 0) == 0)
+	if (in_fd >= 0 && event_loop_add(con->loop, &con->input, 0) == 0)
 		con->input_watched = true;
 
 	char name[16];
-	snprintf(name, sizeof(name), "con%u", nr_consoles);
+	snprintf(name, sizeof(name), "con%u", virtio_count(vm, VIRTIO_ID_CONSOLE));
 	uint64_t features = 1ull << VIRTIO_CONSOLE_F_EMERG_WRITE |
 			    1ull << VIRTIO_RING_F_INDIRECT_DESC | 1ull << VIRTIO_RING_F_EVENT_IDX;
 	con->dev = virtio_dev_create(vm, name, &console_ops, con, features, &con->config,
 				     sizeof(con->config));
 	if (!con->dev) {
 		if (con->input_watched)
-			iothread_del(&con->input);
+			event_loop_del(con->loop, &con->input);
 		free(con);
 		return -1;
 	}
-	nr_consoles++;
 	return 0;
 }

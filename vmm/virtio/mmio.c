@@ -1,7 +1,7 @@
 /*
  * virtio-mmio version 2 transport. The guest reaches it through the MMIO
  * bus on a vCPU thread; queue kicks arrive as ioeventfds and device work
- * runs on the I/O thread, so a vCPU only ever touches registers here.
+ * runs on the event loop, so a vCPU only ever touches registers here.
  */
 #include <endian.h>
 #include <errno.h>
@@ -26,9 +26,6 @@
 
 #define VIRTIO_MMIO_MAGIC  0x74726976 /* "virt" */
 #define VIRTIO_MMIO_VENDOR 0x4c4f5349 /* "ISOL" */
-
-/* Every device created, for start/shutdown/stats; only grows until exit. */
-static struct virtio_dev *devices;
 
 bool virtio_has_feature(const struct virtio_dev *dev, unsigned bit)
 {
@@ -87,7 +84,7 @@ void virtio_dev_kick(struct virtio_dev *dev, unsigned q)
 	pthread_mutex_unlock(&dev->lock);
 }
 
-/* I/O thread: a QueueNotify write landed on this queue's eventfd. */
+/* Event loop: a QueueNotify write landed on this queue's eventfd. */
 static void on_kick(void *arg, uint32_t events)
 {
 	struct virtio_kick *k = arg;
@@ -179,7 +176,7 @@ static void write_status(struct virtio_dev *dev, uint32_t val)
 		virtio_dev_fail(dev, "device could not start");
 		return;
 	}
-	/* Buffers the driver posted before DRIVER_OK: let the I/O thread look now. */
+	/* Buffers the driver posted before DRIVER_OK: let the event loop look now. */
 	for (unsigned q = 0; q < dev->ops->num_queues && !dev->kick_external; q++) {
 		uint64_t one = 1;
 		if (dev->vqs[q].ready && write(dev->kick_fd[q], &one, sizeof(one)) < 0)
@@ -233,7 +230,7 @@ static void write_reg(struct virtio_dev *dev, uint64_t off, uint32_t val)
 			queue_ready(dev, vq, val);
 		break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
-		/* Only reached without KVM ioeventfds (tests): hand it to the I/O thread. */
+		/* Only reached without KVM ioeventfds (tests): hand it to the event loop. */
 		if (val < dev->ops->num_queues && !dev->kick_external) {
 			uint64_t one = 1;
 			if (write(dev->kick_fd[val], &one, sizeof(one)) != sizeof(one))
@@ -335,7 +332,7 @@ static void unwire_eventfds(struct virtio_dev *dev, unsigned nq, bool kvm)
 		if (dev->kick_fd[q] < 0)
 			continue;
 		if (!dev->kick_external)
-			iothread_del(&dev->kick_watch[q]);
+			event_loop_del(dev->loop, &dev->kick_watch[q]);
 		if (kvm)
 			kvm_ioeventfd(dev, q, false);
 		close(dev->kick_fd[q]);
@@ -366,8 +363,10 @@ static int wire_eventfds(struct virtio_dev *dev)
 		if (dev->kick_fd[q] < 0 || (kvm && kvm_ioeventfd(dev, q, true) < 0))
 			goto fail;
 		dev->kick_ctx[q] = (struct virtio_kick){.dev = dev, .q = q};
-		dev->kick_watch[q] = (struct io_watch){dev->kick_fd[q], on_kick, &dev->kick_ctx[q]};
-		if (!dev->kick_external && iothread_add(&dev->kick_watch[q], EPOLLIN) < 0)
+		dev->kick_watch[q] =
+		    (struct event_watch){dev->kick_fd[q], on_kick, &dev->kick_ctx[q]};
+		if (!dev->kick_external &&
+		    event_loop_add(dev->loop, &dev->kick_watch[q], EPOLLIN) < 0)
 			goto fail;
 	}
 	return 0;
@@ -406,6 +405,7 @@ struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 	dev->config = config;
 	dev->config_len = config_len;
 	dev->vm = vm;
+	dev->loop = vm_event_loop(vm);
 	dev->mem = vm_mem(vm);
 	dev->irq_fd = -1;
 	dev->kick_external = ops->external_kicks;
@@ -433,8 +433,7 @@ struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 		return NULL;
 	}
 	if (bus_register(vm_mmio_bus(vm), &dev->bus) < 0 ||
-	    vm_cmdline_append(vm, "virtio_mmio.device=0x%x@0x%" PRIx64 ":%d", VIRTIO_MMIO_WINDOW,
-			      base, dev->irq) < 0) {
+	    vm_announce_mmio_device(vm, "virtio,mmio", base, VIRTIO_MMIO_WINDOW, dev->irq) < 0) {
 		fprintf(stderr, "vmm: virtio-%s: cannot announce the device: %s\n", name,
 			strerror(errno));
 		unwire_eventfds(dev, ops->num_queues, vm_fd(vm) >= 0);
@@ -444,43 +443,67 @@ struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 	if (vm_add_stats_hook(vm, print_device_stats, dev) < 0)
 		fprintf(stderr, "vmm: virtio-%s: no room for its --stats counters\n", name);
 	/* Appended, so the guest discovers devices in the order they were added. */
-	struct virtio_dev **tail = &devices;
+	struct virtio_dev **tail = vm_virtio_devices(vm);
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = dev;
 	return dev;
 }
 
-int virtio_start(struct vm *vm)
+unsigned virtio_count(struct vm *vm, uint32_t device_id)
 {
-	(void)vm;
-	return devices ? iothread_start() : 0;
+	unsigned n = 0;
+	for (struct virtio_dev *dev = *vm_virtio_devices(vm); dev; dev = dev->next)
+		n += dev->ops->device_id == device_id;
+	return n;
 }
 
-void virtio_shutdown(void)
+void virtio_for_each_device(struct vm *vm, void (*fn)(struct virtio_dev *dev, void *opaque),
+			    void *opaque)
 {
-	iothread_stop();
-	for (struct virtio_dev *dev = devices; dev; dev = dev->next) {
-		pthread_mutex_lock(&dev->lock);
-		if (!dev->dead) {
-			dev->dead = true;
-			if (dev->ops->destroy)
-				dev->ops->destroy(dev);
-			unwire_eventfds(dev, dev->ops->num_queues, vm_fd(dev->vm) >= 0);
-		}
-		pthread_mutex_unlock(&dev->lock);
+	for (struct virtio_dev *dev = *vm_virtio_devices(vm); dev; dev = dev->next)
+		fn(dev, opaque);
+}
+
+int virtio_start(struct vm *vm)
+{
+	return *vm_virtio_devices(vm) ? event_loop_start(vm_event_loop(vm)) : 0;
+}
+
+/* The loop no longer runs: nothing else can reach the device now. */
+static void destroy_device(struct virtio_dev *dev)
+{
+	pthread_mutex_lock(&dev->lock);
+	dev->dead = true;
+	if (dev->ops->destroy)
+		dev->ops->destroy(dev);
+	unwire_eventfds(dev, dev->ops->num_queues, vm_fd(dev->vm) >= 0);
+	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev->priv);
+	free(dev);
+}
+
+void virtio_shutdown(struct vm *vm)
+{
+	struct virtio_dev **list = vm_virtio_devices(vm);
+	event_loop_stop(vm_event_loop(vm));
+	while (*list) {
+		struct virtio_dev *dev = *list;
+		*list = dev->next;
+		destroy_device(dev);
 	}
 }
 
-bool virtio_has_devices(void)
+bool virtio_has_devices(struct vm *vm)
 {
-	return devices != NULL;
+	return *vm_virtio_devices(vm) != NULL;
 }
 
 /* For the monitor's `info devices`: what was negotiated and where each queue stands. */
-void virtio_print_info(FILE *out)
+void virtio_print_info(struct vm *vm, FILE *out)
 {
-	for (struct virtio_dev *dev = devices; dev; dev = dev->next) {
+	for (struct virtio_dev *dev = *vm_virtio_devices(vm); dev; dev = dev->next) {
 		pthread_mutex_lock(&dev->lock);
 		fprintf(out, "%s: mmio 0x%" PRIx64 " irq %d, status 0x%02x%s\n", dev->name,
 			dev->bus.base, dev->irq, dev->status,
@@ -504,8 +527,8 @@ void virtio_print_info(FILE *out)
 	}
 }
 
-void virtio_print_stats(FILE *out)
+void virtio_print_stats(struct vm *vm, FILE *out)
 {
-	for (struct virtio_dev *dev = devices; dev; dev = dev->next)
+	for (struct virtio_dev *dev = *vm_virtio_devices(vm); dev; dev = dev->next)
 		print_device_stats(dev, out);
 }

@@ -33,25 +33,25 @@ enum { NET_RX, NET_TX };
 struct net {
 	struct virtio_dev *dev;
 	struct tap tap; /* tap.fd is the packet fd, TAP or not */
-	struct io_watch watch;
+	struct event_loop *loop;
+	struct event_watch watch;
 	bool watched; /* in epoll: false once the fd hung up */
 	bool rx_armed;
 	unsigned offloads; /* TUN_F_* the fd accepts */
 	struct virtio_net_config config;
 	size_t pending; /* bytes of a packet read but not yet delivered */
 	uint8_t packet[NET_MAX_PACKET];
-	struct vq_chain chain; /* I/O thread scratch */
+	struct vq_chain chain; /* event loop scratch */
 	struct {
 		uint16_t head;
 		uint32_t len;
 	} merge[NET_MAX_MERGE];
 };
 
-static unsigned nr_nets;
-
 static void arm_rx(struct net *n, bool on)
 {
-	if (n->watched && n->rx_armed != on && iothread_mod(&n->watch, on ? EPOLLIN : 0) == 0)
+	if (n->watched && n->rx_armed != on &&
+	    event_loop_mod(n->loop, &n->watch, on ? EPOLLIN : 0) == 0)
 		n->rx_armed = on;
 }
 
@@ -59,7 +59,7 @@ static void arm_rx(struct net *n, bool on)
 static void stop_watching(struct net *n)
 {
 	if (n->watched)
-		iothread_del(&n->watch);
+		event_loop_del(n->loop, &n->watch);
 	n->watched = false;
 }
 
@@ -265,23 +265,23 @@ static struct virtio_dev *create_on(struct vm *vm, struct tap *tap, const uint8_
 	n->offloads = tap->offloads;
 	memcpy(n->config.mac, mac, 6);
 	n->config.status = VIRTIO_NET_S_LINK_UP;
-	n->watch = (struct io_watch){tap->fd, on_packet, n};
-	if (iothread_add(&n->watch, 0) < 0) {
+	n->loop = vm_event_loop(vm);
+	n->watch = (struct event_watch){tap->fd, on_packet, n};
+	if (event_loop_add(n->loop, &n->watch, 0) < 0) {
 		fprintf(stderr, "vmm: --net: cannot watch %s: %s\n", tap->name, strerror(errno));
 		free(n);
 		return NULL;
 	}
 	n->watched = true;
 	char name[16];
-	snprintf(name, sizeof(name), "net%u", nr_nets);
+	snprintf(name, sizeof(name), "net%u", virtio_count(vm, VIRTIO_ID_NET));
 	n->dev = virtio_dev_create(vm, name, &net_ops, n, net_features(n->offloads), &n->config,
 				   sizeof(n->config));
 	if (!n->dev) {
-		iothread_del(&n->watch);
+		event_loop_del(n->loop, &n->watch);
 		free(n);
 		return NULL;
 	}
-	nr_nets++;
 	return n->dev;
 }
 
@@ -325,13 +325,13 @@ static int copy_ifname(char *dst, const char *s, size_t len, const char *what)
 	return 0;
 }
 
-static int parse_net(const char *spec, struct net_opts *o)
+static int parse_net(const char *spec, unsigned index, struct net_opts *o)
 {
 	unsigned pid = (unsigned)getpid();
 	memset(o, 0, sizeof(*o));
 	/* Locally administered, distinct per vmm process and per device. */
 	const uint8_t mac[6] = {
-	    0x02, 0x69, (uint8_t)(pid >> 16), (uint8_t)(pid >> 8), (uint8_t)pid, (uint8_t)nr_nets};
+	    0x02, 0x69, (uint8_t)(pid >> 16), (uint8_t)(pid >> 8), (uint8_t)pid, (uint8_t)index};
 	memcpy(o->mac, mac, 6);
 	if (strncmp(spec, "tap", 3) || (spec[3] && spec[3] != ',')) {
 		fprintf(stderr,
@@ -388,7 +388,8 @@ int virtio_net_add(struct vm *vm, const char *spec)
 	struct tap tap;
 	uint32_t subnet = 0;
 
-	if (parse_net(spec, &o) < 0)
+	unsigned index = virtio_count(vm, VIRTIO_ID_NET);
+	if (parse_net(spec, index, &o) < 0)
 		return -1;
 	if (tap_open(&tap, o.name[0] ? o.name : NULL) < 0)
 		return -1;
@@ -398,7 +399,6 @@ int virtio_net_add(struct vm *vm, const char *spec)
 	uint32_t host = subnet ? htonl(ntohl(subnet) | 1) : 0;
 	if (tap_configure(&tap, host, 24, o.bridge[0] ? o.bridge : NULL) < 0)
 		goto fail;
-	unsigned index = nr_nets;
 	if (!create_on(vm, &tap, o.mac))
 		goto fail;
 	if (subnet) {

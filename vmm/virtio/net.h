@@ -12,7 +12,7 @@ struct vm;
  * The device owns fd from now on. NULL with a message on failure.
  */
 struct virtio_dev *virtio_net_create_fd(struct vm *vm, int fd, const uint8_t mac[6]);
-/* What the I/O thread does when the packet fd is readable. */
+/* What the event loop does when the packet fd is readable. */
 void virtio_net_rx(struct virtio_dev *dev);
 
 #endif

@@ -10,10 +10,8 @@
 #include "virtio.h"
 #include "virtio_dev.h"
 
-/* One request never takes more than this, so a greedy guest cannot stall the I/O thread. */
+/* One request never takes more than this, so a greedy guest cannot stall the event loop. */
 #define RNG_MAX_REQUEST 65536
-
-static unsigned nr_rngs;
 
 static uint32_t fill_random(struct vq_chain *c)
 {
@@ -67,18 +65,17 @@ static const struct virtio_dev_ops rng_ops = {
 int virtio_rng_add(struct vm *vm)
 {
 	char name[16];
-	/* Scratch chain for the I/O thread, the only one that touches it. */
+	/* Scratch chain for the event loop, the only one that touches it. */
 	struct vq_chain *scratch = malloc(sizeof(*scratch));
 	if (!scratch) {
 		fprintf(stderr, "vmm: rng: out of memory\n");
 		return -1;
 	}
-	snprintf(name, sizeof(name), "rng%u", nr_rngs);
+	snprintf(name, sizeof(name), "rng%u", virtio_count(vm, VIRTIO_ID_RNG));
 	uint64_t features = 1ull << VIRTIO_RING_F_INDIRECT_DESC | 1ull << VIRTIO_RING_F_EVENT_IDX;
 	if (!virtio_dev_create(vm, name, &rng_ops, scratch, features, NULL, 0)) {
 		free(scratch);
 		return -1;
 	}
-	nr_rngs++;
 	return 0;
 }

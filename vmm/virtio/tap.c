@@ -1,6 +1,6 @@
 /*
- * TAP devices for virtio-net. Configuration goes through rtnetlink with
- * libmnl rather than by running ip(8): no dependency on a tool's output
+ * TAP devices for virtio-net. Configuration goes through rtnetlink
+ * (lib/rtnl.c) rather than by running ip(8): no dependency on a tool's output
  * format, and every failure comes back as an errno we can explain.
  */
 #include <arpa/inet.h>
@@ -11,16 +11,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <libmnl/libmnl.h>
-#include <linux/if_addr.h>
-#include <linux/if_link.h>
 #include <linux/if_tun.h>
-#include <linux/rtnetlink.h>
 #include <linux/virtio_net.h>
 
+#include "../../lib/rtnl.h"
 #include "tap.h"
 
 static int open_tun(void)
@@ -106,64 +102,6 @@ void tap_close(struct tap *t)
 	t->fd = -1;
 }
 
-/* Sends one request and waits for its acknowledgement; returns 0 or -errno. */
-static int rtnl_talk(struct nlmsghdr *nlh)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
-	int err = -EIO;
-
-	if (!nl)
-		return -errno;
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = (unsigned)time(NULL);
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0 &&
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			err = -errno;
-		else
-			err = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl),
-					 NULL, NULL) < 0
-				  ? -errno
-				  : 0;
-	} else {
-		err = -errno;
-	}
-	mnl_socket_close(nl);
-	return err;
-}
-
-static int link_set(unsigned index, unsigned master)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = (int)index;
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
-	if (master)
-		mnl_attr_put_u32(nlh, IFLA_MASTER, master);
-	return rtnl_talk(nlh);
-}
-
-static int addr_add(unsigned index, uint32_t addr_be, unsigned prefix)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = (unsigned char)prefix;
-	ifa->ifa_index = index;
-	mnl_attr_put_u32(nlh, IFA_LOCAL, addr_be);
-	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr_be);
-	return rtnl_talk(nlh);
-}
-
 int tap_configure(struct tap *t, uint32_t addr_be, unsigned prefix, const char *bridge)
 {
 	unsigned index = if_nametoindex(t->name);
@@ -173,9 +111,9 @@ int tap_configure(struct tap *t, uint32_t addr_be, unsigned prefix, const char *
 	if (!err && bridge && !master)
 		err = -ENODEV;
 	if (!err && addr_be && !bridge)
-		err = addr_add(index, addr_be, prefix);
+		err = rtnl_addr_add(index, addr_be, prefix);
 	if (!err)
-		err = link_set(index, master);
+		err = rtnl_link_up(index, master);
 	if (err) {
 		fprintf(stderr, "vmm: --net: cannot configure TAP %s: %s\n", t->name,
 			strerror(-err));

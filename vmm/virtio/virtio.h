@@ -1,6 +1,8 @@
 /*
  * The virtio device layer as the rest of vmm sees it: add devices while the
- * machine is being built, start the I/O thread once, shut down on any exit.
+ * machine is being built, start them once, shut down on any exit. Every
+ * device hangs off its struct vm (vm_virtio_devices), so a process can hold
+ * several VMs.
  * Every *_add prints one "vmm: ..." line and returns -1 on bad input, leaving
  * nothing behind (no TAP, no open file, no bus entry).
  */
@@ -23,20 +25,23 @@ int virtio_console_add(struct vm *vm, int in_fd, int out_fd);
 int virtio_vsock_add(struct vm *vm, const char *spec);
 
 /* The kernel command line that mounts the first disk as root ("root=/dev/vda rw"). */
-const char *virtio_blk_root_cmdline(void);
+const char *virtio_blk_root_cmdline(struct vm *vm);
 
-/* After every device is added: starts the I/O threads. -1 with a message on failure. */
+/* After every device is added: starts the VM's event loop. -1 with a message on failure. */
 int virtio_start(struct vm *vm);
-/* Stops the threads, closes devices, removes the TAPs vmm created. Idempotent. */
-void virtio_shutdown(void);
+/*
+ * Stops the VM's event loop, closes and frees its devices, removes the TAPs
+ * vmm created. Idempotent.
+ */
+void virtio_shutdown(struct vm *vm);
 /*
  * Per device, as "virtio_blk0_requests: N" lines: requests, bytes,
  * notifications received, interrupts sent. Each device also registers
  * these lines with vm_add_stats_hook, so --stats prints them by itself.
  */
-void virtio_print_stats(FILE *out);
+void virtio_print_stats(struct vm *vm, FILE *out);
 /* Negotiated features and queue positions per device, for the monitor. */
-bool virtio_has_devices(void);
-void virtio_print_info(FILE *out);
+bool virtio_has_devices(struct vm *vm);
+void virtio_print_info(struct vm *vm, FILE *out);
 
 #endif

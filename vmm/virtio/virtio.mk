@@ -1,18 +1,20 @@
 # vmm/virtio: virtio-mmio devices, their unit tests and the fuzz harness.
 
-VIRTIO_SRCS := $(addprefix vmm/virtio/,queue.c mmio.c iothread.c blk.c net.c tap.c rng.c console.c vsock.c)
+VIRTIO_SRCS := $(addprefix vmm/virtio/,queue.c mmio.c blk.c net.c tap.c rng.c console.c vsock.c)
 VIRTIO_OBJS := $(VIRTIO_SRCS:%.c=$(BUILD)/%.o)
 VIRTIO_LIBS := -lmnl -lpthread
 PKGS += libmnl-dev libcmocka-dev clang libclang-rt-14-dev e2fsprogs
 
 # Unit tests link the devices against a fake machine (tests/virtio/fake_vm.c)
-# on the real bus (vmm/bus.c).
+# on the real bus (vmm/bus.c) and the real event loop of the vmm core.
+VIRTIO_CORE_SRCS := vmm/event_loop.c
 VIRTIO_FAKE_OBJS := $(BUILD)/tests/virtio/fake_vm.o $(BUILD)/tests/virtio/vq_driver.o \
-	$(BUILD)/vmm/bus.o
+	$(BUILD)/vmm/bus.o $(VIRTIO_CORE_SRCS:%.c=$(BUILD)/%.o) $(STDERR_CAPTURE)
 VIRTIO_UNIT := $(addprefix $(BUILD)/tests/virtio/,queue_test blk_test devices_test)
 UNIT_TESTS += $(VIRTIO_UNIT)
 
-$(VIRTIO_UNIT): $(BUILD)/tests/virtio/%: $(BUILD)/tests/virtio/%.o $(VIRTIO_FAKE_OBJS) $(VIRTIO_OBJS)
+$(VIRTIO_UNIT): $(BUILD)/tests/virtio/%: $(BUILD)/tests/virtio/%.o $(VIRTIO_FAKE_OBJS) $(VIRTIO_OBJS) \
+		$(ISOLAB_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(VIRTIO_LIBS) -lcmocka
 
@@ -24,9 +26,9 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined 
 FUZZ_BIN := $(BUILD)/fuzz/fuzz_virtio
 FUZZ_SECONDS ?= 60
 
-FUZZ_SRCS := tests/fuzz/fuzz_virtio.c tests/virtio/fake_vm.c vmm/bus.c $(VIRTIO_SRCS)
+FUZZ_SRCS := tests/fuzz/fuzz_virtio.c tests/virtio/fake_vm.c vmm/bus.c $(VIRTIO_SRCS) $(VIRTIO_CORE_SRCS) $(ISOLAB_LIB_SRCS)
 
-$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard vmm/virtio/*.h) | $(DEPS_STAMP)
+$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard vmm/virtio/*.h lib/*.h vmm/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(call show,CCLD,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) $(VIRTIO_LIBS)
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "../bus.h"
-#include "iothread.h"
+#include "../event_loop.h"
 #include "queue.h"
 
 #define VIRTIO_MAX_QUEUES  4
@@ -24,17 +24,17 @@ struct virtio_dev_ops {
 	uint32_t device_id; /* VIRTIO_ID_* */
 	uint16_t num_queues;
 	uint16_t queue_max;
-	/* Queue kicks go to the kernel (vhost), not to the I/O thread. */
+	/* Queue kicks go to the kernel (vhost), not to the event loop. */
 	bool external_kicks;
 	/* Guest wrote the device config space (after bounds checks); may be NULL. */
 	void (*config_write)(struct virtio_dev *dev, uint32_t off, const void *data, uint32_t len);
-	/* A queue was kicked. I/O thread, dev->lock held. */
+	/* A queue was kicked. Event loop thread, dev->lock held. */
 	void (*queue_notify)(struct virtio_dev *dev, struct virtqueue *vq);
 	/* DRIVER_OK with the negotiated features; -1 marks the device NEEDS_RESET. */
 	int (*activate)(struct virtio_dev *dev);
 	/* Driver reset: stop touching guest memory before returning. dev->lock held. */
 	void (*reset)(struct virtio_dev *dev);
-	/* vmm exits: release host resources (files, TAPs). */
+	/* vmm exits: release host resources (files, TAPs); the transport then frees priv. */
 	void (*destroy)(struct virtio_dev *dev);
 };
 
@@ -54,6 +54,7 @@ struct virtio_dev {
 	uint32_t config_len;
 
 	struct vm *vm;
+	struct event_loop *loop; /* the VM's: kicks and device fds are watched there */
 	const struct guest_mem *mem;
 	struct bus_device bus;
 	int irq;
@@ -70,7 +71,7 @@ struct virtio_dev {
 
 	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
 	int kick_fd[VIRTIO_MAX_QUEUES]; /* ioeventfd: QueueNotify writes */
-	struct io_watch kick_watch[VIRTIO_MAX_QUEUES];
+	struct event_watch kick_watch[VIRTIO_MAX_QUEUES];
 	struct virtio_kick {
 		struct virtio_dev *dev;
 		unsigned q;
@@ -79,7 +80,7 @@ struct virtio_dev {
 	int irq_fd;	    /* irqfd on dev->irq */
 
 	struct virtio_stats stats; /* updated with __atomic ops */
-	struct virtio_dev *next;
+	struct virtio_dev *next;   /* the VM's list, in the order devices were added */
 };
 
 /*
@@ -90,6 +91,12 @@ struct virtio_dev {
 struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 				     const struct virtio_dev_ops *ops, void *priv,
 				     uint64_t features, void *config, uint32_t config_len);
+
+/* How many devices of this VIRTIO_ID_* the VM has so far: the next one's index ("net1"). */
+unsigned virtio_count(struct vm *vm, uint32_t device_id);
+/* Calls fn on every virtio device of the VM, in the order they were added. */
+void virtio_for_each_device(struct vm *vm, void (*fn)(struct virtio_dev *dev, void *opaque),
+			    void *opaque);
 
 bool virtio_has_feature(const struct virtio_dev *dev, unsigned bit);
 /* After vq_push: interrupts the guest if it wants one. Any thread. */
@@ -102,7 +109,7 @@ void virtio_dev_count(struct virtio_dev *dev, uint64_t requests, uint64_t bytes)
 
 /* For tests and the fuzzer: the transport's bus callbacks. */
 extern const struct bus_device_ops virtio_mmio_ops;
-/* Runs one queue's kick handler synchronously, as the I/O thread would. */
+/* Runs one queue's kick handler synchronously, as the event loop would. */
 void virtio_dev_kick(struct virtio_dev *dev, unsigned q);
 
 #endif

@@ -23,6 +23,7 @@
 #include <linux/virtio_ring.h>
 #include <linux/virtio_vsock.h>
 
+#include "../vm.h"
 #include "virtio.h"
 #include "virtio_dev.h"
 
@@ -31,13 +32,14 @@ enum { VSOCK_RX, VSOCK_TX, VSOCK_EVENT, VSOCK_VHOST_QUEUES = 2 };
 struct vsock {
 	struct virtio_dev *dev;
 	int vhost_fd;
+	struct event_loop *loop;
 	uint64_t vhost_features;
 	bool running;
 	struct virtio_vsock_config config;
 	struct vsock_call {
 		struct vsock *vs;
 		int fd;
-		struct io_watch watch;
+		struct event_watch watch;
 	} call[VSOCK_VHOST_QUEUES];
 };
 
@@ -139,7 +141,7 @@ static void close_calls(struct vsock *vs)
 	for (unsigned q = 0; q < VSOCK_VHOST_QUEUES; q++) {
 		if (vs->call[q].fd < 0)
 			continue;
-		iothread_del(&vs->call[q].watch);
+		event_loop_del(vs->loop, &vs->call[q].watch);
 		close(vs->call[q].fd);
 		vs->call[q].fd = -1;
 	}
@@ -208,8 +210,8 @@ static int open_vhost(struct vsock *vs, uint64_t cid)
 		struct vsock_call *c = &vs->call[q];
 		c->vs = vs;
 		c->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		c->watch = (struct io_watch){c->fd, on_call, c};
-		if (c->fd < 0 || iothread_add(&c->watch, EPOLLIN) < 0) {
+		c->watch = (struct event_watch){c->fd, on_call, c};
+		if (c->fd < 0 || event_loop_add(vs->loop, &c->watch, EPOLLIN) < 0) {
 			fprintf(stderr, "vmm: --vsock: cannot watch vhost: %s\n", strerror(errno));
 			return -1;
 		}
@@ -226,6 +228,7 @@ int virtio_vsock_add(struct vm *vm, const char *spec)
 		return -1;
 	}
 	vs->vhost_fd = vs->call[0].fd = vs->call[1].fd = -1;
+	vs->loop = vm_event_loop(vm);
 	if (parse_cid(spec, &cid) < 0 || open_vhost(vs, cid) < 0)
 		goto fail;
 	vs->config.guest_cid = cid;

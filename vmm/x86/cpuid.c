@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 
 #include "../util.h"
+#include "xsave.h"
 
 #define BIT(n) (1u << (n))
 
@@ -13,6 +14,10 @@
 #define EMULATED_LEAF1_ECX (BIT(0) | BIT(9) | BIT(21) | BIT(24) | BIT(31))
 /* 0x80000001 EDX bits an emulated host drops: 1 GiB pages, RDTSCP. */
 #define EMULATED_EXT1_EDX_DROP (BIT(26) | BIT(27))
+/* Perf/debug capability MSR (leaf 1 ECX 15). */
+#define LEAF1_ECX_PDCM BIT(15)
+/* AMD PerfCtrExtCore, PerfCtrExtNB, PerfTsc, PerfCtrExtLLC (0x80000001 ECX). */
+#define EXT1_ECX_PERFCTR (BIT(23) | BIT(24) | BIT(27) | BIT(28))
 
 static unsigned bits_for(unsigned count)
 {
@@ -86,14 +91,40 @@ static void mask_for_emulator(struct kvm_cpuid_entry2 *e)
 	}
 }
 
-void cpuid_adjust(struct kvm_cpuid2 *cpuid, int index, int nr_vcpus, bool emulated)
+/*
+ * No PMU: architectural perfmon (leaf 0xA, 0x23) version 0, no PDCM, and
+ * none of AMD's extended counter sets, so Linux's Intel driver finds
+ * nothing and AMD's sees at most the legacy counters, which pmu.c filters.
+ */
+static void hide_pmu(struct kvm_cpuid_entry2 *e)
+{
+	switch (e->function) {
+	case 1:
+		e->ecx &= ~LEAF1_ECX_PDCM;
+		break;
+	case 0xa:
+	case 0x23:
+	case 0x80000022:
+		e->eax = e->ebx = e->ecx = e->edx = 0;
+		break;
+	case 0x80000001:
+		e->ecx &= ~EXT1_ECX_PERFCTR;
+		break;
+	}
+}
+
+void cpuid_adjust(struct kvm_cpuid2 *cpuid, int index, int nr_vcpus,
+		  const struct cpuid_policy *policy)
 {
 	for (unsigned i = 0; i < cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
 		set_topology(e, (unsigned)index, (unsigned)nr_vcpus);
-		if (emulated)
+		if (policy->emulated)
 			mask_for_emulator(e);
+		if (!policy->pmu)
+			hide_pmu(e);
 	}
+	cpuid_xsave_consistent(cpuid);
 }
 
 static struct kvm_cpuid2 *get_supported(int kvm_fd)
@@ -113,12 +144,13 @@ static struct kvm_cpuid2 *get_supported(int kvm_fd)
 	return NULL;
 }
 
-int cpuid_setup(const struct kvm_host *host, int vcpu_fd, int index, int nr_vcpus)
+int cpuid_setup(const struct kvm_host *host, int vcpu_fd, int index, int nr_vcpus,
+		const struct cpuid_policy *policy)
 {
 	struct kvm_cpuid2 *cpuid = get_supported(host->fd);
 	if (!cpuid)
 		return vmm_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-	cpuid_adjust(cpuid, index, nr_vcpus, host->emulated);
+	cpuid_adjust(cpuid, index, nr_vcpus, policy);
 	int ret = ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid);
 	int err = errno;
 	free(cpuid);

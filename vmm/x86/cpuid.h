@@ -6,11 +6,19 @@
 
 #include "../kvm.h"
 
+/* What a VM's CPUID offers beyond the topology. */
+struct cpuid_policy {
+	bool emulated; /* hide what PVM's instruction emulator lacks */
+	bool pmu;      /* pass the host's PMU through (--pmu); hidden otherwise */
+};
+
 /*
  * Rewrites in place the entries KVM_GET_SUPPORTED_CPUID returned for vCPU
- * index of nr_vcpus. On emulated hosts also hides what the emulator lacks.
+ * index of nr_vcpus, then makes leaf 0xD describe exactly the XSAVE
+ * components whose features the other leaves still show.
  */
-void cpuid_adjust(struct kvm_cpuid2 *cpuid, int index, int nr_vcpus, bool emulated);
+void cpuid_adjust(struct kvm_cpuid2 *cpuid, int index, int nr_vcpus,
+		  const struct cpuid_policy *policy);
 /*
  * Kernel parameters that hide the same features from Linux. Needed because
  * PVM answers the guest's CPUID leaves 1 and 7 from the host CPU whatever
@@ -28,6 +36,7 @@ void cpuid_adjust(struct kvm_cpuid2 *cpuid, int index, int nr_vcpus, bool emulat
 	"bmi2,abm,adx,rdrand,rdseed,sse4_2"
 #define CPUID_EMULATED_CMDLINE "noint3selftest pvmsyscall clearcpuid=" CPUID_CLEARCPUID_LIST
 /* Fetches the supported CPUID, adjusts it and sets it on the vCPU fd. */
-int cpuid_setup(const struct kvm_host *host, int vcpu_fd, int index, int nr_vcpus);
+int cpuid_setup(const struct kvm_host *host, int vcpu_fd, int index, int nr_vcpus,
+		const struct cpuid_policy *policy);
 
 #endif

@@ -4,12 +4,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "processor.h"
+
 #define FSW_EXCEPTIONS 0x003f /* IE DE ZE OE UE PE */
 #define FSW_SF	       0x0040
 #define FSW_ES	       0x0080 /* an unmasked exception is pending */
 #define FSW_BUSY       0x8000
-#define CR0_TS	       (1u << 3)
-#define CR0_EM	       (1u << 2)
 
 /* Reads up to len instruction bytes at the vCPU's RIP (stops at a page end). */
 static int fetch(int vcpu_fd, const struct guest_mem *mem, const struct kvm_regs *regs,
@@ -67,7 +67,7 @@ int insn_complete(int vcpu_fd, const struct guest_mem *mem)
 		return -1;
 	int got = fetch(vcpu_fd, mem, &regs, &sregs, bytes, sizeof(bytes));
 	/* With CR0.TS or CR0.EM set these raise #NM; only the plain case is completed here. */
-	if (got <= 0 || (sregs.cr0 & (CR0_TS | CR0_EM)))
+	if (got <= 0 || (sregs.cr0 & (X86_CR0_TS | X86_CR0_EM)))
 		return -1;
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		if (known[i].len > got || memcmp(bytes, known[i].bytes, known[i].len) != 0)

@@ -8,6 +8,7 @@
 
 #include "../util.h"
 #include "layout.h"
+#include "processor.h"
 
 #define GDT_CODE64 0x10 /* __BOOT_CS */
 #define GDT_DATA   0x18 /* __BOOT_DS */
@@ -15,23 +16,15 @@
 #define GDT_TSS	   0x28
 #define GDT_SIZE   6
 
-#define CR0_PE	 (1u << 0)
-#define CR0_ET	 (1u << 4)
-#define CR0_PG	 (1u << 31)
-#define CR4_PAE	 (1u << 5)
-#define EFER_LME (1u << 8)
-#define EFER_LMA (1u << 10)
 #define PTE_P	 (1u << 0)
 #define PTE_RW	 (1u << 1)
 #define PTE_PS	 (1u << 7)
 #define PD_LARGE (PTE_P | PTE_RW | PTE_PS)
 
-#define MSR_IA32_MISC_ENABLE	0x1a0
-#define MISC_ENABLE_FAST_STRING 1
-#define APIC_LVT0		0x350
-#define APIC_LVT1		0x360
-#define APIC_MODE_NMI		0x4
-#define APIC_MODE_EXTINT	0x7
+#define APIC_LVT0	 0x350
+#define APIC_LVT1	 0x360
+#define APIC_MODE_NMI	 0x4
+#define APIC_MODE_EXTINT 0x7
 
 static const uint64_t boot_gdt[GDT_SIZE] = {
     0,
@@ -95,13 +88,13 @@ int regs_setup_entry(int vcpu_fd, const struct boot_entry *entry)
 		return vmm_err("KVM_GET_SREGS: %s", strerror(errno));
 	bool long_mode = entry->mode == BOOT_MODE_64BIT;
 	set_flat_segments(&sregs, long_mode);
-	sregs.cr0 = CR0_PE | CR0_ET;
+	sregs.cr0 = X86_CR0_PE | X86_CR0_ET;
 	sregs.cr4 = 0;
 	sregs.efer = 0;
 	if (long_mode) {
 		sregs.cr3 = LAYOUT_PML4;
-		sregs.cr4 |= CR4_PAE;
-		sregs.cr0 |= CR0_PG;
+		sregs.cr4 |= X86_CR4_PAE;
+		sregs.cr0 |= X86_CR0_PG;
 		sregs.efer |= EFER_LME | EFER_LMA;
 	}
 	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0)

@@ -1,7 +1,7 @@
-#include "setup.h"
-
+/* Loading Linux or a firmware payload into a created VM and readying its vCPUs (vmm/arch.h). */
 #include <string.h>
 
+#include "../arch.h"
 #include "../machine.h"
 #include "../util.h"
 #include "../vcpu.h"
@@ -24,8 +24,8 @@ static int setup_all_vcpus(struct vm *vm)
 	return 0;
 }
 
-int setup_linux(struct vm *vm, const struct image_file *kernel, const struct image_file *initrd,
-		const char *cmdline)
+int arch_load_linux(struct vm *vm, const struct image_file *kernel, const struct image_file *initrd,
+		    const char *cmdline)
 {
 	if (setup_all_vcpus(vm) < 0)
 		return -1;
@@ -41,7 +41,7 @@ int setup_linux(struct vm *vm, const struct image_file *kernel, const struct ima
 	return regs_setup_entry(vcpu_fd(vm_vcpu(vm, 0)), &entry);
 }
 
-int setup_firmware(struct vm *vm, const struct image_file *payload, const char *cmdline)
+int arch_load_firmware(struct vm *vm, const struct image_file *payload, const char *cmdline)
 {
 	if (setup_all_vcpus(vm) < 0)
 		return -1;

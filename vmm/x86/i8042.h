@@ -1,6 +1,6 @@
 /* Enough of the PC keyboard controller for Linux's reboot=k (and its probe). */
-#ifndef VMM_DEV_I8042_H
-#define VMM_DEV_I8042_H
+#ifndef VMM_X86_I8042_H
+#define VMM_X86_I8042_H
 
 struct vm;
 struct i8042;

@@ -1,0 +1,12 @@
+# guest-images/labhost.mk: the "lab host" (L1), Debian's generic kernel with a
+# small initramfs, booted under QEMU TCG with SVM by tests/nested/run so the
+# tests and the benchmark get a real kvm_amd and a pure cgroup-v2 host here.
+# The kernel package is fetched with apt-get download into the cache
+# (${XDG_CACHE_HOME:-~/.cache}/isolab/labhost-VERSION), never installed.
+# depmod (kmod) orders the modules, python3 unpacks the ELF kernel, pgrep
+# (procps) serves the runner's tests.
+PKGS += qemu-system-x86 kmod python3 cpio busybox-static procps
+
+.PHONY: labhost
+labhost:
+	@guest-images/labhost/build.sh

@@ -1,0 +1,86 @@
+/*
+ * What the core (vm.c, vcpu.c, main.c) asks of the architecture. Each
+ * architecture implements every hook in its own folder (vmm/x86/ today,
+ * vmm/arm64/ later); the Makefile links exactly one of them (ARCH=). The
+ * core and the devices never include an arch folder's headers, so a second
+ * architecture adds files without touching them. vmm/README.md has the
+ * table of hooks with what x86 does and what arm64 will do.
+ */
+#ifndef VMM_ARCH_H
+#define VMM_ARCH_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guest_mem.h"
+#include "image_file.h"
+
+struct vm;
+struct vcpu;
+struct serial;
+
+/* The longest kernel command line the core assembles (NUL included). */
+#define ARCH_CMDLINE_MAX 4096
+
+/* Where the board puts things in guest physical memory and in the interrupt space. */
+struct arch_layout {
+	uint64_t mmio_start, mmio_end; /* vm_alloc_mmio hands out windows in [start, end) */
+	int first_device_irq;	       /* vm_alloc_irq hands out lines in [first, last] */
+	int last_device_irq;
+};
+extern const struct arch_layout arch_layout;
+
+/* Splits mem_size bytes of RAM into guest regions (gpa and size set); returns how many. */
+int arch_ram_regions(uint64_t mem_size, struct guest_region regions[GUEST_MEM_MAX_REGIONS]);
+
+/* The arch's per-VM state (interrupt controller, board devices, device announcements). */
+struct arch_vm;
+/* After RAM and before any vCPU: creates the interrupt controller and timers. */
+struct arch_vm *arch_vm_create(struct vm *vm);
+/* After every vCPU exists (an interrupt controller that needs them finishes here). */
+int arch_vm_vcpus_created(struct vm *vm);
+void arch_vm_destroy(struct arch_vm *arch);
+
+/*
+ * Adds the board's own devices (console UART, reset and isolab exit/marker
+ * devices) with guest output going to console_fd. Returns the console UART
+ * (the core feeds it input); it belongs to the arch state.
+ */
+struct serial *arch_add_board_devices(struct vm *vm, int console_fd);
+/*
+ * Tells the guest kernel where a memory-mapped device is, in the way it
+ * looks for one (compatible names the device-tree binding, e.g. "virtio,mmio").
+ */
+int arch_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t base, uint64_t size,
+			      int irq);
+
+/* After KVM_CREATE_VCPU: the vCPU's identity and features (CPUID, target, PMU). */
+int arch_vcpu_init(struct vm *vm, int vcpu_fd, int index, int nr_vcpus);
+
+enum arch_exit {
+	ARCH_EXIT_UNHANDLED, /* not an exit this arch finishes: the core reports it */
+	ARCH_EXIT_DONE,	     /* handled, the vCPU runs on */
+	ARCH_EXIT_COMPLETED, /* an instruction KVM gave up on was finished by vmm */
+};
+/* Exits only the arch knows (x86: port I/O, instructions PVM cannot emulate). */
+enum arch_exit arch_vcpu_exit(struct vm *vm, int vcpu_fd, struct kvm_run *run, size_t run_size);
+
+/* The vCPU's program counter, for messages (ARCH_PC_NAME says what the arch calls it). */
+int arch_vcpu_pc(int vcpu_fd, uint64_t *pc);
+#if defined(__x86_64__)
+#define ARCH_PC_NAME "rip"
+#else
+#define ARCH_PC_NAME "pc"
+#endif
+
+/* The arch's first words of the kernel command line (console, reboot, host quirks). */
+int arch_cmdline_base(const struct vm *vm, char *buf, size_t size);
+/* Linux (the image format the arch boots) plus the initrd when initrd->data is set. */
+int arch_load_linux(struct vm *vm, const struct image_file *kernel, const struct image_file *initrd,
+		    const char *cmdline);
+/* A flat test payload started on every vCPU (see vmm --help and vmm/README.md). */
+int arch_load_firmware(struct vm *vm, const struct image_file *payload, const char *cmdline);
+
+#endif

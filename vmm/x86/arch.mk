@@ -1,0 +1,18 @@
+# vmm/x86/: the x86-64 side of vmm/arch.h (PC board, CPUID, boot protocols).
+
+VMM_ARCH_SRCS := vmm/x86/arch.c vmm/x86/board.c vmm/x86/setup.c vmm/x86/regs.c \
+	vmm/x86/cpuid.c vmm/x86/mptable.c vmm/x86/e820.c vmm/x86/loader.c vmm/x86/bzimage.c \
+	vmm/x86/elf.c vmm/x86/insn.c vmm/x86/i8042.c vmm/x86/pmu.c vmm/x86/xsave.c
+
+# Unit tests of the x86 loaders and machine tables (tests/vmm/{loaders,machine}_test.c).
+VMM_LOADER_OBJS := $(addprefix $(BUILD)/vmm/,x86/bzimage.o x86/elf.o x86/loader.o x86/e820.o util.o)
+VMM_MACHINE_OBJS := $(addprefix $(BUILD)/vmm/,options.o util.o console_escape.o bus.o \
+	x86/e820.o x86/mptable.o x86/cpuid.o x86/xsave.o)
+
+$(VMM_TEST_DIR)/loaders_test: $(VMM_TEST_DIR)/loaders_test.o $(VMM_LOADER_OBJS) $(STDERR_CAPTURE)
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+$(VMM_TEST_DIR)/machine_test: $(VMM_TEST_DIR)/machine_test.o $(VMM_MACHINE_OBJS) $(STDERR_CAPTURE) \
+		$(ISOLAB_LIB)
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+
+UNIT_TESTS += $(VMM_TEST_DIR)/loaders_test $(VMM_TEST_DIR)/machine_test
