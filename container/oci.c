@@ -89,9 +89,17 @@ static int release_init(struct oci_state *st)
 		if (proc_start_time(st->pid) != st->start_time)
 			break;
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		unlink(fifo);
-	else
+		/* EOF when the process's execve closed the init's end: it runs. */
+		for (int waited = 0; waited < 10000; waited += 10) {
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+			if (poll(&p, 1, 10) == 1 && (p.revents & POLLHUP) && read(fd, &b, 1) <= 0)
+				break;
+			if (proc_start_time(st->pid) != st->start_time)
+				break;
+		}
+	} else
 		err_ret("container %s: its init did not take the start", st->id);
 	if (fd >= 0)
 		close(fd);

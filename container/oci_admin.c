@@ -91,7 +91,8 @@ static int cmd_update(const struct oci_globals *g, int argc, char **argv)
 	struct json_object *doc = json_object_from_file(argv[2]);
 	if (!doc)
 		return err_ret("cannot read %s: %s", argv[2], json_util_get_last_err());
-	struct spec s = {.res = {-1, -1, -1, -1, -1, -1, NULL, NULL, -1, NULL, 0}};
+	struct spec s = {0};
+	spec_resources_init(&s.res);
 	struct oci_state st;
 	int rc = -1;
 	if (spec_parse_resources(doc, &s.res) == 0 && oci_state_load(g->root, argv[3], &st) == 0) {

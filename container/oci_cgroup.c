@@ -110,6 +110,29 @@ static int v1_devices(const char *dir, const struct spec_resources *r)
 	return 0;
 }
 
+/* After the spec's rules, as runc: the default devices the runtime creates and the
+ * spec's linux.devices must stay usable whatever the rules denied. */
+static int v1_default_devices(const char *dir, const struct spec *s)
+{
+	static const char *const allow[] = {"c 1:3 rwm",   "c 1:5 rwm",	  "c 1:7 rwm", "c 1:8 rwm",
+					    "c 1:9 rwm",   "c 5:0 rwm",	  "c 5:1 rwm", "c 5:2 rwm",
+					    "c 136:* rwm", "c 10:200 rwm"};
+	for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
+		if (put_str(dir, "devices.allow", allow[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < s->ndevices; i++) {
+		const struct spec_device *d = &s->devices[i];
+		char rule[64];
+		if (d->type == 'p')
+			continue;
+		snprintf(rule, sizeof(rule), "%c %lld:%lld rwm", d->type == 'u' ? 'c' : d->type,
+			 d->major, d->minor);
+		if (put_str(dir, "devices.allow", rule) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int v1_apply(const char *dir, const char *ctrls, const struct spec_resources *r)
 {
 	int rc = 0;
@@ -120,6 +143,16 @@ static int v1_apply(const char *dir, const char *ctrls, const struct spec_resour
 			rc |= put(dir, "memory.soft_limit_in_bytes", "%lld", r->memory_reservation);
 		if (r->memory_swap > 0 && has_file(dir, "memory.memsw.limit_in_bytes"))
 			rc |= put(dir, "memory.memsw.limit_in_bytes", "%lld", r->memory_swap);
+		/* kmem limits are gone from recent kernels (writes fail): as runc, not fatal. */
+		if (r->memory_kernel > 0)
+			cg_write(dir, "memory.kmem.limit_in_bytes", "%lld", r->memory_kernel);
+		if (r->memory_kernel_tcp > 0)
+			cg_write(dir, "memory.kmem.tcp.limit_in_bytes", "%lld",
+				 r->memory_kernel_tcp);
+		if (r->swappiness >= 0)
+			rc |= put(dir, "memory.swappiness", "%lld", r->swappiness);
+		if (r->disable_oom_killer)
+			rc |= put(dir, "memory.oom_control", "%lld", 1);
 	}
 	if (has_token(ctrls, "cpu", 3)) {
 		if (r->cpu_shares > 0)
@@ -170,7 +203,7 @@ static char *own_path(const char *super, const char *mount_root, bool v2)
 }
 
 /* Each v1 hierarchy: its mount point and the runtime's own path in it. */
-static int v1_create(struct cgroup *cg, const char *path, const struct spec_resources *r)
+static int v1_create(struct cgroup *cg, const char *path, const struct spec *s)
 {
 	FILE *mi = fopen("/proc/self/mountinfo", "re");
 	char line[8192];
@@ -193,7 +226,9 @@ static int v1_create(struct cgroup *cg, const char *path, const struct spec_reso
 		free(base);
 		if (rc == 0) {
 			cg->dirs[cg->ndirs++] = dir;
-			rc = v1_apply(dir, super, r);
+			rc = v1_apply(dir, super, &s->res);
+			if (rc == 0 && has_token(super, "devices", 7))
+				rc = v1_default_devices(dir, s);
 		}
 	}
 	if (mi)
@@ -254,8 +289,8 @@ int oci_cgroup_create(const struct spec *s, const char *id, struct cgroup *cg)
 		free(path);
 		return err_ret("bad linux.cgroupsPath '%s' (no '..')", s->cgroups_path);
 	}
-	int rc = cg->ops->clone_into ? v2_create(cg, cg->root, path, &s->res)
-				     : v1_create(cg, path, &s->res);
+	int rc =
+	    cg->ops->clone_into ? v2_create(cg, cg->root, path, &s->res) : v1_create(cg, path, s);
 	free(path);
 	if (rc < 0)
 		cgroup_destroy(cg);

@@ -31,8 +31,6 @@ static int check_spec(const struct spec *s, const char *console_socket)
 {
 	if (!s->has_process)
 		return err_ret("config.json: process is required to create a container");
-	if (!spec_has_ns(s, CLONE_NEWNS))
-		return err_ret("config.json: a mount namespace is required (linux.namespaces)");
 	if ((s->hostname || s->domainname) && !spec_has_ns(s, CLONE_NEWUTS))
 		return err_ret("config.json: hostname needs its own uts namespace");
 	if (s->process.terminal && !console_socket)
@@ -182,10 +180,10 @@ static int spawn_init(struct oci_create *c, pid_t *pid_out)
 	if (open_ns_paths(c, &flags) < 0)
 		return -1;
 	char *fifo = oci_fifo_path(&c->st);
-	int rc = mkfifo(fifo, 0622);
-	c->fifo_fd = rc == 0 ? open(fifo, O_PATH | O_CLOEXEC) : -1;
+	int rc = mkfifo(fifo, 0622) < 0 ? -1 : chmod(fifo, 0622); /* past the umask */
+	c->state_dir_fd = rc == 0 ? open(c->st.dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 	free(fifo);
-	if (c->fifo_fd < 0)
+	if (c->state_dir_fd < 0)
 		return err_ret("cannot make exec.fifo: %s", strerror(errno));
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return err_ret("socketpair: %s", strerror(errno));
@@ -220,7 +218,7 @@ static void fill_state(struct oci_create *c, const char *bundle, pid_t pid)
 int oci_do_create(const struct oci_globals *g, const char *id, const char *bundle_arg,
 		  const char *pid_file, const char *console_socket, bool no_pivot, pid_t *pid_out)
 {
-	struct oci_create c = {.fifo_fd = -1, .console_fd = -1, .no_pivot = no_pivot};
+	struct oci_create c = {.state_dir_fd = -1, .console_fd = -1, .no_pivot = no_pivot};
 	char *bundle = realpath(bundle_arg, NULL);
 	if (!bundle)
 		return err_ret("bundle %s: %s", bundle_arg, strerror(errno));
@@ -258,8 +256,8 @@ fail:
 	cgroup_destroy(&c.st.cg);
 	oci_state_remove(&c.st);
 out:
-	if (c.fifo_fd >= 0)
-		close(c.fifo_fd);
+	if (c.state_dir_fd >= 0)
+		close(c.state_dir_fd);
 	if (c.console_fd >= 0)
 		close(c.console_fd);
 	for (size_t i = 0; i < c.s.nns; i++)

@@ -77,7 +77,11 @@ static void setup(struct oci_create *c)
 {
 	const struct spec *s = &c->s;
 	join_namespaces(c);
-	if (spec_has_ns(s, CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+	/* Root of the new user namespace when 0 is mapped; otherwise we keep the full
+	 * capabilities a new user namespace gives its first process (the process's own user
+	 * is set at its exec). */
+	if (spec_has_ns(s, CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) &&
+	    errno != EINVAL)
 		die("cannot become root in the user namespace: %s", strerror(errno));
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		die("sethostname: %s", strerror(errno));
@@ -90,22 +94,25 @@ static void setup(struct oci_create *c)
 		die("cgroup namespace: %s", strerror(errno));
 	struct oci_rootfs_hooks h = {
 	    .before_pivot = runtime_hooks, .arg = c, .no_pivot = c->no_pivot};
-	if (oci_setup_rootfs(s, &h) < 0)
+	/* Without a mount namespace nothing is mounted (it would be the host's): the root is
+	 * entered with chroot once started (README: "OCI runtime"). */
+	if (spec_has_ns(s, CLONE_NEWNS) ? oci_setup_rootfs(s, &h) < 0 : runtime_hooks(c) < 0)
 		_exit(125);
 	if (s->process.terminal && make_terminal(c) < 0)
 		_exit(125);
 }
 
-/* Blocks until `start` opens the FIFO; it reads our byte and removes it. */
+/* Blocks until `start` opens the FIFO; it reads our byte and removes it, then waits for
+ * the FIFO to close: our execve. */
 static void wait_for_start(struct oci_create *c)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", c->fifo_fd);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	/* Relative to the state directory's fd: no /proc needed, and its permissions are the
+	 * FIFO's own (0622, so root of a user namespace may write). */
+	int fd = openat(c->state_dir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "0", 1) != 1)
 		die("cannot wait for start on exec.fifo: %s", strerror(errno));
-	close(fd);
-	close(c->fifo_fd);
+	/* fd stays open, close-on-exec: `start` returns at its EOF, once the process runs. */
+	close(c->state_dir_fd);
 }
 
 void oci_init(struct oci_create *c)
@@ -126,6 +133,8 @@ void oci_init(struct oci_create *c)
 	err_send_to_sync(-1);
 	close(c->sync[1]);
 	wait_for_start(c);
+	if (!spec_has_ns(&c->s, CLONE_NEWNS) && (chroot(c->s.root) < 0 || chdir("/") < 0))
+		die("chroot %s: %s", c->s.root, strerror(errno));
 	if (c->s.nhooks[HOOK_START_CONTAINER]) {
 		char *json = oci_hook_state(&c->st, "running", getpid());
 		if (oci_run_hooks(&c->s, HOOK_START_CONTAINER, json) < 0)

@@ -25,7 +25,21 @@ static int mount_at(const char *src, int fd, const char *type, unsigned long fla
 {
 	char at[64];
 	snprintf(at, sizeof(at), "/proc/self/fd/%d", fd);
-	if (mount(src, at, type, flags, data) < 0)
+	int rc = mount(src, at, type, flags, data);
+	/* devpts in a user namespace without gid 5 (tty) mapped refuses gid=5: drop it, as
+	 * runc does, rather than fail the container. */
+	if (rc < 0 && errno == EINVAL && type && !strcmp(type, "devpts") && data &&
+	    strstr(data, "gid=")) {
+		char *d = xstrdup(data), *g = strstr(d, "gid=");
+		memmove(g, g + strcspn(g, ",") + (g[strcspn(g, ",")] == ','),
+			strlen(g + strcspn(g, ",")) + 1);
+		size_t n = strlen(d);
+		if (n && d[n - 1] == ',')
+			d[n - 1] = '\0';
+		rc = mount(src, at, type, flags, d);
+		free(d);
+	}
+	if (rc < 0)
 		return err_ret("mount %s on %s: %s",
 			       src    ? src
 			       : type ? type
@@ -239,6 +253,26 @@ static int mask_and_protect(const struct spec *s)
 	return 0;
 }
 
+/* pivot_root refuses a shared new root or a shared parent mount: with rootfsPropagation
+ * shared, make both private for the pivot (it is applied to the new / afterwards). */
+static int make_private_for_pivot(const char *root)
+{
+	if (mount(NULL, root, NULL, MS_PRIVATE, NULL) < 0)
+		return err_ret("private %s: %s", root, strerror(errno));
+	char *p = xstrdup(root);
+	int rc = -1;
+	/* The parent mount: the first directory above the root that is a mount point. */
+	for (char *slash; rc < 0 && (slash = strrchr(p, '/'));) {
+		*(slash == p ? slash + 1 : slash) = '\0';
+		rc = mount(NULL, p, NULL, MS_PRIVATE, NULL);
+		if (slash == p)
+			break;
+	}
+	free(p);
+	return rc < 0 ? err_ret("cannot make the root's parent mount private: %s", strerror(errno))
+		      : 0;
+}
+
 int oci_setup_rootfs(const struct spec *s, const struct oci_rootfs_hooks *h)
 {
 	unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : MS_SLAVE;
@@ -254,6 +288,8 @@ int oci_setup_rootfs(const struct spec *s, const struct oci_rootfs_hooks *h)
 		rc = mount_one(s, rootfd, &s->mounts[i]);
 	close(rootfd);
 	if (rc < 0 || make_devices(s, h->console) < 0 || h->before_pivot(h->arg) < 0)
+		return -1;
+	if (s->rootfs_propagation && make_private_for_pivot(s->root) < 0)
 		return -1;
 	if (pivot(s->root, h->no_pivot) < 0)
 		return -1;

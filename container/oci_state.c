@@ -39,7 +39,8 @@ int oci_state_create(const char *root, const char *id, struct oci_state *st)
 		return err_ret("cannot create --root %s: %s", root, strerror(errno));
 	snprintf(st->id, sizeof(st->id), "%s", id);
 	snprintf(st->dir, sizeof(st->dir), "%s/%s", root, id);
-	if (mkdir(st->dir, 0700) < 0)
+	/* 0711: root of a user namespace (another host uid) must reach exec.fifo. */
+	if (mkdir(st->dir, 0711) < 0)
 		return err_ret(errno == EEXIST ? "container %s already exists"
 					       : "cannot create %s: %s",
 			       errno == EEXIST ? id : st->dir, strerror(errno));

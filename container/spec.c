@@ -316,9 +316,24 @@ static int parse_doc(struct json_object *doc, struct spec *s)
 	return bad || (hooks && spec_parse_hooks(hooks, s)) ? -1 : 0;
 }
 
+void spec_resources_init(struct spec_resources *r)
+{
+	*r = (struct spec_resources){.memory_limit = -1,
+				     .memory_reservation = -1,
+				     .memory_swap = -1,
+				     .memory_kernel = -1,
+				     .memory_kernel_tcp = -1,
+				     .swappiness = -1,
+				     .cpu_shares = -1,
+				     .cpu_quota = -1,
+				     .cpu_period = -1,
+				     .pids_limit = -1};
+}
+
 int spec_load(const char *bundle, struct spec *s)
 {
-	*s = (struct spec){.res = {-1, -1, -1, -1, -1, -1, NULL, NULL, -1, NULL, 0}};
+	*s = (struct spec){0};
+	spec_resources_init(&s->res);
 	s->bundle = bundle;
 	char *path = xasprintf("%s/config.json", bundle);
 	s->doc = json_object_from_file(path);

@@ -65,7 +65,9 @@ struct spec_dev_rule {
 
 struct spec_resources {
 	long long memory_limit, memory_reservation, memory_swap; /* -1: unset */
-	long long cpu_shares, cpu_quota, cpu_period;		 /* -1: unset */
+	long long memory_kernel, memory_kernel_tcp, swappiness;	 /* -1: unset */
+	bool disable_oom_killer;
+	long long cpu_shares, cpu_quota, cpu_period; /* -1: unset */
 	const char *cpus, *mems;
 	long long pids_limit; /* -1: unset */
 	struct spec_dev_rule *dev_rules;
@@ -119,6 +121,8 @@ int spec_load(const char *bundle, struct spec *s);
 int spec_parse_process(struct json_object *o, struct spec_process *p);
 void spec_process_free(struct spec_process *p);
 void spec_free(struct spec *s);
+/* Every limit unset (-1). */
+void spec_resources_init(struct spec_resources *r);
 bool spec_has_ns(const struct spec *s, int type);
 /* The OCI name of a namespace type ("pid", "network", ...). */
 const char *spec_ns_name(int type);

@@ -148,6 +148,13 @@ int spec_parse_resources(struct json_object *o, struct spec_resources *r)
 		r->memory_reservation =
 		    spec_int_of(mem, "reservation", -1, LLONG_MAX, -1, "memory", &bad);
 		r->memory_swap = spec_int_of(mem, "swap", -1, LLONG_MAX, -1, "memory", &bad);
+		r->memory_kernel = spec_int_of(mem, "kernel", -1, LLONG_MAX, -1, "memory", &bad);
+		r->memory_kernel_tcp =
+		    spec_int_of(mem, "kernelTCP", -1, LLONG_MAX, -1, "memory", &bad);
+		r->swappiness = spec_int_of(mem, "swappiness", 0, 100, -1, "memory", &bad);
+		struct json_object *oom;
+		r->disable_oom_killer = json_object_object_get_ex(mem, "disableOOMKiller", &oom) &&
+					json_object_get_boolean(oom);
 	}
 	if (cpu) {
 		r->cpu_shares = spec_int_of(cpu, "shares", 0, LLONG_MAX, -1, "cpu", &bad);
