@@ -93,7 +93,7 @@ static void setup(struct oci_create *c)
 	if (spec_has_ns(s, CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		die("cgroup namespace: %s", strerror(errno));
 	struct oci_rootfs_hooks h = {
-	    .before_pivot = runtime_hooks, .arg = c, .no_pivot = c->no_pivot};
+	    .before_pivot = runtime_hooks, .arg = c, .no_pivot = c->no_pivot, .cgroup = &c->st.cg};
 	/* Without a mount namespace nothing is mounted (it would be the host's): the root is
 	 * entered with chroot once started (README: "OCI runtime"). */
 	if (spec_has_ns(s, CLONE_NEWNS) ? oci_setup_rootfs(s, &h) < 0 : runtime_hooks(c) < 0)

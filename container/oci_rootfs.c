@@ -66,8 +66,9 @@ static int remount_bind(int rootfd, const struct spec_mount *m)
 	return rc;
 }
 
-/* cgroup v1 in the container: a tmpfs with one mount per hierarchy, as runc does. */
-static int mount_cgroup_v1(int rootfd, const struct spec_mount *m)
+/* cgroup v1 in the container: a tmpfs with the container's own directory of every
+ * hierarchy bound in it, named as on the host (as runc without a cgroup namespace). */
+static int mount_cgroup_v1(int rootfd, const struct spec_mount *m, const struct cgroup *cg)
 {
 	int fd = make_target(rootfd, m->dest, true);
 	if (fd < 0)
@@ -75,33 +76,30 @@ static int mount_cgroup_v1(int rootfd, const struct spec_mount *m)
 	int rc =
 	    mount_at("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", m->dest);
 	close(fd);
-	FILE *mi = fopen("/proc/self/mountinfo", "re");
-	char line[8192];
-	while (rc == 0 && mi && fgets(line, sizeof(line), mi)) {
-		char *sep = strstr(line, " - cgroup "), *super = sep ? strrchr(sep, ' ') : NULL;
-		if (!super)
+	for (int i = 0; rc == 0 && cg && i < cg->ndirs; i++) {
+		const char *dir = cg->dirs[i],
+			   *rest = strncmp(dir, "/sys/fs/cgroup/", 15) ? NULL : dir + 15;
+		if (!rest)
 			continue;
-		super[strcspn(super, "\n")] = '\0';
-		char *opts = strchr(super + 1, ','); /* past "rw," */
-		opts = opts ? opts + 1 : super + 1;
-		char *name = strchr(opts, '='),
-		     *sub = xasprintf("%s/%s", m->dest, name ? name + 1 : opts);
+		char *sub = xasprintf("%s/%.*s", m->dest, (int)strcspn(rest, "/"), rest);
+		struct spec_mount b = {.dest = sub, .flags = m->flags, .bind = true};
 		int d = make_target(rootfd, sub, true);
 		rc = d < 0 ? err_ret("mount target %s: %s", sub, strerror(errno))
-			   : mount_at("cgroup", d, "cgroup", m->flags & ~MS_RDONLY, opts, sub);
+			   : mount_at(dir, d, NULL, MS_BIND, NULL, sub);
 		if (d >= 0)
 			close(d);
+		if (rc == 0)
+			rc = remount_bind(rootfd, &b);
 		free(sub);
 	}
-	if (mi)
-		fclose(mi);
 	return rc;
 }
 
-static int mount_one(const struct spec *s, int rootfd, const struct spec_mount *m)
+static int mount_one(const struct spec *s, const struct oci_rootfs_hooks *h, int rootfd,
+		     const struct spec_mount *m)
 {
 	if (m->type && !strcmp(m->type, "cgroup") && !cgroup_unified())
-		return mount_cgroup_v1(rootfd, m);
+		return mount_cgroup_v1(rootfd, m, h->cgroup);
 	char *src = NULL;
 	bool dir = true;
 	if (m->bind) {
@@ -285,7 +283,7 @@ int oci_setup_rootfs(const struct spec *s, const struct oci_rootfs_hooks *h)
 		return err_ret("open %s: %s", s->root, strerror(errno));
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < s->nmounts; i++)
-		rc = mount_one(s, rootfd, &s->mounts[i]);
+		rc = mount_one(s, h, rootfd, &s->mounts[i]);
 	close(rootfd);
 	if (rc < 0 || make_devices(s, h->console) < 0 || h->before_pivot(h->arg) < 0)
 		return -1;

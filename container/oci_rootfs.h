@@ -2,6 +2,7 @@
 #ifndef CONTAINER_OCI_ROOTFS_H
 #define CONTAINER_OCI_ROOTFS_H
 
+#include "cgroup.h"
 #include "spec.h"
 
 #include <stdbool.h>
@@ -12,6 +13,7 @@ struct oci_rootfs_hooks {
 	void *arg;
 	const char *console; /* pty slave to bind on /dev/console, or NULL */
 	bool no_pivot;
+	const struct cgroup *cgroup; /* the container's, bound for a v1 cgroup mount */
 };
 
 /* In the new mount namespace; ends with the process's root at root.path. */
