@@ -69,13 +69,15 @@ include guest-images/images.mk
 include guest-images/labhost.mk
 
 # Objects also depend on the compiler command, so `make CC=clang` or new
-# EXTRA_CFLAGS rebuild them instead of mixing old and new objects.
+# EXTRA_CFLAGS rebuild them instead of mixing old and new objects. The stamp
+# is rewritten while the Makefile is read, and only when the command changed,
+# so `make -q` still answers "up to date" after a build.
 COMPILE_STAMP := $(BUILD)/.compile-command
 COMPILE_COMMAND := $(CC) $(CFLAGS)
-$(COMPILE_STAMP): FORCE | $(BUILD)/.dir
-	@[ "$$(cat $@ 2>/dev/null)" = '$(COMPILE_COMMAND)' ] || echo '$(COMPILE_COMMAND)' >$@
-.PHONY: FORCE
-FORCE:
+ifneq ($(file <$(COMPILE_STAMP)),$(COMPILE_COMMAND))
+$(shell mkdir -p $(BUILD))
+$(file >$(COMPILE_STAMP),$(COMPILE_COMMAND))
+endif
 
 $(BUILD)/%.o: %.c $(COMPILE_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)

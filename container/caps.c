@@ -100,7 +100,7 @@ void caps_docker_default(uint64_t sets[NCAPSETS], bool privileged)
 	if (privileged)
 		mask = held_permitted();
 	sets[CAPSET_BOUNDING] = sets[CAPSET_EFFECTIVE] = sets[CAPSET_PERMITTED] = mask;
-	sets[CAPSET_INHERITABLE] = privileged ? mask : 0;
+	sets[CAPSET_INHERITABLE] = 0; /* docker sets none, privileged or not (CVE-2022-24769) */
 	sets[CAPSET_AMBIENT] = 0;
 }
 

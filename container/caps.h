@@ -19,8 +19,8 @@ enum capset_kind {
 
 /* The OCI "process.capabilities" object (NULL: every set empty, as runc and crun). */
 int caps_from_oci(struct json_object *obj, const struct json_path *path, uint64_t sets[NCAPSETS]);
-/* docker's default set minus CAP_MKNOD in bounding/effective/permitted (no inheritable, as
- * docker since CVE-2022-24769); privileged: everything this process holds. */
+/* docker's default set minus CAP_MKNOD in bounding/effective/permitted, privileged: all
+ * this process holds; no inheritable or ambient ones (docker since CVE-2022-24769). */
 void caps_docker_default(uint64_t sets[NCAPSETS], bool privileged);
 /* Bounding set first, then inheritable/permitted/effective, then ambient. Needs CAP_SETPCAP
  * in the permitted set; prints its own error. */

@@ -15,11 +15,12 @@ static const char usage[] =
     "      --name NAME  --hostname NAME  -e KEY=VAL  -w DIR  -u UID[:GID]  -i  -t  -d  --rm\n"
     "      --memory SIZE  --cpus N  --pids N  --io-weight 10..1000  --stats\n"
     "      -v HOST:CTR[:ro]  --layer DIR  --net none|host|bridge  -p HOST:CTR\n"
-    "      --privileged  --userns\n"
+    "      --privileged  --userns  --entrypoint CMD (an image's; \"\" clears it)\n"
     "  exec [-e K=V] [-w DIR] [-u UID[:GID]] [-i] NAME [--] CMD...\n"
     "  ps | stop [-t SECONDS] NAME | kill [-s SIGNAL] NAME | rm [-f] NAME\n"
     "  image import|load|save|ls|inspect|history|rm|prune|export-disk ...  (image --help)\n"
     "  commit NAME IMAGE[:TAG] | diff NAME   the container's writable layer as a layer\n"
+    "  build [-f Containerfile] -t NAME[:TAG] DIR   FROM RUN COPY ADD ENV WORKDIR USER CMD ...\n"
     "OCI runtime (runc's CLI): container [--root DIR] [--log FILE] [--log-format text|json]\n"
     "  [--debug] [--version] create|start|state|kill|delete|run|exec|list|ps|pause|resume|\n"
     "  update|spec|features ...   (see container/README.md)\n";
@@ -65,6 +66,9 @@ int main(int argc, char **argv)
 		return cmd_commit(argc - 1, argv + 1);
 	if (!strcmp(cmd, "diff"))
 		return cmd_diff(argc - 1, argv + 1);
-	err_ret("unknown command '%s' (run, exec, ps, stop, kill, rm, image, commit, diff)", cmd);
+	if (!strcmp(cmd, "build"))
+		return cmd_build(argc - 1, argv + 1);
+	err_ret("unknown command '%s' (run, exec, ps, stop, kill, rm, image, commit, diff, build)",
+		cmd);
 	return 2;
 }

@@ -130,6 +130,7 @@ enum {
 	OPT_PRIV,
 	OPT_USERNS,
 	OPT_STATS,
+	OPT_ENTRYPOINT,
 };
 
 static const struct option run_longopts[] = {
@@ -155,6 +156,7 @@ static const struct option run_longopts[] = {
     {"privileged", no_argument, 0, OPT_PRIV},
     {"userns", no_argument, 0, OPT_USERNS},
     {"stats", no_argument, 0, OPT_STATS},
+    {"entrypoint", required_argument, 0, OPT_ENTRYPOINT},
     {0, 0, 0, 0},
 };
 
@@ -241,6 +243,9 @@ static int parse_one(int c, const char *arg, struct run_opts *o)
 		return 0;
 	case OPT_STATS:
 		o->stats = true;
+		return 0;
+	case OPT_ENTRYPOINT:
+		o->entrypoint = arg; /* "" clears the image's, as docker */
 		return 0;
 	}
 	return -1;

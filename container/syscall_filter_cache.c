@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 2 /* 2: with the ENOSYS stub */
 
 struct key {
 	uint64_t *v;
@@ -68,12 +68,16 @@ static uint64_t fnv1a(const void *data, size_t len)
 	return h;
 }
 
-static const char *cache_dir(void)
+/* Root's under /run/isolab; a rootless user's in its own runtime directory; NULL: none. */
+static char *cache_dir(void)
 {
 	const char *dir = getenv("ISOLAB_SECCOMP_CACHE");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	if (dir)
-		return dir[0] ? dir : NULL; /* empty: no cache */
-	return geteuid() == 0 ? "/run/isolab/seccomp" : NULL;
+		return dir[0] ? xstrdup(dir) : NULL; /* empty: no cache */
+	if (geteuid() == 0)
+		return xstrdup("/run/isolab/seccomp");
+	return xdg && xdg[0] == '/' ? xasprintf("%s/isolab/seccomp", xdg) : NULL;
 }
 
 static int read_cached(const char *path, const struct key *k, struct syscall_bpf *out)
@@ -120,7 +124,7 @@ static void write_cached(const char *dir, const char *path, const struct key *k,
 
 int syscall_filter_build(const struct syscall_profile *p, struct syscall_bpf *out)
 {
-	const char *dir = cache_dir();
+	char *dir = cache_dir();
 	if (!dir)
 		return syscall_filter_compile(p, out);
 	struct key k = {NULL, 0};
@@ -134,6 +138,7 @@ int syscall_filter_build(const struct syscall_profile *p, struct syscall_bpf *ou
 	else if ((rc = syscall_filter_compile(p, out)) == 0)
 		write_cached(dir, path, &k, out);
 	free(path);
+	free(dir);
 	free(k.v);
 	return rc;
 }

@@ -170,8 +170,9 @@ static void print_stats(struct vm *vm, const struct devices *dev)
 	struct memstat mem;
 	if (memstat_read(vm_mem(vm), &mem) == 0)
 		fprintf(stderr,
-			"vmm_private_kib: %" PRIu64 "\nguest_ram_touched_kib: %" PRIu64 "\n",
-			mem.private_kib, mem.guest_touched_kib);
+			"vmm_private_kib: %" PRIu64 "\nvmm_private_anon_kib: %" PRIu64
+			"\nguest_ram_touched_kib: %" PRIu64 "\n",
+			mem.private_kib, mem.private_anon_kib, mem.guest_touched_kib);
 	if (marker >= 0)
 		fprintf(stderr, "vmm: guest userspace reached after %" PRId64 " ms\n", marker);
 	else

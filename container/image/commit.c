@@ -4,6 +4,7 @@
  * `container diff NAME`: what that layer changed, as docker prints it (A, C, D).
  */
 #include "config.h"
+#include "derive.h"
 #include "image.h"
 #include "tar_dir.h"
 #include "../options.h"
@@ -70,42 +71,24 @@ static int open_layer(const char *name, struct ctr_layer *l)
 
 static int commit(struct ctr_layer *l, const char *name, const char *ref)
 {
-	struct txn t;
-	char digest[DIGEST_LEN], diff_id[DIGEST_LEN], id[DIGEST_LEN];
-	long long size;
-	if (txn_begin(&t, &l->s) < 0) {
-		txn_abort(&t);
+	char id[DIGEST_LEN];
+	char *tar = store_temp_file(&l->s, "commit");
+	if (!tar)
 		return -1;
-	}
-	char *tar = xasprintf("%s/commit.tar", t.dir);
 	int rc = tar_directory(l->upper, tar, true);
-	if (rc == 0)
-		rc = txn_add_blob_file(&t, tar, NULL, digest, &size);
-	unlink(tar);
-	free(tar);
-	if (rc == 0)
-		rc = txn_add_layer(&t, digest, NULL, diff_id);
-	if (rc < 0) {
-		txn_abort(&t);
-		return -1;
-	}
-	json_object *cfg = config_new(&l->base), *layers = json_object_new_array();
-	config_add_diff_id(cfg, diff_id);
+	json_object *cfg = config_new(&l->base);
 	char *by = xasprintf("container commit %s", name);
 	config_add_history(cfg, by, false);
 	free(by);
-	for (size_t i = 0; i < image_nlayers(&l->base); i++)
-		json_object_array_add(layers, json_object_get(image_layer_desc(&l->base, i)));
-	json_object_array_add(layers, layer_desc_new(MT_LAYER, digest, size));
 	char *norm = normalize_ref(ref);
-	rc = image_commit(&t, cfg, layers, norm, id);
+	if (rc == 0)
+		rc = image_derive(&l->s, &l->base, cfg, tar, norm, NULL, id);
 	if (rc == 0)
 		printf("%s\n", id);
-	else
-		txn_abort(&t);
+	unlink(tar);
+	free(tar);
 	free(norm);
 	json_object_put(cfg);
-	json_object_put(layers);
 	return rc;
 }
 

@@ -9,10 +9,16 @@
 #include <time.h>
 #include <unistd.h>
 
-static json_object *get(json_object *o, const char *key)
+json_object *jget(json_object *o, const char *key)
 {
 	json_object *v = NULL;
 	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+const char *jstr(json_object *o, const char *key)
+{
+	const char *s = json_object_get_string(jget(o, key));
+	return s ? s : "";
 }
 
 static json_object *read_json_blob(const struct store *s, const char *digest)
@@ -33,16 +39,16 @@ int image_open(const struct store *s, const char *ref, struct image *img)
 	if (!img->entry)
 		return err_ret("no such image: %s", ref);
 	snprintf(img->manifest_digest, DIGEST_LEN, "%s",
-		 json_object_get_string(get(img->entry, "manifest")));
+		 json_object_get_string(jget(img->entry, "manifest")));
 	snprintf(img->config_digest, DIGEST_LEN, "%s",
-		 json_object_get_string(get(img->entry, "config")));
+		 json_object_get_string(jget(img->entry, "config")));
 	img->manifest = read_json_blob(s, img->manifest_digest);
 	img->config = img->manifest ? read_json_blob(s, img->config_digest) : NULL;
 	if (!img->config) {
 		image_close(img);
 		return -1;
 	}
-	if (image_nlayers(img) != json_object_array_length(get(img->manifest, "layers"))) {
+	if (image_nlayers(img) != json_object_array_length(jget(img->manifest, "layers"))) {
 		image_close(img);
 		return err_ret("image %s: the manifest and the config disagree on the layers", ref);
 	}
@@ -58,7 +64,7 @@ void image_close(struct image *img)
 
 static json_object *diff_ids(const struct image *img)
 {
-	return get(get(img->config, "rootfs"), "diff_ids");
+	return jget(jget(img->config, "rootfs"), "diff_ids");
 }
 
 size_t image_nlayers(const struct image *img)
@@ -74,12 +80,12 @@ const char *image_diff_id(const struct image *img, size_t i)
 
 json_object *image_layer_desc(const struct image *img, size_t i)
 {
-	return json_object_array_get_idx(get(img->manifest, "layers"), i);
+	return json_object_array_get_idx(jget(img->manifest, "layers"), i);
 }
 
 json_object *image_cfg(const struct image *img, const char *key)
 {
-	return get(get(img->config, "config"), key);
+	return jget(jget(img->config, "config"), key);
 }
 
 char *now_rfc3339(void)
@@ -94,7 +100,7 @@ char *now_rfc3339(void)
 
 json_object *config_section(json_object *cfg)
 {
-	json_object *c = get(cfg, "config");
+	json_object *c = jget(cfg, "config");
 	if (!c) {
 		c = json_object_new_object();
 		json_object_object_add(cfg, "config", c);
@@ -116,15 +122,15 @@ json_object *config_new(const struct image *base)
 	json_object_object_add(cfg, "created", json_object_new_string(now));
 	free(now);
 	config_section(cfg);
-	json_object *rootfs = get(cfg, "rootfs");
+	json_object *rootfs = jget(cfg, "rootfs");
 	if (!rootfs) {
 		rootfs = json_object_new_object();
 		json_object_object_add(cfg, "rootfs", rootfs);
 		json_object_object_add(rootfs, "type", json_object_new_string("layers"));
 	}
-	if (!get(rootfs, "diff_ids"))
+	if (!jget(rootfs, "diff_ids"))
 		json_object_object_add(rootfs, "diff_ids", json_object_new_array());
-	if (!get(cfg, "history"))
+	if (!jget(cfg, "history"))
 		json_object_object_add(cfg, "history", json_object_new_array());
 	return cfg;
 }
@@ -138,12 +144,13 @@ void config_add_history(json_object *cfg, const char *created_by, bool empty_lay
 	json_object_object_add(h, "created_by", json_object_new_string(created_by));
 	if (empty_layer)
 		json_object_object_add(h, "empty_layer", json_object_new_boolean(1));
-	json_object_array_add(get(cfg, "history"), h);
+	json_object_array_add(jget(cfg, "history"), h);
 }
 
 void config_add_diff_id(json_object *cfg, const char *diff_id)
 {
-	json_object_array_add(get(get(cfg, "rootfs"), "diff_ids"), json_object_new_string(diff_id));
+	json_object_array_add(jget(jget(cfg, "rootfs"), "diff_ids"),
+			      json_object_new_string(diff_id));
 }
 
 json_object *layer_desc_new(const char *media_type, const char *digest, long long size)

@@ -9,6 +9,7 @@
 #include "../util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,12 @@ int image_export_disk(struct store *s, const char *ref, const char *file)
 	}
 	/* Room for ext4's metadata and a little for the guest to write. */
 	long long kib = bytes / 1024 * 5 / 4 + 16384;
+	/* mkfs.ext4 announces a file it has to create: make it here. */
+	int fd = rc == 0 ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+	if (rc == 0 && fd < 0)
+		rc = err_ret("export-disk: cannot create %s: %s", file, strerror(errno));
+	if (fd >= 0)
+		close(fd);
 	char *opt = lowerdir_option(s, &img);
 	char *mnt = xasprintf("%s/tmp/export-XXXXXX", s->root);
 	if (rc == 0 && !mkdtemp(mnt))

@@ -7,12 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 /* A file named by manifest.json, inside the archive. */
 static char *member(const char *dir, json_object *name)
 {
@@ -57,15 +51,15 @@ static int load_entry(struct txn *t, const char *dir, json_object *e, const char
 {
 	char cdigest[DIGEST_LEN];
 	long long csize;
-	char *cpath = member(dir, get(e, "Config"));
+	char *cpath = member(dir, jget(e, "Config"));
 	json_object *cfg = cpath ? json_object_from_file(cpath) : NULL;
-	json_object *files = get(e, "Layers"), *descs = json_object_new_array();
+	json_object *files = jget(e, "Layers"), *descs = json_object_new_array();
 	int rc = cfg && files ? 0 : err_ret("docker-archive: no readable Config or Layers");
 	if (rc == 0)
 		rc = txn_add_blob_file(t, cpath, NULL, cdigest, &csize);
 	if (rc == 0)
-		rc = stage_layers(t, dir, files, get(get(cfg, "rootfs"), "diff_ids"), descs);
-	json_object *tags = get(e, "RepoTags");
+		rc = stage_layers(t, dir, files, jget(jget(cfg, "rootfs"), "diff_ids"), descs);
+	json_object *tags = jget(e, "RepoTags");
 	char *name = ref ? normalize_ref(ref) : NULL;
 	for (size_t i = 0; !name && tags && i < json_object_array_length(tags); i++) {
 		const char *tag = json_object_get_string(json_object_array_get_idx(tags, i));

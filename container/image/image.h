@@ -31,5 +31,7 @@ int image_note_container(const struct run_opts *o, const char *state_dir);
 /* `container commit NAME IMAGE[:TAG]` and `container diff NAME` (argv[0] is the verb). */
 int cmd_commit(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+/* `container build [-f Containerfile] -t NAME[:TAG] DIR` (argv[0] is "build"). */
+int cmd_build(int argc, char **argv);
 
 #endif

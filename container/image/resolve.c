@@ -55,13 +55,23 @@ static const char *str_at(json_object *a, size_t i)
 static void apply_command(struct image_run *r, const struct image *img, struct run_opts *o)
 {
 	json_object *ep = image_cfg(img, "Entrypoint"), *cmd = image_cfg(img, "Cmd");
+	if (o->entrypoint) {
+		/* --entrypoint replaces the image's and, as in docker, its Cmd too. */
+		ep = json_object_new_array();
+		if (*o->entrypoint)
+			json_object_array_add(ep, json_object_new_string(o->entrypoint));
+		cmd = NULL;
+	}
 	size_t nep = str_array_len(ep), ncmd = str_array_len(cmd), ngiven = 0;
 	if (o->cmd_given)
 		while (o->argv[ngiven])
 			ngiven++;
 	size_t n = nep + (o->cmd_given ? ngiven : ncmd);
-	if (n == 0 || (!nep && o->cmd_given))
+	if (n == 0 || (!nep && o->cmd_given)) {
+		if (o->entrypoint)
+			json_object_put(ep);
 		return;
+	}
 	r->argv = xrealloc(NULL, (n + 1) * sizeof(*r->argv));
 	size_t k = 0;
 	for (size_t i = 0; i < nep; i++)
@@ -70,6 +80,8 @@ static void apply_command(struct image_run *r, const struct image *img, struct r
 		r->argv[k++] = o->cmd_given ? o->argv[i] : keep(r, xstrdup(str_at(cmd, i)));
 	r->argv[k] = NULL;
 	o->argv = r->argv;
+	if (o->entrypoint)
+		json_object_put(ep);
 }
 
 /* The image's Env first, so a -e of the same key (applied later) wins. */

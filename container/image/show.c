@@ -19,6 +19,14 @@ void human_size(long long b, char *out, size_t len)
 		snprintf(out, len, "%lldB", b);
 }
 
+/* A build's intermediate steps (its cache) count and show only when named, as in docker. */
+static bool listed(json_object *e)
+{
+	json_object *names;
+	return !json_object_object_get_ex(e, "build_cache", NULL) ||
+	       (json_object_object_get_ex(e, "names", &names) && json_object_array_length(names));
+}
+
 /* How many images use each layer (by diffID), and each layer's size, in one object. */
 static json_object *layer_usage(const struct store *s)
 {
@@ -26,6 +34,8 @@ static json_object *layer_usage(const struct store *s)
 	for (size_t i = 0; i < json_object_array_length(imgs); i++) {
 		json_object *names, *e = json_object_array_get_idx(imgs, i);
 		struct image img;
+		if (!listed(e))
+			continue;
 		json_object_object_get_ex(e, "manifest", &names);
 		if (image_open(s, json_object_get_string(names), &img) < 0)
 			continue;
@@ -87,8 +97,11 @@ int image_ls(struct store *s)
 	long long total = 0, unshared = 0;
 	printf("%-30s %-10s %-12s %6s %10s %10s\n", "REPOSITORY", "TAG", "IMAGE ID", "LAYERS",
 	       "SIZE", "SHARED");
-	for (size_t i = 0; i < json_object_array_length(imgs); i++)
-		ls_one(s, json_object_array_get_idx(imgs, i), use, &total, &unshared);
+	for (size_t i = 0; i < json_object_array_length(imgs); i++) {
+		json_object *e = json_object_array_get_idx(imgs, i);
+		if (listed(e))
+			ls_one(s, e, use, &total, &unshared);
+	}
 	/* Shared layers once: what the store holds, beside the sum of the image sizes. */
 	json_object_object_foreach(use, diff_id, count)
 	{

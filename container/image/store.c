@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <ftw.h>
 #include <unistd.h>
 
 static char *default_root(void)
@@ -72,6 +71,21 @@ int store_open(struct store *s, const char *root)
 	free(lock);
 	if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX) < 0)
 		return err_ret("cannot lock the image store %s: %s", s->root, strerror(errno));
+	return load_index(s);
+}
+
+void store_unlock(struct store *s)
+{
+	flock(s->lock_fd, LOCK_UN);
+}
+
+int store_relock(struct store *s)
+{
+	if (flock(s->lock_fd, LOCK_EX) < 0)
+		return err_ret("cannot lock the image store %s: %s", s->root, strerror(errno));
+	/* Another command may have changed the index meanwhile. */
+	json_object_put(s->index);
+	s->index = NULL;
 	return load_index(s);
 }
 
@@ -166,21 +180,43 @@ int store_save_index(struct store *s)
 	return rc < 0 ? -1 : 0;
 }
 
-/* nftw has no context argument: the walk's total lives in the caller's frame. */
-static _Thread_local long long *walk_total;
-
-static int add_blocks(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Blocks of dir's entries, recursively, through fds (no path length limit, no globals). */
+static long long dir_bytes(int dirfd)
 {
-	(void)path, (void)flag, (void)ftw;
-	*walk_total += (long long)st->st_blocks * 512;
-	return 0;
+	DIR *d = fdopendir(dirfd);
+	if (!d) {
+		close(dirfd);
+		return 0;
+	}
+	long long total = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		total += (long long)st.st_blocks * 512;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, e->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				total += dir_bytes(sub);
+		}
+	}
+	closedir(d);
+	return total;
 }
 
 long long tree_bytes(const char *path)
 {
-	long long total = 0;
-	walk_total = &total;
-	nftw(path, add_blocks, 32, FTW_PHYS);
-	walk_total = NULL;
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0;
+	long long total = (long long)st.st_blocks * 512;
+	if (S_ISDIR(st.st_mode)) {
+		int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			total += dir_bytes(fd);
+	}
 	return total;
 }

@@ -25,6 +25,10 @@ struct store {
 /* Open (creating) the store and take its lock; root NULL: the default place. */
 int store_open(struct store *s, const char *root);
 void store_close(struct store *s);
+/* Let another command in (a build's RUN runs one), then take the lock and index back;
+ * index entries held before are gone then. */
+void store_unlock(struct store *s);
+int store_relock(struct store *s);
 char *store_blob_path(const struct store *s, const char *digest);
 char *store_layer_path(const struct store *s, const char *diff_id);
 bool store_has_blob(const struct store *s, const char *digest);

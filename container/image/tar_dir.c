@@ -68,17 +68,31 @@ static int copy_file_data(struct archive *disk, struct archive *out)
 	return n < 0 ? err_ret("tar: %s", archive_error_string(disk)) : 0;
 }
 
-/* One entry of the walk, its name made relative to the top ("." for the top itself). */
+struct tar_walk {
+	size_t top_len;	 /* strlen of the source: the rest of a path is relative to it */
+	const char *as;	 /* the source's name in the tar */
+	bool upper;	 /* overlayfs upper layer: whiteouts and opaque dirs to OCI */
+	bool root_owned; /* COPY: files belong to root, as docker */
+};
+
+/* One entry of the walk, renamed below w->as. */
 static int pack_entry(struct archive *disk, struct archive *out, struct archive_entry *e,
-		      size_t top_len, bool upper)
+		      const struct tar_walk *w)
 {
 	const char *abs = archive_entry_sourcepath(e);
-	char *rel = xstrdup(abs[top_len] ? abs + top_len + 1 : ".");
+	const char *tail = abs + w->top_len;
+	char *rel = !*tail		 ? xstrdup(w->as)
+		    : strcmp(w->as, ".") ? xasprintf("%s%s", w->as, tail)
+					 : xstrdup(tail + 1);
 	int rc = 0;
 	archive_entry_set_uname(e, NULL);
 	archive_entry_set_gname(e, NULL);
+	if (w->root_owned) {
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+	}
 	strip_overlay_xattrs(e);
-	if (upper && is_whiteout(e)) {
+	if (w->upper && is_whiteout(e)) {
 		char *slash = strrchr(rel, '/');
 		char *wh = slash ? xasprintf("%.*s/.wh.%s", (int)(slash - rel), rel, slash + 1)
 				 : xasprintf(".wh.%s", rel);
@@ -89,7 +103,8 @@ static int pack_entry(struct archive *disk, struct archive *out, struct archive_
 		rc = archive_write_header(out, e) == ARCHIVE_OK ? 0 : -1;
 		if (rc == 0 && archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0)
 			rc = copy_file_data(disk, out);
-		if (rc == 0 && upper && archive_entry_filetype(e) == AE_IFDIR && is_opaque(abs)) {
+		if (rc == 0 && w->upper && archive_entry_filetype(e) == AE_IFDIR &&
+		    is_opaque(abs)) {
 			char *opq = strcmp(rel, ".") ? xasprintf("%s/.wh..wh..opq", rel)
 						     : xstrdup(".wh..wh..opq");
 			rc = write_empty(out, opq, e);
@@ -102,21 +117,14 @@ static int pack_entry(struct archive *disk, struct archive *out, struct archive_
 	return rc;
 }
 
-int tar_directory(const char *dir, const char *out_path, bool overlay_upper)
+static int add_tree(struct archive *out, const char *src, const struct tar_walk *w)
 {
 	struct archive *disk = archive_read_disk_new();
-	struct archive *out = archive_write_new();
 	archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
 	archive_read_disk_set_symlink_physical(disk);
-	archive_write_set_format_pax_restricted(out);
-	int rc = -1;
-	if (archive_read_disk_open(disk, dir) != ARCHIVE_OK)
-		err_ret("cannot read %s: %s", dir, archive_error_string(disk));
-	else if (archive_write_open_filename(out, out_path) != ARCHIVE_OK)
-		err_ret("cannot write %s: %s", out_path, archive_error_string(out));
-	else
-		rc = 0;
-	size_t top_len = strlen(dir);
+	int rc = 0;
+	if (archive_read_disk_open(disk, src) != ARCHIVE_OK)
+		rc = err_ret("cannot read %s: %s", src, archive_error_string(disk));
 	while (rc == 0) {
 		struct archive_entry *e = archive_entry_new();
 		int r = archive_read_next_header2(disk, e);
@@ -125,15 +133,47 @@ int tar_directory(const char *dir, const char *out_path, bool overlay_upper)
 			break;
 		}
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-			rc = err_ret("cannot read %s: %s", dir, archive_error_string(disk));
+			rc = err_ret("cannot read %s: %s", src, archive_error_string(disk));
 		else
-			rc = pack_entry(disk, out, e, top_len, overlay_upper);
+			rc = pack_entry(disk, out, e, w);
 		archive_read_disk_descend(disk);
 		archive_entry_free(e);
 	}
+	archive_read_free(disk);
+	return rc;
+}
+
+struct archive *tar_open(const char *out_path)
+{
+	struct archive *out = archive_write_new();
+	archive_write_set_format_pax_restricted(out);
+	if (archive_write_open_filename(out, out_path) != ARCHIVE_OK) {
+		err_ret("cannot write %s: %s", out_path, archive_error_string(out));
+		archive_write_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int tar_add(struct archive *out, const char *src, const char *as, bool root_owned)
+{
+	struct tar_walk w = {.top_len = strlen(src), .as = as, .root_owned = root_owned};
+	return add_tree(out, src, &w);
+}
+
+int tar_close(struct archive *out, const char *out_path, int rc)
+{
 	if (archive_write_close(out) != ARCHIVE_OK && rc == 0)
 		rc = err_ret("cannot write %s: %s", out_path, archive_error_string(out));
 	archive_write_free(out);
-	archive_read_free(disk);
 	return rc;
+}
+
+int tar_directory(const char *dir, const char *out_path, bool overlay_upper)
+{
+	struct archive *out = tar_open(out_path);
+	if (!out)
+		return -1;
+	struct tar_walk w = {.top_len = strlen(dir), .as = ".", .upper = overlay_upper};
+	return tar_close(out, out_path, add_tree(out, dir, &w));
 }

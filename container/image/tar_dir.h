@@ -11,4 +11,10 @@
  */
 int tar_directory(const char *dir, const char *out_path, bool overlay_upper);
 
+/* Several trees in one tar (COPY a b /dest/): open, add each under a name, close. */
+struct archive *tar_open(const char *out_path);
+/* src (a file or a directory) as the tar's path `as` ("." for the top); root_owned: uid 0. */
+int tar_add(struct archive *out, const char *src, const char *as, bool root_owned);
+int tar_close(struct archive *out, const char *out_path, int rc);
+
 #endif

@@ -86,7 +86,15 @@ if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	run setpriv --reuid nobody --regid nogroup --clear-groups "$CTR" image --root "$TMP/rootless/store" import "$TMP/devnull.tar" dn
 	ok $((rc == 0)) "rootless import of a device node: refused"
 	like "$err" "device node.*rootless" "it says why"
+	chmod 644 "$TMP/good.tar"
+	rl() { setpriv --reuid nobody --regid nogroup --clear-groups env HOME="$TMP/rootless" "$@"; }
+	run rl "$CTR" image --root "$TMP/rootless/store" import "$TMP/good.tar" mine
+	is "$rc" 0 "a rootless import of a good tar (the store owned by the caller)"
+	run rl "$CTR" image --root "$TMP/rootless/store" ls
+	like "$out" "^mine +latest" "and its image listed"
 else
+	skip "no nobody user or setpriv"
+	skip "no nobody user or setpriv"
 	skip "no nobody user or setpriv"
 	skip "no nobody user or setpriv"
 fi

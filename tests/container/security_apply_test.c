@@ -164,6 +164,9 @@ static void docker_body(void *arg)
 	CHECK(personality(0xffffffff) >= 0);
 	CHECK(personality(ADDR_NO_RANDOMIZE) == -1 && errno == EPERM);
 	CHECK(syscall(SYS_getpid) == getpid());
+	/* Not in the profile: EPERM below its newest syscall, ENOSYS above (libc falls back). */
+	CHECK(syscall(SYS_kexec_load, 0, 0, NULL, 0) == -1 && errno == EPERM);
+	CHECK(syscall(1000) == -1 && errno == ENOSYS);
 }
 
 static void test_docker_default(void **state)
@@ -181,6 +184,7 @@ static void privileged_body(void *arg)
 	CHECK(security_apply(arg) == 0);
 	CHECK(status_field("CapEff", 16) == before && status_field("CapBnd", 16) == before);
 	CHECK(status_field("Seccomp", 10) == 0 && status_field("NoNewPrivs", 10) == 0);
+	CHECK(status_field("CapInh", 16) == 0);
 }
 
 static void test_privileged(void **state)

@@ -30,6 +30,8 @@ struct serial {
 	int irq, irq_level;
 	uint64_t tx_bytes;
 	bool out_failed;
+	struct bus *bus;
+	bool tx_batched; /* KVM queues THR writes (vm_batch_writes) */
 };
 
 static uint8_t serial_iir(const struct serial *s)
@@ -87,6 +89,20 @@ static void transmit(struct serial *s, uint8_t byte)
 	s->thr_ipending = true;
 }
 
+/*
+ * A THR write has no effect the guest sees before its next exit unless it
+ * raises an interrupt (THRI, or RDI through loopback): only then must it
+ * exit at once. Linux's console write clears IER, so each printk byte costs
+ * one exit (its LSR poll) instead of two.
+ */
+static void update_tx_batching(struct serial *s)
+{
+	bool want = !(s->ier & UART_IER_THRI) && !(s->mcr & UART_MCR_LOOP);
+	if (want != s->tx_batched &&
+	    vm_batch_writes(s->vm, s->bus, s->dev.base + UART_TX, 1, want) == 0)
+		s->tx_batched = want;
+}
+
 static uint8_t read_reg(struct serial *s, uint64_t reg)
 {
 	bool dlab = s->lcr & UART_LCR_DLAB;
@@ -140,6 +156,7 @@ static void write_reg(struct serial *s, uint64_t reg, uint8_t value)
 		if ((value & UART_IER_THRI) && !(s->ier & UART_IER_THRI))
 			s->thr_ipending = true;
 		s->ier = value & 0x0f;
+		update_tx_batching(s);
 		break;
 	case UART_FCR:
 		if (value & UART_FCR_CLEAR_RCVR)
@@ -151,6 +168,7 @@ static void write_reg(struct serial *s, uint64_t reg, uint8_t value)
 		break;
 	case UART_MCR:
 		s->mcr = value & 0x1f;
+		update_tx_batching(s);
 		break;
 	case UART_SCR:
 		s->scr = value;
@@ -196,11 +214,13 @@ struct serial *serial_create(struct vm *vm, struct bus *bus, uint64_t base, int 
 	pthread_mutex_init(&s->lock, NULL);
 	s->dev = (struct bus_device){
 	    .name = "serial", .base = base, .len = 8, .ops = &serial_ops, .opaque = s};
+	s->bus = bus;
 	if (bus_register(bus, &s->dev) < 0) {
 		vmm_err("cannot register the serial port");
 		serial_destroy(s);
 		return NULL;
 	}
+	update_tx_batching(s);
 	return s;
 }
 
