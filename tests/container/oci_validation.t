@@ -5,7 +5,8 @@
 # cleanly may fail. The suite is built once, cached under the build directory.
 . "$(dirname "$0")/../lib.sh"
 need_root
-SUITE_SRC=$(cd "$ISOLAB_ROOT/.." && pwd)/shared/oci-validation
+# OCI_VALIDATION: the packed suite elsewhere (a worktree has no ../shared).
+SUITE_SRC=${OCI_VALIDATION:-$(cd "$ISOLAB_ROOT/.." && pwd)/shared/oci-validation}
 [ -x "$SUITE_SRC/build" ] || skip_all "no $SUITE_SRC (the packed runtime-tools suite)"
 command -v go >/dev/null || skip_all "golang-go not installed (needed to build the suite)"
 CTR=$ISOLAB_BIN/container
@@ -26,18 +27,22 @@ counts() { sed -n "s/^$1 *\([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p" "$2"; 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 OCI_TEST_TIMEOUT=30 "$SUITE_SRC/run" "$OUT" "$CTR" >"$results" 2>&1
+# process_capabilities_fail gives CAP_TEST: runc warns and runs it; we refuse the config,
+# as the spec asks of a value that cannot be mapped to the kernel ("MUST generate an error").
+skip_tests=" process_capabilities_fail "
 for t in $(sed -n 's/^\([a-z_]*\) .*passed.*/\1/p' "$baseline"); do
+	[ "${skip_tests/ $t /}" != "$skip_tests" ] && continue
 	read -r bp bf <<<"$(counts "$t" "$baseline")"
 	read -r op of <<<"$(counts "$t" "$results")"
 	# runc is slower to answer than we are: a test that signals a shell right after start
 	# can catch it before its trap is set. One retry for such a race, reported.
-	if [ "${op:-0}" -lt "$bp" ] || { [ "$bf" = 0 ] && [ "${of:-1}" != 0 ]; }; then
+	if [ "${op:-0}" -lt "$bp" ] || { [ "$bp" -gt 0 ] && [ "$bf" = 0 ] && [ "${of:-1}" != 0 ]; }; then
 		diag "$t: ${op:-0} passed, ${of:-?} failed on the first run; once more"
 		OCI_TEST_TIMEOUT=30 "$SUITE_SRC/run" "$OUT" "$CTR" "$t" >"$results.one" 2>&1
 		read -r op of <<<"$(counts "$t" "$results.one")"
 		rm -f "$results.one"
 	fi
-	[ "${op:-0}" -ge "$bp" ] && { [ "$bf" != 0 ] || [ "${of:-1}" = 0 ]; }
+	[ "${op:-0}" -ge "$bp" ] && { [ "$bp" = 0 ] || [ "$bf" != 0 ] || [ "${of:-1}" = 0 ]; }
 	ok $? "$t: ${op:-0} passed, ${of:-?} failed (runc: $bp passed, $bf failed)"
 done
 diag "isolab: $(tail -1 "$results")" "runc:   $(tail -1 "$baseline")"
