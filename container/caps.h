@@ -25,6 +25,11 @@ void caps_docker_default(uint64_t sets[NCAPSETS], bool privileged);
 /* Bounding set first, then inheritable/permitted/effective, then ambient. Needs CAP_SETPCAP
  * in the permitted set; prints its own error. */
 int caps_apply(const uint64_t sets[NCAPSETS]);
+/* -1 after naming the first capability of sets this process does not hold (or one that is
+ * effective without being permitted): what caps_apply would refuse. */
+int caps_check_held(const uint64_t sets[NCAPSETS]);
+/* Whether this process has cap in its effective set. */
+bool caps_effective_has(int cap);
 /* Raise the effective set to the permitted one (after a setuid that kept capabilities). */
 int caps_raise_effective(void);
 

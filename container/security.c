@@ -45,6 +45,14 @@ void security_free(struct process_security *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int security_check_host(const struct process_security *s, bool new_userns)
+{
+	if (s->set_caps && !new_userns && caps_check_held(s->caps) < 0)
+		return -1;
+	/* Not oom_score_adj: its floor (oom_score_adj_min) cannot be read, only hit. */
+	return rlimits_check(s->rlimits, s->nrlimits);
+}
+
 static int set_oom_score_adj(int adj)
 {
 	char v[16];

@@ -25,8 +25,9 @@ class LaunchError(Exception):
 
 
 class Launch:
-    def __init__(self, argv, on_ready=None, tag=None, ready=READY):
+    def __init__(self, argv, on_ready=None, tag=None, ready=READY, on_line=None):
         self.argv = argv
+        self.on_line = on_line  # called with (launch, line) for every console line
         self.ready = ready  # the line that says the instance is running
         self.on_ready = on_ready
         self.parser = RecordParser()
@@ -51,6 +52,8 @@ class Launch:
     def _line(self, t, raw):
         line = raw.decode("utf-8", "replace").replace("\r", "")
         self.tail = (self.tail + [line])[-40:]
+        if self.on_line:
+            self.on_line(self, line)
         m = JOB.search(line)
         if m:
             self.tag = (m.group(1), int(m.group(2)))

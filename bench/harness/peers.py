@@ -29,8 +29,9 @@ CMDLINE = re.compile(r"^\s*(\S.*\bisolab\.vm=1\b.*?)\s*$")
 QEMU = "qemu-system-x86_64"
 
 
-SHORT = {"boot": "Boot: vmm vs QEMU microvm (absolute)",
-         "runtimes": "Container start vs runc, crun, unshare (absolute)"}
+SHORT = {"boot": "Boot: vmm vs QEMU microvm (ratio to {base})",
+         "runtimes": "Container start vs runc, crun, unshare (ratio to {base})",
+         "vmm-io": "Virtio I/O: vmm vs QEMU microvm (ratio to {base})"}
 
 
 def peer_table(pid, title, contenders, base, subject, metrics, samples, notes):
@@ -42,7 +43,7 @@ def peer_table(pid, title, contenders, base, subject, metrics, samples, notes):
         if by.get(subject) and by.get(base) and by[base]["median"]:
             row["ratio"] = by[subject]["median"] / by[base]["median"]
         rows.append(row)
-    return {"id": pid, "title": title, "short": SHORT[pid], "contenders": contenders, "base": base,
+    return {"id": pid, "title": title, "short": SHORT[pid].format(base=base), "contenders": contenders, "base": base,
             "subject": subject, "rows": rows, "notes": notes}
 
 

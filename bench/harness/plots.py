@@ -21,10 +21,19 @@ from .host import emulated, one_line  # noqa: E402
 from .mode import banner, one_line_mode  # noqa: E402
 from .report import fmt  # noqa: E402
 
-COLOURS = {"native": "#4c72b0", "container": "#55a868", "vm": "#c44e52"}
+COLOURS = {"native": "#4c72b0", "container": "#55a868", "vm": "#c44e52", "vmm": "#c44e52",
+           "qemu": "#8c8c8c", "runc": "#8c8c8c", "crun": "#b0b0b0", "unshare": "#d5d5d5"}
 DPI = 100
 OVERVIEW_IN = 11.0  # 1100 px at DPI
 GROUP_IN = 8.0
+OTHERS = ("#8172b3", "#937860", "#da8bc3", "#ccb974", "#64b5cd")
+
+
+def colour(name):
+    """Fixed colours for the sides and peers; a stable one for any other contender."""
+    return COLOURS.get(name) or OTHERS[sum(map(ord, name)) % len(OTHERS)]
+
+
 plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "isolab", "font.size": 9})
 
 
@@ -34,7 +43,7 @@ def layer_on_tmpfs(row):
 
 
 def _ratio(row, side, key):
-    base = (row["sides"].get("native") or {}).get("median")
+    base = (row["sides"].get(row.get("base", "native")) or {}).get("median")
     s = row["sides"].get(side)
     if not s or not base or s[key] <= 0:
         return None
@@ -77,8 +86,8 @@ def draw_group(ax, rows, sides, host, title):
         for j, s in enumerate(sides):
             _bar(ax, i + (j - (len(sides) - 1) / 2) * width, width, r, s, host, lo)
     ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([f"{r['label']}\n{r['unit']}\n{r['better']} is better" for r in rows],
-                       fontsize=7)
+    ax.set_xticklabels([textwrap.fill(r["label"], 18) + f"\n{r['unit']}\n{r['better']} is better"
+                        for r in rows], fontsize=7)
     ax.set_xlim(-0.6, len(rows) - 0.4)
     if any(layer_on_tmpfs(r) for r in rows):
         title = (title + "\n" if title else "") + "hatched container bars: a tmpfs layer = RAM, not a disk"
@@ -92,9 +101,9 @@ def _bar(ax, x, width, row, side, host, lo):
         return
     dagger = side == "vm" and row["kernel_bound"] and emulated(host)
     tmpfs = side == "container" and layer_on_tmpfs(row)
-    ax.bar(x, ratio - lo, bottom=lo, width=width * 0.9, color=COLOURS[side],
+    ax.bar(x, ratio - lo, bottom=lo, width=width * 0.9, color=colour(side),
            alpha=0.45 if dagger else 0.9, hatch="///" if tmpfs else None,
-           edgecolor="#1d4a27" if tmpfs else COLOURS[side], linewidth=0.5)
+           edgecolor="#1d4a27" if tmpfs else colour(side), linewidth=0.5)
     rmin, rmax = _ratio(row, side, "min"), _ratio(row, side, "max")
     if rmin and rmax:
         ax.vlines(x, rmin, rmax, color="black", linewidth=0.8)
@@ -103,43 +112,30 @@ def _bar(ax, x, width, row, side, host, lo):
                 ha="center", va="bottom", rotation=90, fontsize=6.5)
 
 
-PEER_COLOURS = {"vmm": "#c44e52", "container": "#55a868", "qemu": "#8c8c8c", "runc": "#8c8c8c",
-                "crun": "#b0b0b0", "unshare": "#d5d5d5"}
+def peer_rows(t):
+    """A peer table's rows that both the subject and the reference measured, as
+    plot rows whose ratio is to the reference (QEMU, runc) instead of native."""
+    return [{"label": r["label"], "unit": r["unit"], "better": r["better"], "kernel_bound": False,
+             "notes": {}, "sides": r["by"], "base": t["base"]}
+            for r in t["rows"] if r["by"].get(t["subject"]) and r["by"].get(t["base"])]
 
 
-def draw_peer(ax, t, with_title=True):
-    """A peer table's shared rows as absolute bars (linear), the ratio in the title."""
-    rows = [r for r in t["rows"] if sum(1 for v in r["by"].values() if v) >= 2]
-    cols = [c for c in t["contenders"] if any(r["by"].get(c) for r in rows)]
-    width = 0.8 / max(len(cols), 1)
-    for i, r in enumerate(rows):
-        for j, c in enumerate(cols):
-            st, x = r["by"].get(c), i + (j - (len(cols) - 1) / 2) * width
-            if not st:
-                continue
-            ax.bar(x, st["median"], width=width * 0.9, color=PEER_COLOURS.get(c, "#999"))
-            ax.vlines(x, st["min"], st["max"], color="black", linewidth=0.8)
-            ax.annotate(f"{c}\n{fmt(st['median'])}", (x, st["max"]), xytext=(0, 2),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=7)
-    ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([f"{r['label']}\n{r['unit']}, {r['better']} is better"
-                        + (f"\n{t['subject']} / {t['base']} = {r['ratio']:.2f}x" if "ratio" in r else "")
-                        for r in rows], fontsize=7.5)
-    ax.set_xlim(-0.6, max(len(rows), 1) - 0.4)
-    top = max([r["by"][c]["max"] for r in rows for c in cols if r["by"].get(c)] or [1])
-    ax.set_ylim(0, top * 1.25)
-    ax.grid(axis="y", color="#e4e4e4", linewidth=0.6)
-    ax.set_axisbelow(True)
-    if with_title:
-        ax.set_title(t["short"], fontsize=9, loc="left")
-    if not rows:
-        ax.text(0.5, 0.5, "no contender besides " + t["subject"] + " ran: see the table's notes",
-                transform=ax.transAxes, ha="center")
+def draw_peer(ax, t, host, title):
+    cols = [c for c in t["contenders"] if any(r["by"].get(c) for r in t["rows"])]
+    rows = peer_rows(t)
+    if rows:
+        draw_group(ax, rows, cols, host, title)
+    else:
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.text(0.5, 0.5, f"{t['subject']} and {t['base']} have no figure in common: see the "
+                "table's notes", transform=ax.transAxes, ha="center", fontsize=8)
+    return cols
 
 
 RATIO_KEY = ("bar height: the median as a ratio to native (log scale; native = 1x); whisker: "
              "min–max; number: the median in the metric's unit")
-PEER_KEY = "bar height: the median in the metric's unit; whisker: min–max"
+PEER_KEY = ("bar height: the median as a ratio to {base} (log scale; {base} = 1x); whisker: "
+            "min–max; number: the median in the metric's unit")
 
 
 def _header(fig, title, doc, width_in, key):
@@ -162,7 +158,7 @@ def _header(fig, title, doc, width_in, key):
 
 
 def _legend(fig, sides):
-    fig.legend(handles=[Patch(color=COLOURS[s], label=s) for s in sides], loc="lower center",
+    fig.legend(handles=[Patch(color=colour(s), label=s) for s in sides], loc="lower center",
                ncol=len(sides), frameon=False, fontsize=9)
 
 
@@ -190,6 +186,11 @@ def _figure(width_in, plot_rows, plot_h, title, doc, key=RATIO_KEY):
     return fig
 
 
+def _group_width(rows):
+    """Inches: room for each cluster's tick label, at least GROUP_IN."""
+    return max(GROUP_IN, 1.25 * len(rows) + 1.0)
+
+
 def groups(results):
     out = {}
     for r in results:
@@ -203,14 +204,15 @@ def draw_all(doc, base):
     by = groups(doc["results"])
     written = []
     for (wid, title), rows in by.items():
-        fig = _figure(GROUP_IN, 1, 3.6, f"isolab bench: {title}", doc)
+        fig = _figure(_group_width(rows), 1, 3.6, f"isolab bench: {title}", doc)
         draw_group(fig.add_subplot(1, 1, 1), rows, sides, host, "")
         _legend(fig, sides)
         written += _save(fig, f"{base}-{wid}")
     peers = doc.get("peers", [])
     for t in peers:
-        fig = _figure(GROUP_IN, 1, 3.6, f"isolab bench: {t['title']}", doc, PEER_KEY)
-        draw_peer(fig.add_subplot(1, 1, 1), t, with_title=False)
+        fig = _figure(_group_width(peer_rows(t)), 1, 3.6, f"isolab bench: {t['title']}", doc,
+                      PEER_KEY.format(base=t["base"]))
+        _legend(fig, draw_peer(fig.add_subplot(1, 1, 1), t, host, ""))
         written += _save(fig, f"{base}-{t['id']}")
     if by or peers:
         n = len(by) + len(peers)
@@ -219,8 +221,10 @@ def draw_all(doc, base):
         fig = _figure(OVERVIEW_IN, nrows, 3.0, "isolab bench: all figures", doc)
         for k, ((wid, title), rows) in enumerate(by.items()):
             draw_group(fig.add_subplot(nrows, cols, k + 1), rows, sides, host, title)
+        shown = list(sides)
         for k, t in enumerate(peers):
-            draw_peer(fig.add_subplot(nrows, cols, len(by) + k + 1), t)
-        _legend(fig, sides)
+            ax = fig.add_subplot(nrows, cols, len(by) + k + 1)
+            shown += [c for c in draw_peer(ax, t, host, t["short"]) if c not in shown]
+        _legend(fig, shown)
         written = _save(fig, f"{base}-overview") + written
     return written

@@ -2,8 +2,10 @@
 #include "config.h"
 #include "image.h"
 #include "verbs.h"
+#include "../state.h"
 #include "../util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,14 +53,53 @@ static int remove_one(struct store *s, const char *ref)
 	return 0;
 }
 
+/* The container (of this store) that runs the image, if any: its layers must stay. */
+static char *user_of(const struct store *s, json_object *img)
+{
+	char *base = xasprintf("%s/containers", state_base());
+	DIR *d = opendir(base);
+	struct dirent *e;
+	char *found = NULL;
+	json_object *m;
+	json_object_object_get_ex(img, "manifest", &m);
+	while (d && !found && (e = readdir(d))) {
+		char *p = xasprintf("%s/%s/image.json", base, e->d_name);
+		json_object *note = e->d_name[0] == '.' ? NULL : json_object_from_file(p);
+		json_object *nm, *ns;
+		if (json_object_object_get_ex(note, "manifest", &nm) &&
+		    json_object_object_get_ex(note, "store", &ns) &&
+		    !strcmp(json_object_get_string(nm), json_object_get_string(m)) &&
+		    !strcmp(json_object_get_string(ns), s->root))
+			found = xstrdup(e->d_name);
+		json_object_put(note);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(base);
+	return found;
+}
+
 static int image_rm(struct store *s, int argc, char **argv)
 {
 	if (argc < 1)
 		return err_ret("rm: which image?"), 2;
 	/* All names checked first: a bad one leaves the store as it was. */
-	for (int i = 0; i < argc; i++)
-		if (!store_find(s, argv[i]))
+	for (int i = 0; i < argc; i++) {
+		json_object *img = store_find(s, argv[i]);
+		if (!img)
 			return err_ret("no such image: %s", argv[i]), 1;
+		json_object *names;
+		json_object_object_get_ex(img, "names", &names);
+		bool untag_only = valid_ref(argv[i]) && json_object_array_length(names) > 1;
+		char *user = untag_only ? NULL : user_of(s, img);
+		if (user) {
+			err_ret("image %s is used by container %s (container rm it first)", argv[i],
+				user);
+			free(user);
+			return 1;
+		}
+	}
 	for (int i = 0; i < argc; i++)
 		remove_one(s, argv[i]);
 	if (store_save_index(s) < 0)

@@ -61,6 +61,32 @@ is "$(cat "$work/qemu-append")" 'console=ttyS0 reboot=k panic=-1 isolab.vm=1 qui
 	"QEMU got the command line vmm's guest printed"
 like "$err" "progress: boot peer: QEMU microvm -cpu host, run 2/2" "QEMU -cpu host on hardware KVM"
 
+# vmm-io: counters' growth over a phase divided by the device's requests.
+check=$(cat <<'PY'
+import sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, "bench")
+from harness.records import parse_stats
+from harness.vmmio import IoBoot
+b = object.__new__(IoBoot)
+snap = lambda text: parse_stats(text)
+b.snaps = {("disk", "begin"): snap("vcpu0_exits_io: 10\nvcpu0_exits_mmio: 5\nvirtio_blk0_requests: 100\nvirtio_blk0_interrupts: 50\n"),
+           ("disk", "end"): snap("vcpu0_exits_io: 30\nvcpu0_exits_mmio: 25\nvcpu1_exits_hlt: 0\nvirtio_blk0_requests: 120\nvirtio_blk0_interrupts: 60\n")}
+print(sorted(b.per_request().items()))
+PY
+)
+run $PY -c "$check"
+is "$out" "[('disk_exits_per_req', 2.0), ('disk_irqs_per_req', 0.5), ('disk_mmio_exits_per_req', 1.0)]" \
+	"vmm-io: exits, interrupts and MMIO exits per virtio request from two monitor snapshots ($err)"
+
+run $PY -c 'import sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, "bench")
+from harness.vmmio import _moved_devices
+print(_moved_devices("console=ttyS0 isolab.vm=1 -- sh -c x", "console=ttyS0 isolab.vm=1 -- sh -c x virtio_mmio.device=512@0xfeb00e00:12"))'
+is "$out" "console=ttyS0 isolab.vm=1 virtio_mmio.device=512@0xfeb00e00:12 -- sh -c x" \
+	"vmm-io: QEMU microvm's device words, appended after ' -- ', move in front of it ($err)"
+
 # The runtimes peer: a runtime that refuses is reported with its reason.
 cat >"$work/bin/runc" <<'SH'
 #!/bin/sh

@@ -17,7 +17,7 @@ canned_py=$(cat <<'PY'
 import random, sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, "bench")
-from harness import mode, plots, report
+from harness import mode, peers, plots, report
 from harness.workloads import catalogue
 kvm, sides, want, stem = sys.argv[1], sys.argv[2].split(","), sys.argv[3], sys.argv[4]
 cat = {w.id: w for w in catalogue(2)}
@@ -39,6 +39,10 @@ for wid, _, m in report.metric_table(plan):
                 e["note"] = "writable layer: overlayfs, upper layer /u on tmpfs (memory, not a disk)"
 doc = {"name": "t", "host": host, "method": ["canned"], "plan": plan}
 doc["results"] = report.aggregate(plan, host, list(runs.values()))
+samples = {"vmm": {"ready_ms": [2400, 2500], "first_kvm_run_ms": [12, 14]},
+           "qemu": {"ready_ms": [3000, 3100]}}
+doc["peers"] = [peers.peer_table("boot", peers.BOOT_TITLE, ["vmm", "qemu"], "qemu", "vmm",
+                                 peers.BOOT_METRICS, samples, ["canned"])]
 doc["mode"] = mode.describe(*mode.choose(want, host), host, outer="Outer CPU, KVM: emulated (PVM)")
 with open(stem + ".md", "w") as f:
     f.write(report.markdown(doc))
@@ -54,8 +58,8 @@ print("%dx%d" % struct.unpack(">II", d[16:24]))' "$1"; }
 
 run canned "emulated (PVM)" native,container,vm native "$work/pvm"
 is "$rc" 0 "PVM host, VM side ran: plots drawn ($err)"
-is "$(printf '%s\n' "$out" | grep -c '\.png$')" 7 "a PNG per group (6) and the overview"
-is "$(printf '%s\n' "$out" | grep -c '\.svg$')" 7 "an SVG per group and the overview"
+is "$(printf '%s\n' "$out" | grep -c '\.png$')" 8 "a PNG per group (6), the boot peer and the overview"
+is "$(printf '%s\n' "$out" | grep -c '\.svg$')" 8 "an SVG per group, the boot peer and the overview"
 like "$(png_size "$work/pvm-overview.png")" '^1100x[0-9]+$' "the overview is 1100 px wide"
 run $PY -c 'import sys, xml.etree.ElementTree as E
 for f in sys.argv[1:]: E.parse(f)' "$work"/pvm-*.svg
@@ -68,6 +72,9 @@ unlike "$(cat "$work/pvm-disk-volume.svg")" "tmpfs" "the volume plot carries no 
 like "$svg" "KVM on this host is emulated \(PVM\)" "PVM and a VM side: the plot warns"
 like "$(cat "$work/pvm.md")" "KVM on this host is emulated \(PVM\)" "PVM and a VM side: the table warns"
 like "$svg" "Mode: native" "the plot names the mode"
+like "$(cat "$work/pvm-boot.svg")" "ratio to qemu" "the boot peer plot: ratio to QEMU"
+like "$(cat "$work/pvm.md")" "\| exec to 'isolab: userspace ready' \| ms \| lower \| 2,450 \(2,400–2,500\) \| 3,050 \(3,000–3,100\) \| \*\*0\.80x\*\* \|" \
+	"the boot peer table: medians and vmm/QEMU ratio"
 
 run canned "emulated (PVM)" native,container native "$work/novm"
 is "$rc" 0 "PVM host, no VM side: plots drawn ($err)"

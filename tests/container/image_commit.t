@@ -36,6 +36,10 @@ run --timeout 30 "$CTR" run --rm --net none base cat /etc/motd
 is "$out" old "the base image is unchanged"
 run "$CTR" image history base:changed
 like "$out" "container commit $NAME" "history names the commit"
+run "$CTR" image rm base
+like "$err" "image base is used by container $NAME" "image rm of an image a container still uses is refused"
+run "$CTR" run --rm --net none base true
+is "$rc" 0 "and the image still runs"
 "$CTR" rm "$NAME" >/dev/null
 run "$CTR" commit "$NAME" x
 like "$err" "no such container" "commit of a container that is gone: one-line error"

@@ -260,17 +260,24 @@ static void raise_body(void *arg)
 		return;
 	struct process_rlimit want = {RLIMIT_NOFILE, {now.rlim_max + 1, now.rlim_max + 1}};
 	struct process_security s = {.rlimits = &want, .nrlimits = 1};
-	char *err, expect[256];
-	int rc;
-	STDERR_OF(err, rc = security_apply(&s));
+	char *err, *early, expect[256];
+	int rc, early_rc;
 	snprintf(expect, sizeof(expect),
 		 "cannot set RLIMIT_NOFILE to %llu:%llu: the hard limit is %llu and raising it "
 		 "needs CAP_SYS_RESOURCE, which this runtime does not have",
 		 (unsigned long long)want.limit.rlim_cur, (unsigned long long)want.limit.rlim_max,
 		 (unsigned long long)now.rlim_max);
+	/* The runtime's check at create says the same as the failure would after start. */
+	STDERR_OF(early, early_rc = security_check_host(&s, false));
+	CHECK(early_rc == -1 && strstr(early, expect));
+	free(early);
+	STDERR_OF(err, rc = security_apply(&s));
 	CHECK(rc == -1);
 	CHECK(strstr(err, expect) && strchr(err, '\n') == err + strlen(err) - 1);
 	free(err);
+	/* Lowering is always allowed. */
+	want.limit.rlim_cur = want.limit.rlim_max = now.rlim_max - 1;
+	CHECK(security_check_host(&s, false) == 0 && security_apply(&s) == 0);
 }
 
 static void test_rlimit_raise_refused(void **state)
@@ -287,12 +294,20 @@ static void missing_cap_body(void *arg)
 	struct process_security s = {.set_caps = true};
 	s.caps[CAPSET_PERMITTED] = s.caps[CAPSET_EFFECTIVE] = BIT(CAP_SYS_RESOURCE);
 	s.caps[CAPSET_BOUNDING] = BIT(CAP_SYS_RESOURCE);
-	char *err;
-	int rc;
+	char *err, *early;
+	int rc, early_rc;
+	STDERR_OF(early, early_rc = security_check_host(&s, false));
+	CHECK(early_rc == -1);
+	CHECK(strstr(early, "cannot grant CAP_SYS_RESOURCE: the runtime does not hold it"));
+	free(early);
 	STDERR_OF(err, rc = security_apply(&s));
 	CHECK(rc == -1);
 	CHECK(strstr(err, "cannot grant CAP_SYS_RESOURCE: the runtime does not hold it"));
 	free(err);
+	CHECK(security_check_host(&s, true) == 0); /* a new user namespace: its own full set */
+	s.caps[CAPSET_PERMITTED] = s.caps[CAPSET_EFFECTIVE] = s.caps[CAPSET_BOUNDING] =
+	    BIT(CAP_KILL);
+	CHECK(security_check_host(&s, false) == 0);
 }
 
 static void test_missing_capability(void **state)
