@@ -205,7 +205,8 @@ static int parse_one(int c, const char *arg, struct run_opts *o)
 			return -1;
 		/* docker's floor: below it the container dies at once with 137 and no word. */
 		if (o->lim.memory_bytes < MIN_MEMORY_BYTES)
-			return err_ret("--memory %s: the minimum is 6m (a container needs more)", arg);
+			return err_ret("--memory %s: the minimum is 6m (a container needs more)",
+				       arg);
 		return 0;
 	case OPT_CPUS:
 		return parse_cpus(arg, &o->lim.cpu_quota_us, &o->lim.cpu_period_us);
