@@ -270,14 +270,21 @@ static int count_links(void)
 	return n;
 }
 
-/* add(vm, spec) fails with one line on stderr that contains want. */
-static void refused(int (*add)(struct vm *, const char *), const char *spec, const char *want)
+/* add(vm, spec) fails with status want_rc and one line on stderr that contains want. */
+static void refused_with(int want_rc, int (*add)(struct vm *, const char *), const char *spec,
+			 const char *want)
 {
 	char *err;
 	int rc;
 	STDERR_OF(err, rc = add(vm, spec));
-	assert_int_equal(rc, -1);
+	assert_int_equal(rc, want_rc);
 	assert_one_line_with(err, want);
+}
+
+/* A malformed option value: a usage error (vmm exits 2). */
+static void refused(int (*add)(struct vm *, const char *), const char *spec, const char *want)
+{
+	refused_with(VIRTIO_BAD_SPEC, add, spec, want);
 }
 
 static void bad_net_specs_are_refused(void **state)
@@ -307,7 +314,7 @@ static void bad_vsock_specs_are_refused(void **state)
 	}
 	/* Without /dev/vhost-vsock a valid cid is refused too, with a clear line. */
 	if (access("/dev/vhost-vsock", F_OK) != 0)
-		refused(virtio_vsock_add, "cid=77", "this host has no /dev/vhost-vsock");
+		refused_with(-1, virtio_vsock_add, "cid=77", "this host has no /dev/vhost-vsock");
 }
 
 static bool link_exists(const char *name)

@@ -14,6 +14,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
+#include "../util.h"
 #include "../vm.h"
 #include "virtio.h"
 #include "virtio_dev.h"
@@ -57,22 +58,13 @@ static void arm_input(struct console *con, bool on)
 		con->input_armed = on;
 }
 
-static void console_tx(struct console *con, struct virtqueue *vq)
+static int64_t console_tx(struct virtio_dev *dev, struct virtqueue *vq, struct vq_chain *c)
 {
-	enum vq_result r;
-	/* Until the ring stays empty after telling the guest where we stopped (EVENT_IDX). */
-	do {
-		while ((r = vq_pop(vq, &con->chain)) == VQ_OK) {
-			write_all(con->out_fd, con->chain.iov, con->chain.n_out);
-			vq_push(vq, con->chain.head, 0);
-			virtio_dev_count(con->dev, 1, con->chain.out_len);
-		}
-		if (r == VQ_BAD) {
-			virtio_dev_fail(con->dev, "malformed descriptor chain");
-			return;
-		}
-		virtio_dev_notify(con->dev, vq);
-	} while (vq_enable_notify(vq));
+	struct console *con = dev->priv;
+	(void)vq;
+	write_all(con->out_fd, c->iov, c->n_out);
+	virtio_dev_count(dev, 1, c->out_len);
+	return 0;
 }
 
 /* Moves pending input into the guest's receive buffers; dev->lock held. */
@@ -81,7 +73,7 @@ static void console_rx(struct console *con)
 	struct virtqueue *vq = &con->dev->vqs[CONSOLE_RX];
 	enum vq_result r = vq_pop(vq, &con->chain);
 	if (r == VQ_BAD) {
-		virtio_dev_fail(con->dev, "malformed descriptor chain");
+		virtio_dev_bad_chain(con->dev);
 		return;
 	}
 	if (r == VQ_EMPTY) {
@@ -101,9 +93,8 @@ static void console_rx(struct console *con)
 		con->input_watched = false;
 		return;
 	}
-	vq_push(vq, c->head, (uint32_t)n);
 	virtio_dev_count(con->dev, 1, (uint64_t)n);
-	virtio_dev_notify(con->dev, vq);
+	virtio_complete(con->dev, vq, c->head, (uint32_t)n);
 }
 
 static void on_input(void *arg, uint32_t events)
@@ -114,8 +105,7 @@ static void on_input(void *arg, uint32_t events)
 		event_loop_del(con->loop,
 			       &con->input); /* the other end is gone, nothing will come */
 		con->input_watched = false;
-	} else if ((con->dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !con->dev->broken &&
-		   con->dev->vqs[CONSOLE_RX].ready)
+	} else if (virtio_driver_ok(con->dev) && con->dev->vqs[CONSOLE_RX].ready)
 		console_rx(con);
 	else
 		arm_input(con, false);
@@ -126,7 +116,7 @@ static void console_queue_notify(struct virtio_dev *dev, struct virtqueue *vq)
 {
 	struct console *con = dev->priv;
 	if (vq->index == CONSOLE_TX)
-		console_tx(con, vq);
+		virtio_serve(dev, vq, &con->chain, console_tx);
 	else
 		arm_input(con, true); /* new receive buffers: input may flow again */
 }
@@ -176,7 +166,7 @@ int virtio_console_add(struct vm *vm, int in_fd, int out_fd)
 {
 	struct console *con = calloc(1, sizeof(*con));
 	if (!con) {
-		fprintf(stderr, "vmm: console: out of memory\n");
+		vmm_err("console: out of memory");
 		return -1;
 	}
 	con->in_fd = in_fd;
