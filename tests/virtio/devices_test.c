@@ -223,6 +223,30 @@ static int wait_used(struct drv_vq *q, uint32_t *len)
 }
 
 /* The threaded path: kick through QueueNotify, input through epoll on the I/O thread. */
+/* Output that cannot be written is said once and stops vmm; the guest is not left talking to no
+ * one. */
+static void console_output_error_stops_vmm(void **state)
+{
+	(void)state;
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	if (full < 0)
+		skip();
+	int n = nr_devs;
+	assert_int_equal(virtio_console_add(vm, -1, full), 0);
+	nr_devs++;
+	struct drv_vq q[2];
+	bring_up(n, q, 2, modern);
+	memcpy(fake_gpa(vm, BUF(9)), "lost?\n", 6);
+	struct drv_buf b[] = {{BUF(9), 6, false}, {BUF(9), 6, false}};
+	drv_add(&q[1], b, 1);
+	drv_add(&q[1], b + 1, 1);
+	char *err;
+	STDERR_OF(err, virtio_dev_kick(dev_at(n), 1));
+	assert_one_line_with(err, "output: No space left on device; stopping the guest");
+	assert_int_equal(fake_exit_status(vm), 1);
+	close(full);
+}
+
 static void console_reads_host_input(void **state)
 {
 	(void)state;
@@ -391,6 +415,7 @@ int main(void)
 	    cmocka_unit_test(net_receives_into_one_buffer),
 	    cmocka_unit_test(net_merges_receive_buffers),
 	    cmocka_unit_test(console_writes_guest_output),
+	    cmocka_unit_test(console_output_error_stops_vmm),
 	    cmocka_unit_test(console_reads_host_input),
 	    cmocka_unit_test(bad_net_specs_are_refused),
 	    cmocka_unit_test(bad_vsock_specs_are_refused),

@@ -28,22 +28,41 @@ struct console {
 	struct event_watch input;
 	bool input_watched; /* pollable and not ended (a regular file or /dev/null is not) */
 	bool input_armed;   /* in epoll: only while the guest has room for it */
+	bool out_failed;
 	struct virtio_console_config config;
 	struct vq_chain chain; /* event loop scratch */
 };
 
-static void write_all(int fd, const struct iovec *iov, unsigned n)
+/*
+ * A reader that left (EPIPE) drops the guest's text and the guest runs on;
+ * any other write error is said once and stops vmm (status 1), as the UART does.
+ */
+static void output_failed(struct console *con)
 {
-	for (unsigned i = 0; i < n; i++) {
+	if (con->out_failed)
+		return;
+	con->out_failed = true;
+	if (errno != EPIPE) {
+		dev_err(con->dev, "output: %s; stopping the guest", strerror(errno));
+		vm_request_exit(con->dev->vm, 1);
+	}
+}
+
+static void write_all(struct console *con, const struct iovec *iov, unsigned n)
+{
+	for (unsigned i = 0; i < n && !con->out_failed; i++) {
 		const char *p = iov[i].iov_base;
 		size_t left = iov[i].iov_len;
 		while (left) {
-			ssize_t w = write(fd, p, left);
+			ssize_t w = write(con->out_fd, p, left);
 			if (w < 0 && errno == EINTR)
 				continue;
-			if (w <= 0)
-				return; /* output closed: the guest's text is dropped, the guest
-					   runs on */
+			if (w <= 0) {
+				if (w == 0)
+					errno = EIO;
+				output_failed(con);
+				return;
+			}
 			p += w;
 			left -= (size_t)w;
 		}
@@ -76,7 +95,7 @@ static int64_t console_tx(struct virtio_dev *dev, struct virtqueue *vq, struct v
 {
 	struct console *con = dev->priv;
 	(void)vq;
-	write_all(con->out_fd, c->iov, c->n_out);
+	write_all(con, c->iov, c->n_out);
 	virtio_dev_count(dev, 1, c->out_len);
 	return 0;
 }
@@ -139,7 +158,7 @@ static void console_config_write(struct virtio_dev *dev, uint32_t off, const voi
 	/* emerg_wr: one character written before the queues exist (early panics). */
 	if (off == offsetof(struct virtio_console_config, emerg_wr) && len == 4) {
 		struct iovec v = {(void *)data, 1};
-		write_all(con->out_fd, &v, 1);
+		write_all(con, &v, 1);
 	}
 }
 
