@@ -254,7 +254,17 @@ static void console_reads_host_input(void **state)
 	assert_int_equal(read(out[0], got, sizeof(got)), 5);
 	assert_memory_equal(got, "echo\n", 5);
 	assert_true(dev_at(n)->stats.notifies >= 2);
+
+	/* Input that comes while the guest has no buffer, then EOF: still delivered. */
+	assert_int_equal(write(in[1], "late", 4), 4);
 	close(in[1]);
+	usleep(50 * 1000); /* the event loop would see the hang-up now, were it watching */
+	struct drv_buf l[] = {{BUF(8), 64, true}};
+	drv_add(&q[0], l, 1);
+	fake_mmio_write(vm, n, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_true(wait_used(&q[0], &len) >= 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(fake_gpa(vm, BUF(8)), "late", 4);
 	close(out[0]);
 }
 

@@ -26,8 +26,8 @@ struct console {
 	int in_fd, out_fd;
 	struct event_loop *loop;
 	struct event_watch input;
-	bool input_watched; /* in epoll at all (a regular file or /dev/null cannot be) */
-	bool input_armed;   /* EPOLLIN on: only while the guest has room for it */
+	bool input_watched; /* pollable and not ended (a regular file or /dev/null is not) */
+	bool input_armed;   /* in epoll: only while the guest has room for it */
 	struct virtio_console_config config;
 	struct vq_chain chain; /* event loop scratch */
 };
@@ -50,12 +50,26 @@ static void write_all(int fd, const struct iovec *iov, unsigned n)
 	}
 }
 
+/*
+ * Out of epoll while disarmed: a pipe whose writer left reports EPOLLHUP
+ * whatever events were asked for, and its unread bytes must still come.
+ */
 static void arm_input(struct console *con, bool on)
 {
 	if (!con->input_watched || con->input_armed == on)
 		return;
-	if (event_loop_mod(con->loop, &con->input, on ? EPOLLIN : 0) == 0)
-		con->input_armed = on;
+	if (!on)
+		event_loop_del(con->loop, &con->input);
+	else if (event_loop_add(con->loop, &con->input, EPOLLIN) < 0)
+		return;
+	con->input_armed = on;
+}
+
+/* End of input, or vmm exits: nothing more will be read. */
+static void stop_input(struct console *con)
+{
+	arm_input(con, false);
+	con->input_watched = false;
 }
 
 static int64_t console_tx(struct virtio_dev *dev, struct virtqueue *vq, struct vq_chain *c)
@@ -89,8 +103,7 @@ static void console_rx(struct console *con)
 	}
 	if (n <= 0) {
 		vq_unpop(vq, 1);
-		event_loop_del(con->loop, &con->input); /* end of input */
-		con->input_watched = false;
+		stop_input(con); /* end of input */
 		return;
 	}
 	virtio_dev_count(con->dev, 1, (uint64_t)n);
@@ -102,9 +115,7 @@ static void on_input(void *arg, uint32_t events)
 	struct console *con = arg;
 	pthread_mutex_lock(&con->dev->lock);
 	if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)) {
-		event_loop_del(con->loop,
-			       &con->input); /* the other end is gone, nothing will come */
-		con->input_watched = false;
+		stop_input(con); /* the other end is gone and nothing is left to read */
 	} else if (virtio_driver_ok(con->dev) && con->dev->vqs[CONSOLE_RX].ready)
 		console_rx(con);
 	else
@@ -145,10 +156,7 @@ static void console_reset(struct virtio_dev *dev)
 
 static void console_destroy(struct virtio_dev *dev)
 {
-	struct console *con = dev->priv;
-	if (con->input_watched)
-		event_loop_del(con->loop, &con->input);
-	con->input_watched = false;
+	stop_input(dev->priv);
 }
 
 static const struct virtio_dev_ops console_ops = {
@@ -175,8 +183,10 @@ int virtio_console_add(struct vm *vm, int in_fd, int out_fd)
 	con->loop = vm_event_loop(vm);
 	con->input = (struct event_watch){in_fd, on_input, con};
 	/* Files and /dev/null cannot be polled: such input simply never arrives. */
-	if (in_fd >= 0 && event_loop_add(con->loop, &con->input, 0) == 0)
+	if (in_fd >= 0 && event_loop_add(con->loop, &con->input, 0) == 0) {
+		event_loop_del(con->loop, &con->input); /* armed at DRIVER_OK */
 		con->input_watched = true;
+	}
 
 	char name[16];
 	snprintf(name, sizeof(name), "con%u", virtio_count(vm, VIRTIO_ID_CONSOLE));
@@ -185,8 +195,6 @@ int virtio_console_add(struct vm *vm, int in_fd, int out_fd)
 	con->dev = virtio_dev_create(vm, name, &console_ops, con, features, &con->config,
 				     sizeof(con->config));
 	if (!con->dev) {
-		if (con->input_watched)
-			event_loop_del(con->loop, &con->input);
 		free(con);
 		return -1;
 	}
