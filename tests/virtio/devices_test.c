@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_net.h>
 
@@ -223,6 +224,35 @@ static int wait_used(struct drv_vq *q, uint32_t *len)
 }
 
 /* The threaded path: kick through QueueNotify, input through epoll on the I/O thread. */
+static void count_device(struct virtio_dev *dev, void *opaque)
+{
+	(void)dev;
+	++*(int *)opaque;
+}
+
+/* Devices hang off their VM: a second VM in the same process numbers and ends its own. */
+static void two_vms_keep_their_own_devices(void **state)
+{
+	(void)state;
+	int before = 0, other = 0;
+	virtio_for_each_device(vm, count_device, &before);
+	struct vm *vm2 = fake_vm_new(RAM);
+	assert_non_null(vm2);
+	assert_int_equal(virtio_rng_add(vm2), 0);
+	assert_int_equal(virtio_rng_add(vm2), 0);
+	virtio_for_each_device(vm2, count_device, &other);
+	assert_int_equal(other, 2);
+	assert_string_equal((*vm_virtio_devices(vm2))->next->name, "rng1");
+	assert_int_equal(virtio_count(vm, VIRTIO_ID_RNG), 1); /* the first VM's own rng0 */
+	assert_true(virtio_has_devices(vm2));
+	virtio_shutdown(vm2);
+	assert_false(virtio_has_devices(vm2));
+	int after = 0;
+	virtio_for_each_device(vm, count_device, &after);
+	assert_int_equal(after, before);
+	fake_vm_free(vm2);
+}
+
 /* Output that cannot be written is said once and stops vmm; the guest is not left talking to no
  * one. */
 static void console_output_error_stops_vmm(void **state)
@@ -416,6 +446,7 @@ int main(void)
 	    cmocka_unit_test(net_merges_receive_buffers),
 	    cmocka_unit_test(console_writes_guest_output),
 	    cmocka_unit_test(console_output_error_stops_vmm),
+	    cmocka_unit_test(two_vms_keep_their_own_devices),
 	    cmocka_unit_test(console_reads_host_input),
 	    cmocka_unit_test(bad_net_specs_are_refused),
 	    cmocka_unit_test(bad_vsock_specs_are_refused),
