@@ -129,6 +129,8 @@ def draw_peer(ax, t, host, title):
         draw_group(ax, rows, cols, host, title)
     else:
         ax.set_title(title, fontsize=9, loc="left")
+        ax.set_xticks([])
+        ax.set_yticks([])
         ax.text(0.5, 0.5, f"{t['subject']} and {t['base']} have no figure in common: see the "
                 "table's notes", transform=ax.transAxes, ha="center", fontsize=8)
     return cols
@@ -165,7 +167,7 @@ def _legend(fig, sides):
     for name in sides:
         by.setdefault(colour(name), []).append(name)
     fig.legend(handles=[Patch(color=c, label=" / ".join(n)) for c, n in by.items()],
-               loc="lower center", ncol=len(by), frameon=False, fontsize=9)
+               loc="lower center", ncol=min(len(by), 5), frameon=False, fontsize=9)
 
 
 def _save(fig, stem):
