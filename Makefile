@@ -68,7 +68,18 @@ include bench/bench.mk
 include guest-images/images.mk
 include guest-images/labhost.mk
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+# Objects also depend on the compiler command, so `make CC=clang` or new
+# EXTRA_CFLAGS rebuild them instead of mixing old and new objects. The stamp
+# is rewritten while the Makefile is read, and only when the command changed,
+# so `make -q` still answers "up to date" after a build.
+COMPILE_STAMP := $(BUILD)/.compile-command
+COMPILE_COMMAND := $(CC) $(CFLAGS)
+ifneq ($(file <$(COMPILE_STAMP)),$(COMPILE_COMMAND))
+$(shell mkdir -p $(BUILD))
+$(file >$(COMPILE_STAMP),$(COMPILE_COMMAND))
+endif
+
+$(BUILD)/%.o: %.c $(COMPILE_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(call show,CC,$(@:$(BUILD)/%=%))$(CC) $(CFLAGS) -c $< -o $@
 
@@ -112,6 +123,6 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean: clean-images
-	rm -rf build build-asan
+	rm -rf build build-asan build-clang $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

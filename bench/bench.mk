@@ -17,8 +17,8 @@ $(BIN)/bench-%: $(BUILD)/bench/workloads/%.o $(BENCH_COMMON)
 
 BINS += $(BENCH_BINS)
 ROOTFS_BINS += $(BENCH_BINS)
-# The harness is python3 (standard library only) and writes its SVG itself.
-PKGS += python3 libc6-dev
+# The harness is python3; it draws its plots with matplotlib.
+PKGS += python3 python3-matplotlib libc6-dev
 
 BENCH_ARGS ?=
 bench: all images

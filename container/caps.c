@@ -100,7 +100,7 @@ void caps_docker_default(uint64_t sets[NCAPSETS], bool privileged)
 	if (privileged)
 		mask = held_permitted();
 	sets[CAPSET_BOUNDING] = sets[CAPSET_EFFECTIVE] = sets[CAPSET_PERMITTED] = mask;
-	sets[CAPSET_INHERITABLE] = privileged ? mask : 0;
+	sets[CAPSET_INHERITABLE] = 0; /* docker sets none, privileged or not (CVE-2022-24769) */
 	sets[CAPSET_AMBIENT] = 0;
 }
 
@@ -129,7 +129,7 @@ static int drop_bounding(uint64_t keep)
 }
 
 /* Name the first capability asked for that this process cannot grant. */
-static int missing_cap(const uint64_t sets[NCAPSETS])
+int caps_check_held(const uint64_t sets[NCAPSETS])
 {
 	uint64_t lack = sets[CAPSET_PERMITTED] & ~held_permitted();
 	uint64_t stray = sets[CAPSET_EFFECTIVE] & ~sets[CAPSET_PERMITTED];
@@ -154,7 +154,7 @@ static void put_set(cap_t caps, cap_flag_t flag, uint64_t set)
 
 static int set_process_caps(const uint64_t sets[NCAPSETS])
 {
-	if (missing_cap(sets) < 0)
+	if (caps_check_held(sets) < 0)
 		return -1;
 	cap_t caps = cap_init();
 	if (!caps)
@@ -191,6 +191,16 @@ int caps_apply(const uint64_t sets[NCAPSETS])
 	/* Only now: a setuid done before us kept the permitted set through this flag. */
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	return set_ambient(sets[CAPSET_AMBIENT]);
+}
+
+bool caps_effective_has(int cap)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	cap_t now = cap_get_proc();
+	if (now)
+		cap_get_flag(now, (cap_value_t)cap, CAP_EFFECTIVE, &v);
+	cap_free(now);
+	return v == CAP_SET;
 }
 
 int caps_raise_effective(void)

@@ -6,6 +6,7 @@
 #include "options.h"
 #include "pty.h"
 #include "rootfs.h"
+#include "security.h"
 #include "state.h"
 
 #include <stdint.h>
@@ -18,6 +19,7 @@ struct container {
 	struct cgroup cg;
 	struct state st;
 	struct pty pty;
+	struct process_security security; /* the command's, built before the clone */
 	bool has_pty;
 	bool userns;
 	uid_t host_uid; /* who runs the runtime, for rootless id maps */
@@ -44,6 +46,8 @@ struct process_desc {
 	gid_t gid;
 	bool privileged; /* no confinement */
 	bool tty;	 /* TERM=xterm */
+	/* Built by the runtime before the clone, applied just before the exec. */
+	const struct process_security *security;
 };
 
 /* The container side: runs as pid 1 of the new namespaces, never returns. */

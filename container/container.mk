@@ -1,9 +1,11 @@
 # container: the namespace/cgroup container runtime, its probe and unit tests.
 PKGS += libseccomp-dev libcap-dev libmnl-dev libjson-c-dev libcmocka-dev busybox-static
+# container/image: tar (libarchive, with gzip and zstd), sha256 (libcrypto), ext4 disks.
+PKGS += libarchive-dev libssl-dev libzstd-dev e2fsprogs
 
-CONTAINER_SRCS := $(wildcard container/*.c)
+CONTAINER_SRCS := $(wildcard container/*.c container/image/*.c)
 CONTAINER_OBJS := $(CONTAINER_SRCS:%.c=$(BUILD)/%.o)
-CONTAINER_LIBS := -lseccomp -lcap -lmnl -ljson-c -lm
+CONTAINER_LIBS := -lseccomp -lcap -lmnl -ljson-c -lm -larchive -lcrypto
 BINS += $(BIN)/container
 
 $(BIN)/container: $(CONTAINER_OBJS) $(ISOLAB_LIB)
@@ -19,9 +21,11 @@ $(CONTAINER_TEST_DIR)/probe: tests/container/probe.c | $(DEPS_STAMP)
 
 # Unit tests link the runtime's objects they exercise.
 CONTAINER_UNIT_OBJS := $(filter-out $(BUILD)/container/main.o,$(CONTAINER_OBJS))
-$(CONTAINER_TEST_DIR)/runtime_test: $(BUILD)/tests/container/runtime_test.o $(CONTAINER_UNIT_OBJS) \
+CONTAINER_SUITES := $(patsubst tests/container/%.c,$(CONTAINER_TEST_DIR)/%,\
+	$(wildcard tests/container/*_test.c))
+$(CONTAINER_SUITES): $(CONTAINER_TEST_DIR)/%: $(BUILD)/tests/container/%.o $(CONTAINER_UNIT_OBJS) \
 		$(STDERR_CAPTURE) $(ISOLAB_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CONTAINER_LIBS) -lcmocka
 
-UNIT_TESTS += $(CONTAINER_TEST_DIR)/probe $(CONTAINER_TEST_DIR)/runtime_test
+UNIT_TESTS += $(CONTAINER_TEST_DIR)/probe $(CONTAINER_SUITES)

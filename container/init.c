@@ -46,7 +46,7 @@ void exec_command(const struct process_desc *p)
 		die("cannot create working directory %s: %s", p->cwd, strerror(errno));
 	if (chdir(p->cwd ? p->cwd : "/") < 0)
 		die("cannot enter working directory %s: %s", p->cwd, strerror(errno));
-	if (confine_process(p->uid, p->gid, p->privileged) < 0)
+	if (confine_process(p->uid, p->gid, p->security) < 0)
 		_exit(125);
 	signal(SIGPIPE, SIG_DFL);
 	sigset_t none;
@@ -149,6 +149,7 @@ void container_init(struct container *c)
 		    .uid = o->uid,
 		    .gid = o->gid,
 		    .privileged = o->privileged,
+		    .security = &c->security,
 		    .tty = c->has_pty,
 		};
 		exec_command(&p);

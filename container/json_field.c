@@ -68,10 +68,9 @@ int json_uint(struct json_object *v, const struct json_path *path, uint64_t *out
 {
 	if (!json_object_is_type(v, json_type_int))
 		return err_ret("config.json: %s must be an integer", path->s);
-	/* json-c keeps integers above INT64_MAX as uint64; a negative one reads as 0 here. */
+	/* json-c keeps integers above INT64_MAX as uint64 (get_int64 saturates on them). */
 	if (json_object_get_int64(v) < 0)
 		return err_ret("config.json: %s must not be negative", path->s);
-	errno = 0;
 	*out = json_object_get_uint64(v);
 	return 0;
 }

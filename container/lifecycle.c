@@ -204,6 +204,9 @@ static int exec_in(const struct state *st, struct run_opts *o, char **cmd)
 	struct cgroup cg;
 	struct cgroup_procs procs;
 	cgroup_of_state(st, &cg);
+	/* Built here, in the host's mount namespace: nothing of the container's is read. */
+	struct process_security security;
+	security_docker_defaults(&security, st->privileged);
 	if (cgroup_open_procs(&cg, &procs) < 0 || enter_namespaces(st->pid, st->userns) < 0)
 		_exit(125);
 	pid_t pid = fork();
@@ -224,6 +227,7 @@ static int exec_in(const struct state *st, struct run_opts *o, char **cmd)
 		    .uid = o->uid,
 		    .gid = o->gid,
 		    .privileged = st->privileged,
+		    .security = &security,
 		};
 		exec_command(&p);
 	}

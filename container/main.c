@@ -1,5 +1,6 @@
 /* container: run a root filesystem as a namespace container (docker-like CLI). */
 #include "container.h"
+#include "image/image.h"
 #include "lifecycle.h"
 #include "util.h"
 
@@ -9,13 +10,16 @@
 
 static const char usage[] =
     "usage: container COMMAND ...\n"
-    "  run [OPTIONS] ROOTFS [-- CMD ARGS...]   run CMD (default /init) in a new container\n"
+    "  run [OPTIONS] ROOTFS|IMAGE [-- CMD ARGS...]   run CMD (default /init) in a container\n"
     "      --name NAME  --hostname NAME  -e KEY=VAL  -w DIR  -u UID[:GID]  -i  -t  -d  --rm\n"
     "      --memory SIZE  --cpus N  --pids N  --io-weight 10..1000  --stats\n"
     "      -v HOST:CTR[:ro]  --layer DIR  --net none|host|bridge  -p HOST:CTR\n"
-    "      --privileged  --userns\n"
+    "      --privileged  --userns  --entrypoint CMD (an image's; \"\" clears it)\n"
     "  exec [-e K=V] [-w DIR] [-u UID[:GID]] [-i] NAME [--] CMD...\n"
-    "  ps | stop [-t SECONDS] NAME | kill [-s SIGNAL] NAME | rm [-f] NAME\n";
+    "  ps | stop [-t SECONDS] NAME | kill [-s SIGNAL] NAME | rm [-f] NAME\n"
+    "  image import|load|save|ls|inspect|history|rm|prune|export-disk ...  (image --help)\n"
+    "  commit NAME IMAGE[:TAG] | diff NAME   the container's writable layer as a layer\n"
+    "  build [-f Containerfile] -t NAME[:TAG] DIR   FROM RUN COPY ADD ENV WORKDIR USER CMD ...\n";
 
 int main(int argc, char **argv)
 {
@@ -50,6 +54,15 @@ int main(int argc, char **argv)
 		return cmd_kill(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rm"))
 		return cmd_rm(argc - 1, argv + 1);
-	err_ret("unknown command '%s' (run, exec, ps, stop, kill, rm)", cmd);
+	if (!strcmp(cmd, "image"))
+		return cmd_image(argc - 1, argv + 1);
+	if (!strcmp(cmd, "commit"))
+		return cmd_commit(argc - 1, argv + 1);
+	if (!strcmp(cmd, "diff"))
+		return cmd_diff(argc - 1, argv + 1);
+	if (!strcmp(cmd, "build"))
+		return cmd_build(argc - 1, argv + 1);
+	err_ret("unknown command '%s' (run, exec, ps, stop, kill, rm, image, commit, diff, build)",
+		cmd);
 	return 2;
 }

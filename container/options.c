@@ -1,5 +1,6 @@
 /* Parsing of `container run` options, in docker/podman spelling. */
 #include "options.h"
+#include "image/image.h"
 #include "util.h"
 #include "../lib/size.h"
 
@@ -129,6 +130,7 @@ enum {
 	OPT_PRIV,
 	OPT_USERNS,
 	OPT_STATS,
+	OPT_ENTRYPOINT,
 };
 
 static const struct option run_longopts[] = {
@@ -154,6 +156,7 @@ static const struct option run_longopts[] = {
     {"privileged", no_argument, 0, OPT_PRIV},
     {"userns", no_argument, 0, OPT_USERNS},
     {"stats", no_argument, 0, OPT_STATS},
+    {"entrypoint", required_argument, 0, OPT_ENTRYPOINT},
     {0, 0, 0, 0},
 };
 
@@ -183,6 +186,7 @@ static int parse_one(int c, const char *arg, struct run_opts *o)
 		o->workdir = arg;
 		return 0;
 	case 'u':
+		o->user_given = true;
 		return parse_user(arg, &o->uid, &o->gid);
 	case 'i':
 		o->interactive = true;
@@ -240,6 +244,9 @@ static int parse_one(int c, const char *arg, struct run_opts *o)
 	case OPT_STATS:
 		o->stats = true;
 		return 0;
+	case OPT_ENTRYPOINT:
+		o->entrypoint = arg; /* "" clears the image's, as docker */
+		return 0;
 	}
 	return -1;
 }
@@ -265,6 +272,7 @@ int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	o->rootfs = argv[optind++];
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
+	o->cmd_given = optind < argc;
 	o->argv = optind < argc ? &argv[optind] : (char **)default_cmd;
 	if (o->net != NET_BRIDGE && o->nports)
 		return err_ret("-p needs --net bridge");
@@ -287,4 +295,5 @@ void free_run_opts(struct run_opts *o)
 		free((char *)o->layers[i]);
 	free(o->layers);
 	free(o->ports);
+	image_run_free(o->image);
 }

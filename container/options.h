@@ -53,6 +53,9 @@ struct run_opts {
 	char **argv;   /* NULL-terminated command, default /init */
 	bool resolved; /* rootfs and the first nresolved_layers layers are malloc'ed */
 	size_t nresolved_layers;
+	bool cmd_given, user_given; /* else an image's config gives them */
+	const char *entrypoint;	    /* --entrypoint: replaces an image's (NULL: not given) */
+	void *image;		    /* run IMAGE: what image_apply_to_run allocated */
 };
 
 /* Each parser returns 0, or -1 after printing a one-line error. */

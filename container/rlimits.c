@@ -1,10 +1,13 @@
 /* Resource limits by their RLIMIT_* names, checked when parsed, set before the exec. */
 #include "rlimits.h"
+#include "caps.h"
 #include "json_field.h"
 #include "util.h"
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <linux/capability.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +133,18 @@ static int explain_failure(const struct process_rlimit *r, int e)
 			       rlimit_name(r->resource), soft, hard);
 	return err_ret("cannot set %s to %s:%s: %s", rlimit_name(r->resource), soft, hard,
 		       strerror(e));
+}
+
+int rlimits_check(const struct process_rlimit *r, size_t n)
+{
+	bool can_raise = caps_effective_has(CAP_SYS_RESOURCE);
+	for (size_t i = 0; i < n; i++) {
+		struct rlimit now;
+		if (getrlimit(r[i].resource, &now) == 0 && r[i].limit.rlim_max > now.rlim_max &&
+		    !can_raise)
+			return explain_failure(&r[i], EPERM);
+	}
+	return 0;
 }
 
 int rlimits_apply(const struct process_rlimit *r, size_t n)

@@ -6,6 +6,7 @@
  * the container ends (the namespaces take the mounts and the veth with them).
  */
 #include "container.h"
+#include "image/image.h"
 #include "namespaces.h"
 #include "network.h"
 #include "proxy.h"
@@ -69,7 +70,7 @@ static int check_inputs(struct container *c)
 			o->net = NET_NONE;
 	}
 	char *abs;
-	if (check_dir("rootfs", o->rootfs, &abs) < 0)
+	if (image_apply_to_run(o) < 0 || check_dir("rootfs", o->rootfs, &abs) < 0)
 		return -1;
 	o->rootfs = abs;
 	o->resolved = true; /* free_run_opts frees the resolved paths */
@@ -176,8 +177,11 @@ static int prepare_overlay_dirs(struct container *c)
 
 static int prepare_host_side(struct container *c)
 {
-	if (make_state_dir(c) < 0 || prepare_overlay_dirs(c) < 0)
+	if (make_state_dir(c) < 0 || prepare_overlay_dirs(c) < 0 ||
+	    image_note_container(c->o, c->dir) < 0)
 		return -1;
+	/* Before the clone: the seccomp filter is compiled (or read from its cache) here. */
+	security_docker_defaults(&c->security, c->o->privileged);
 	/* A cgroup only when something needs one: joining it costs an RCU grace period. */
 	const struct limits *l = &c->o->lim;
 	bool want_cgroup =
@@ -470,6 +474,7 @@ int cmd_run(int argc, char **argv)
 			code = run_container(&c, notify_fd);
 	}
 	free(c.dir);
+	security_free(&c.security);
 	free((char *)c.fs.upper);
 	free((char *)c.fs.work);
 	free((char *)c.fs.merged);

@@ -30,7 +30,7 @@ void security_docker_defaults(struct process_security *out, bool privileged)
 	syscall_profile_docker_default(out->seccomp);
 	/* A failure (only ENOMEM or an old libseccomp) leaves no filter: security_apply
 	 * then refuses to start the command rather than run it unconfined. */
-	syscall_filter_compile(out->seccomp, &out->filter);
+	syscall_filter_build(out->seccomp, &out->filter);
 }
 
 void security_free(struct process_security *s)
@@ -43,6 +43,14 @@ void security_free(struct process_security *s)
 	free(s->apparmor_profile);
 	free(s->selinux_label);
 	memset(s, 0, sizeof(*s));
+}
+
+int security_check_host(const struct process_security *s, bool new_userns)
+{
+	if (s->set_caps && !new_userns && caps_check_held(s->caps) < 0)
+		return -1;
+	/* Not oom_score_adj: its floor (oom_score_adj_min) cannot be read, only hit. */
+	return rlimits_check(s->rlimits, s->nrlimits);
 }
 
 static int set_oom_score_adj(int adj)
@@ -125,20 +133,18 @@ static int switch_user(uid_t uid, gid_t gid)
 	return 0;
 }
 
-int confine_process(uid_t uid, gid_t gid, bool privileged)
+int confine_process(uid_t uid, gid_t gid, const struct process_security *s)
 {
-	struct process_security s;
-	security_docker_defaults(&s, privileged);
+	struct process_security mine = *s; /* shares s's memory: not freed here */
 	/* docker: a non-root user starts with no effective or permitted capability. */
 	if (uid != 0)
-		s.caps[CAPSET_EFFECTIVE] = s.caps[CAPSET_PERMITTED] = s.caps[CAPSET_INHERITABLE] =
-		    0;
-	int rc = prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ? err_ret("keepcaps: %s", strerror(errno))
-							: switch_user(uid, gid);
-	if (rc == 0)
-		rc = security_apply(&s);
-	security_free(&s);
-	return rc;
+		mine.caps[CAPSET_EFFECTIVE] = mine.caps[CAPSET_PERMITTED] =
+		    mine.caps[CAPSET_INHERITABLE] = 0;
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return err_ret("keepcaps: %s", strerror(errno));
+	if (switch_user(uid, gid) < 0)
+		return -1;
+	return security_apply(&mine);
 }
 
 void close_fds_except(int keep)

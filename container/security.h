@@ -49,11 +49,18 @@ void security_docker_defaults(struct process_security *out, bool privileged);
  * (prctl(PR_SET_KEEPCAPS, 1) before setresuid, as runc), which this then trims.
  */
 int security_apply(const struct process_security *s);
+/* In the runtime at create: -1 after the one-line error security_apply would give later,
+ * for a capability the runtime lacks (not checked with a new user namespace, where the
+ * process holds a full set) or a hard rlimit it cannot raise (CAP_SYS_RESOURCE counts in
+ * the host's user namespace, so checked always). runc reports these before the container
+ * exists. */
+int security_check_host(const struct process_security *s, bool new_userns);
 void security_free(struct process_security *s);
 
-/* The docker-like path until it builds an OCI spec: switch to uid/gid, then apply the
- * docker defaults (a non-root user gets no effective or permitted capability, as docker). */
-int confine_process(uid_t uid, gid_t gid, bool privileged);
+/* The docker-like path until it builds an OCI spec: switch to uid/gid, then apply s
+ * (security_docker_defaults; a non-root user gets no effective or permitted capability,
+ * as with docker). */
+int confine_process(uid_t uid, gid_t gid, const struct process_security *s);
 /* Close every descriptor above 2 except keep (-1 for none). */
 void close_fds_except(int keep);
 

@@ -150,7 +150,7 @@ static int parse_linux(struct json_object *lin, struct process_security *out)
 	out->seccomp = xrealloc(NULL, sizeof(*out->seccomp));
 	if (syscall_profile_from_oci(seccomp, &p, out->seccomp) < 0)
 		return -1;
-	return syscall_filter_compile(out->seccomp, &out->filter);
+	return syscall_filter_build(out->seccomp, &out->filter);
 }
 
 int security_from_oci(struct json_object *process, struct json_object *linux_obj,

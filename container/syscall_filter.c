@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,46 @@ static int add_rules(scmp_filter_ctx ctx, const struct syscall_profile *p)
 	return 0;
 }
 
+/* The largest native syscall number the profile names (pseudo numbers are negative). */
+static int newest_syscall(const struct syscall_profile *p)
+{
+	int max = -1;
+	for (size_t i = 0; i < p->nrules; i++)
+		for (size_t j = 0; j < p->rules[i].nsyscalls; j++)
+			if (p->rules[i].syscalls[j] > max)
+				max = p->rules[i].syscalls[j];
+	return max;
+}
+
+/*
+ * A syscall newer than every one the profile names gets ENOSYS, not the default action
+ * (as runc does): the profile cannot have meant to deny what it did not know, and libc
+ * falls back to an older call only on ENOSYS (glibc's fchmodat, say, tries fchmodat2
+ * first, a syscall libseccomp 2.5 has no name for). Native entry point only; x32 numbers
+ * (bit 30) go through the filter as they are.
+ */
+static void prepend_enosys_stub(const struct syscall_profile *p, struct syscall_bpf *f)
+{
+	int newest = newest_syscall(p);
+	uint32_t act = p->default_action;
+	if (newest < 0 || act == SCMP_ACT_ALLOW || act == SCMP_ACT_LOG ||
+	    act == SCMP_ACT_ERRNO(ENOSYS))
+		return;
+	const struct sock_filter stub[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 0, 4),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 2, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)newest, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	};
+	size_t n = sizeof(stub) / sizeof(stub[0]);
+	f->insns = xrealloc(f->insns, (f->len + n) * sizeof(*f->insns));
+	memmove(f->insns + n, f->insns, f->len * sizeof(*f->insns));
+	memcpy(f->insns, stub, sizeof(stub));
+	f->len += n;
+}
+
 static int export_bpf(scmp_filter_ctx ctx, struct syscall_bpf *out)
 {
 	int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
@@ -141,6 +182,7 @@ int syscall_filter_compile(const struct syscall_profile *p, struct syscall_bpf *
 	seccomp_release(ctx);
 	if (rc < 0)
 		return -1;
+	prepend_enosys_stub(p, out);
 	out->flags = p->flags;
 	if (out->len > BPF_MAXINSNS) {
 		syscall_bpf_free(out);

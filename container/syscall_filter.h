@@ -48,6 +48,10 @@ int syscall_profile_docker_default(struct syscall_profile *out);
 void syscall_profile_free(struct syscall_profile *p);
 
 int syscall_filter_compile(const struct syscall_profile *p, struct syscall_bpf *out);
+/* The same through a cache of compiled filters ($ISOLAB_SECCOMP_CACHE, default
+ * /run/isolab/seccomp as root, $XDG_RUNTIME_DIR/isolab/seccomp rootless; empty: none),
+ * as compiling can take tens of ms. */
+int syscall_filter_build(const struct syscall_profile *p, struct syscall_bpf *out);
 /* seccomp(2) with the profile's flags: the last thing before the exec. */
 int syscall_filter_load(const struct syscall_bpf *f);
 void syscall_bpf_free(struct syscall_bpf *f);

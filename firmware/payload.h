@@ -42,8 +42,14 @@ static inline void serial_puts(const char *s)
 		serial_putc(*s++);
 }
 
+/*
+ * Polled, but with the receive interrupt enabled: that is how a UART driver
+ * says it listens, and vmm offers input only then (interrupts stay off in
+ * payloads, so none is taken).
+ */
 static inline char serial_getc(void)
 {
+	outb(COM1 + 1, 0x01); /* IER: receive data available */
 	while (!(inb(COM1_LSR) & LSR_DR))
 		;
 	return (char)inb(COM1);

@@ -24,6 +24,15 @@ struct serial;
 /* The longest kernel command line the core assembles (NUL included). */
 #define ARCH_CMDLINE_MAX 4096
 
+/* A KVM capability vmm cannot do without, and its name for the message. */
+struct kvm_cap_need {
+	int cap;
+	const char *name; /* KVM_CAP_ without the prefix */
+};
+/* What this arch needs beyond the core's (x86: PIT2, EXT_CPUID). */
+extern const struct kvm_cap_need arch_required_caps[];
+extern const size_t arch_nr_required_caps;
+
 /* Where the board puts things in guest physical memory and in the interrupt space. */
 struct arch_layout {
 	uint64_t mmio_start, mmio_end; /* vm_alloc_mmio hands out windows in [start, end) */

@@ -1,7 +1,8 @@
 /*
  * The host end of the serial console: guest output to stdout or a file,
- * host stdin to the guest (raw while it is a terminal, restored however vmm
- * ends), and the Ctrl-A escape (Ctrl-A x quits, like QEMU).
+ * host stdin to the guest through the VM's event loop (raw while it is a
+ * terminal, restored however vmm ends), and the Ctrl-A escape (Ctrl-A x
+ * quits, like QEMU; Ctrl-A c opens the monitor prompt).
  */
 #ifndef VMM_CONSOLE_H
 #define VMM_CONSOLE_H
@@ -19,15 +20,19 @@ struct console_escape {
 };
 size_t console_filter(struct console_escape *esc, uint8_t *buf, size_t len, int *quit);
 
-/* path NULL means stdio. Prints why and returns -1 on failure. */
-int console_open(const char *path);
-int console_out_fd(void);
-/* Forwards stdin to the serial port on a thread until console_close. */
-int console_start_input(struct vm *vm, struct serial *serial);
-/* What Ctrl-A c runs on the input thread (the monitor prompt); without one it is ignored. */
-void console_set_monitor(void (*fn)(void *opaque), void *opaque);
-/* Stops the input thread and restores the terminal. */
-void console_close(void);
+struct console;
+struct monitor;
+
+/* path NULL means stdio (stdin raw while a terminal). NULL after a message on failure. */
+struct console *console_open(const char *path);
+int console_out_fd(const struct console *con);
+/* Watches stdin on the VM's event loop and feeds it to the UART as it makes room. */
+int console_start_input(struct console *con, struct vm *vm, struct serial *serial);
+/* The monitor Ctrl-A c opens a prompt for; without one Ctrl-A c is ignored. */
+void console_set_monitor(struct console *con, struct monitor *mon);
+/* Stops watching stdin (call with the loop stopped) and restores the terminal. Idempotent. */
+void console_close(struct console *con);
+void console_destroy(struct console *con);
 /* SIGINT/SIGTERM/SIGHUP stop the VM with status 128+signal instead of killing vmm. */
 int console_catch_signals(struct vm *vm);
 

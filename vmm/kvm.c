@@ -9,19 +9,24 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "util.h"
 
-static const struct {
-	int cap;
-	const char *name;
-} required_caps[] = {
+/* What the core needs on every architecture; arch_required_caps adds the arch's own. */
+static const struct kvm_cap_need core_caps[] = {
     {KVM_CAP_USER_MEMORY, "USER_MEMORY"},
     {KVM_CAP_IRQCHIP, "IRQCHIP"},
-    {KVM_CAP_PIT2, "PIT2"},
     {KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT"},
-    {KVM_CAP_EXT_CPUID, "EXT_CPUID"},
     {KVM_CAP_MP_STATE, "MP_STATE"},
 };
+
+static const char *missing_cap(int fd, const struct kvm_cap_need *caps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ioctl(fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0)
+			return caps[i].name;
+	return NULL;
+}
 
 static bool cpu_has_hw_virt(void)
 {
@@ -74,12 +79,13 @@ int kvm_host_open(struct kvm_host *host)
 		return vmm_err("%s is not a usable KVM device (API version %d, need %d)", path, api,
 			       KVM_API_VERSION);
 	}
-	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
-		if (ioctl(host->fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
-			kvm_host_close(host);
-			return vmm_err("KVM lacks a capability vmm needs: KVM_CAP_%s",
-				       required_caps[i].name);
-		}
+	const char *missing =
+	    missing_cap(host->fd, core_caps, sizeof(core_caps) / sizeof(core_caps[0]));
+	if (!missing)
+		missing = missing_cap(host->fd, arch_required_caps, arch_nr_required_caps);
+	if (missing) {
+		kvm_host_close(host);
+		return vmm_err("KVM lacks a capability vmm needs: KVM_CAP_%s", missing);
 	}
 	host->run_size = ioctl(host->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	host->max_vcpus = ioctl(host->fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
@@ -90,6 +96,10 @@ int kvm_host_open(struct kvm_host *host)
 		return vmm_err("KVM returned no vCPU limits");
 	}
 	host->emulated = kvm_is_emulated();
+	int page = ioctl(host->fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	host->coalesced_page =
+	    page > 0 && (long)(page + 1) * getpagesize() <= host->run_size ? page : 0;
+	host->coalesced_pio = ioctl(host->fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) > 0;
 	return 0;
 }
 

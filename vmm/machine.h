@@ -31,6 +31,10 @@ void vm_destroy(struct vm *vm);
  */
 void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, void (*kick)(struct vcpu *vcpu));
 struct arch_vm *vm_arch(const struct vm *vm);
+/* The VM's batched-write ring (struct kvm_coalesced_mmio_ring), mapped with each vCPU. */
+void vm_set_write_ring(struct vm *vm, void *ring);
+/* Delivers the writes KVM queued (vm_batch_writes); any thread, cheap when none. */
+void vm_deliver_batched_writes(struct vm *vm);
 
 struct kvm_host *vm_host(const struct vm *vm);
 int vm_nr_vcpus(const struct vm *vm);

@@ -14,6 +14,7 @@
 #include "../firmware/isolab-abi.h"
 #include "arch.h"
 #include "console.h"
+#include "event_loop.h"
 #include "dev/serial.h"
 #include "image_file.h"
 #include "kvm.h"
@@ -33,6 +34,7 @@ struct files {
 
 struct devices {
 	struct serial *serial; /* the console UART; the arch's board owns it */
+	struct console *console;
 };
 
 static int open_files(const struct vmm_options *opts, struct files *f)
@@ -79,7 +81,7 @@ static int add_virtio(struct vm *vm, const struct vmm_options *o)
 
 static int add_devices(struct vm *vm, struct devices *dev)
 {
-	dev->serial = arch_add_board_devices(vm, console_out_fd());
+	dev->serial = arch_add_board_devices(vm, console_out_fd(dev->console));
 	return dev->serial ? 0 : -1;
 }
 
@@ -108,18 +110,14 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, struct file
 	return arch_load_linux(vm, &f->kernel, &f->initrd, cmdline);
 }
 
-static void open_monitor_prompt(void *mon)
-{
-	monitor_console(mon);
-}
-
 static void print_virtio_info(void *vm, FILE *out)
 {
 	virtio_print_info(vm, out);
 }
 
 /* --monitor: Ctrl-A c opens the prompt; unix:PATH serves the same commands on a socket. */
-static int start_monitor(struct vm *vm, const struct vmm_options *opts, struct monitor **mon)
+static int start_monitor(struct vm *vm, const struct vmm_options *opts, struct console *con,
+			 struct monitor **mon)
 {
 	if (!opts->monitor)
 		return 0;
@@ -129,9 +127,10 @@ static int start_monitor(struct vm *vm, const struct vmm_options *opts, struct m
 	if (virtio_has_devices(vm) &&
 	    monitor_add_device_info(*mon, "virtio", print_virtio_info, vm) < 0)
 		return vmm_err("monitor: no room for the virtio devices");
-	if (opts->monitor_socket && monitor_serve_unix(*mon, opts->monitor_socket) < 0)
+	if (opts->monitor_socket &&
+	    monitor_serve_unix(*mon, vm_event_loop(vm), opts->monitor_socket) < 0)
 		return -1;
-	console_set_monitor(open_monitor_prompt, *mon);
+	console_set_monitor(con, *mon);
 	return 0;
 }
 
@@ -170,8 +169,9 @@ static void print_stats(struct vm *vm, const struct devices *dev)
 	struct memstat mem;
 	if (memstat_read(vm_mem(vm), &mem) == 0)
 		fprintf(stderr,
-			"vmm_private_kib: %" PRIu64 "\nguest_ram_touched_kib: %" PRIu64 "\n",
-			mem.private_kib, mem.guest_touched_kib);
+			"vmm_private_kib: %" PRIu64 "\nvmm_private_anon_kib: %" PRIu64
+			"\nguest_ram_touched_kib: %" PRIu64 "\n",
+			mem.private_kib, mem.private_anon_kib, mem.guest_touched_kib);
 	if (marker >= 0)
 		fprintf(stderr, "vmm: guest userspace reached after %" PRId64 " ms\n", marker);
 	else
@@ -193,25 +193,26 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	struct devices dev = {0};
 	struct monitor *mon = NULL;
 	int status = -1;
-	if (vcpus_create(vm, opts->cpus) < 0 || console_open(opts->console) < 0)
+	if (vcpus_create(vm, opts->cpus) < 0 || !(dev.console = console_open(opts->console)))
 		goto out;
-	if (add_devices(vm, &dev) < 0 || add_virtio(vm, opts) < 0 || load_guest(vm, opts, f) < 0 ||
-	    virtio_start(vm) < 0)
+	if (add_devices(vm, &dev) < 0 || add_virtio(vm, opts) < 0 || load_guest(vm, opts, f) < 0)
 		goto out;
 	close_files(f); /* the guest has its copy */
-	if (start_monitor(vm, opts, &mon) < 0)
+	if (start_monitor(vm, opts, dev.console, &mon) < 0)
 		goto out;
 	if (vcpu_init_kick_signal() < 0 || console_catch_signals(vm) < 0 ||
-	    console_start_input(vm, dev.serial) < 0)
+	    console_start_input(dev.console, vm, dev.serial) < 0 ||
+	    event_loop_start(vm_event_loop(vm)) < 0)
 		goto out;
 	status = run_vcpus(vm);
-	console_close();
+	event_loop_stop(vm_event_loop(vm)); /* devices, console and monitor go quiet */
+	console_close(dev.console);
 	if (opts->stats)
 		print_stats(vm, &dev);
 out:
 	virtio_shutdown(vm);
-	console_close();
 	monitor_for_vm_destroy(mon);
+	console_destroy(dev.console);
 	vcpus_destroy(vm);
 	vm_destroy(vm);
 	return status;

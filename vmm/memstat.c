@@ -35,6 +35,8 @@ int memstat_read(const struct guest_mem *mem, struct memstat *out)
 		else if (!guest && (sscanf(line, "Private_Clean: %" SCNu64 " kB", &kib) == 1 ||
 				    sscanf(line, "Private_Dirty: %" SCNu64 " kB", &kib) == 1))
 			out->private_kib += kib;
+		else if (!guest && sscanf(line, "Anonymous: %" SCNu64 " kB", &kib) == 1)
+			out->private_anon_kib += kib;
 	}
 	fclose(f);
 	return 0;

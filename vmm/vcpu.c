@@ -111,6 +111,9 @@ int vcpus_create(struct vm *vm, int nr_vcpus)
 			return -1;
 		vm_set_vcpus(vm, vcpus, i + 1, vcpu_kick);
 	}
+	int ring_page = vm_host(vm)->coalesced_page;
+	if (ring_page)
+		vm_set_write_ring(vm, (uint8_t *)vcpus[0]->run + (size_t)ring_page * getpagesize());
 	return arch_vm_vcpus_created(vm);
 }
 
@@ -193,6 +196,8 @@ static void report_unhandled_exit(struct vcpu *vcpu)
 static bool handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	/* Writes KVM queued happened before this exit: the devices see them first. */
+	vm_deliver_batched_writes(vcpu->vm);
 	if (run->exit_reason < MAX_EXIT_REASONS)
 		__atomic_store_n(&vcpu->exits[run->exit_reason], vcpu->exits[run->exit_reason] + 1,
 				 __ATOMIC_RELAXED);
@@ -242,6 +247,7 @@ static bool park_if_asked(struct vcpu *vcpu)
 			pthread_mutex_unlock(&vcpu->park_lock);
 			return false;
 		}
+		vm_deliver_batched_writes(vcpu->vm); /* output before the pause shows now */
 		vcpu->parked = true;
 		pthread_cond_broadcast(&vcpu->park_cond);
 		while (vcpu->pause_wanted && !vm_exit_requested(vcpu->vm)) {
@@ -311,6 +317,7 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+	vm_deliver_batched_writes(vcpu->vm);
 	mark_stopped(vcpu);
 	return NULL;
 }

@@ -34,6 +34,16 @@ int vm_cmdline_append(struct vm *vm, const char *fmt, ...) __attribute__((format
  */
 int vm_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t base, uint64_t size,
 			    int irq);
+/*
+ * Lets KVM queue the guest's writes to [addr, addr + len) on bus instead of
+ * exiting for each one (KVM_REGISTER_COALESCED_MMIO). vmm delivers them, in
+ * order, before it handles the next exit of any vCPU (and when a vCPU
+ * stops), so a device sees them before any read or unqueued write that
+ * follows. Only for registers whose writes have no effect the guest could
+ * see before its next exit (no interrupt). enable=false stops queueing.
+ * -1 (errno ENOTSUP) when KVM cannot.
+ */
+int vm_batch_writes(struct vm *vm, struct bus *bus, uint64_t addr, uint32_t len, bool enable);
 /* Drives an interrupt line (KVM_IRQ_LINE): edge-triggered lines fire on 0 -> 1. */
 int vm_set_irq_line(struct vm *vm, int gsi, int level);
 /*

@@ -9,7 +9,7 @@ $(error vmm: no vmm/$(VMM_ARCH)/arch.mk: ARCH=$(ARCH) is not a supported archite
 endif
 
 VMM_SRCS := vmm/main.c vmm/options.c vmm/util.c vmm/kvm.c vmm/vm.c vmm/vcpu.c vmm/bus.c \
-	vmm/event_loop.c vmm/console.c vmm/console_escape.c vmm/image_file.c vmm/memstat.c \
+	vmm/event_loop.c vmm/console.c vmm/console_escape.c vmm/image_file.c vmm/memstat.c vmm/write_batch.c \
 	vmm/dev/serial.c vmm/dev/exit_port.c
 VMM_LIBS := -lpthread
 

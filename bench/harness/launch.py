@@ -25,8 +25,10 @@ class LaunchError(Exception):
 
 
 class Launch:
-    def __init__(self, argv, on_ready=None, tag=None):
+    def __init__(self, argv, on_ready=None, tag=None, ready=READY, on_line=None):
         self.argv = argv
+        self.on_line = on_line  # called with (launch, line) for every console line
+        self.ready = ready  # the line that says the instance is running
         self.on_ready = on_ready
         self.parser = RecordParser()
         self.jobs = []  # (tag, rep, record) in arrival order
@@ -50,11 +52,13 @@ class Launch:
     def _line(self, t, raw):
         line = raw.decode("utf-8", "replace").replace("\r", "")
         self.tail = (self.tail + [line])[-40:]
+        if self.on_line:
+            self.on_line(self, line)
         m = JOB.search(line)
         if m:
             self.tag = (m.group(1), int(m.group(2)))
             return
-        if self.ready_at is None and READY.search(line):
+        if self.ready_at is None and self.ready.search(line):
             self.ready_at = t
             if self.on_ready:
                 self.on_ready(self)

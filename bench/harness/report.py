@@ -5,6 +5,7 @@ import json
 import statistics
 
 from .host import emulated, one_line
+from .mode import banner, one_line_mode
 from .workloads import DENSITY, IMAGE, START
 
 SIDES = ("native", "container", "vm")
@@ -21,7 +22,7 @@ def metric_table(plan):
                      for m in DENSITY]
         elif wid == "image":
             rows += [(wid, "Image size", m) for m in IMAGE]
-        else:
+        elif wid in plan["catalogue"]:
             wl = plan["catalogue"][wid]
             rows += [(wid, wl.title, m) for m in wl.metrics]
     return rows
@@ -77,6 +78,23 @@ def aggregate(plan, host, entries):
     return results
 
 
+def peer_markdown(t):
+    """A peer table: one column per contender, the subject's ratio to the reference."""
+    names = {"qemu": "QEMU microvm"}
+    cols = t["contenders"]
+    head = ["metric", "unit", "better"] + [names.get(c, c) for c in cols]
+    head.append(f"{t['subject']}/{names.get(t['base'], t['base'])}")
+    out = ["", f"## {t['title']}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in t["rows"]:
+        if not any(r["by"].values()):
+            continue
+        ratio = f"**{r['ratio']:.2f}x**" if "ratio" in r else "–"
+        out.append("| " + " | ".join([r["label"], r["unit"], r["better"]] +
+                                     [cell(r["by"].get(c)) for c in cols] + [ratio]) + " |")
+    out += [""] + [f"- {n}" for n in t["notes"]]
+    return out
+
+
 def write_json(path, doc):
     with open(path, "w") as f:
         json.dump(doc, f, indent=2, sort_keys=False, default=str)
@@ -105,11 +123,9 @@ def markdown(doc):
     host, plan, results = doc["host"], doc["plan"], doc["results"]
     sides = plan["sides"]
     out = [f"# isolab bench: {doc['name']}", "",
-           f"Host: {one_line(host)}.", ""]
-    if emulated(host):
-        out += ["**KVM on this host is emulated (PVM): guest user code runs natively, guest kernel "
-                "code about 1000x slower. VM figures marked † enter the guest kernel and are "
-                "distorted; they do not show what hardware KVM costs.**", ""]
+           f"Host: {one_line(host)}.", "", one_line_mode(doc["mode"]) + ".", ""]
+    if banner(doc):
+        out += [f"**{banner(doc)}**", ""]
     out += [f"Each cell: median (min–max) of {plan['reps']} runs ({plan['size']} size); "
             "ratio = side median / native median. For 'higher' metrics a ratio below 1 is a "
             "loss; for 'lower' metrics a ratio above 1 is a loss.", ""]
@@ -139,6 +155,8 @@ def markdown(doc):
             if (wid, side, n) not in seen:
                 seen.add((wid, side, n))
                 out.append(f"- {wid} on {side}: {n}")
+    for t in doc.get("peers", []):
+        out += peer_markdown(t)
     out += published_section(doc)
     out += ["", "## How each figure was taken", ""] + [f"- {line}" for line in doc["method"]]
     return "\n".join(out) + "\n"

@@ -149,7 +149,7 @@ static const char *exec(const char *line, int *ret)
 	size_t size;
 	free(buf);
 	FILE *out = open_memstream(&buf, &size);
-	*ret = monitor_exec(mon, line, out, -1);
+	*ret = monitor_exec(mon, line, out, NULL);
 	fclose(out);
 	return buf;
 }

@@ -133,6 +133,34 @@ ok "$([ "$rc" -le 1 ]; echo $?)" "random bytes on the socket get answers, not a 
 run --timeout 30 bash -c '(echo "stats watch"; sleep 1.5) | "$0" monitor "$1"' "$VMM" "$sock"
 like "$out" "   1s vcpu0: io=[0-9]+/s" "stats watch prints exits per second until input ends"
 
+# Clients at once: one connects, sends half a command and goes idle; another is
+# served meanwhile; then the first finishes its line and gets its own answer.
+idle_client() {
+	python3 - "$sock" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"info cp")
+time.sleep(1.5)
+s.sendall(b"us\n")
+s.shutdown(socket.SHUT_WR)
+print(s.makefile().read(), end="")
+PY
+}
+if command -v python3 >/dev/null; then
+	idle_client >"$tmp/idle.out" 2>&1 &
+	idle_pid=$!
+	sleep 0.5
+	mon info registers 1
+	like "$out" "r15=0x0000000000000001" "a second client is served while the first is idle mid-line"
+	wait "$idle_pid"
+	like "$(cat "$tmp/idle.out")" "CPU #1: running" \
+		"the idle client's line, sent in two parts, is answered afterwards"
+else
+	skip "needs python3 to hold an idle client"
+	skip "needs python3 to hold an idle client"
+fi
+
 mon stats
 ok "$([ "$(io_exits "$out" 0)" -gt 0 ]; echo $?)" "the guest still runs after all that"
 run --timeout 30 "$VMM" --firmware "$FW/monitor_target.bin" --monitor "unix:$sock" --console /dev/null

@@ -15,6 +15,7 @@
 #include "../../vmm/bus.h"
 #include "../../vmm/console.h"
 #include "../../vmm/options.h"
+#include "../../vmm/write_batch.h"
 #include "../../vmm/x86/cpuid.h"
 #include "../../vmm/x86/e820.h"
 #include "../../vmm/x86/layout.h"
@@ -161,6 +162,66 @@ static void bus(void **state)
 		added += bus_register(&b, &many[i]) == 0;
 	}
 	assert_int_equal(added, BUS_MAX_DEVICES);
+}
+
+/* Records what a batched-write replay delivers, in order. */
+struct replay_log {
+	uint64_t addr[8];
+	uint8_t byte[8];
+	int n;
+};
+
+static void log_write(struct bus_device *dev, uint64_t offset, const void *data, uint32_t len)
+{
+	struct replay_log *log = dev->opaque;
+	(void)len;
+	log->addr[log->n] = dev->base + offset;
+	log->byte[log->n++] = *(const uint8_t *)data;
+}
+
+static const struct bus_device_ops log_ops = {.write = log_write};
+
+static void write_batch_replay(void **state)
+{
+	(void)state;
+	struct replay_log pio_log = {0}, mmio_log = {0};
+	struct bus pio = {.name = "pio"}, mmio = {.name = "mmio"};
+	struct bus_device uart = {.base = 0x3f8, .len = 8, .ops = &log_ops, .opaque = &pio_log};
+	struct bus_device win = {
+	    .base = 0xd0000000, .len = 0x200, .ops = &log_ops, .opaque = &mmio_log};
+	assert_int_equal(bus_register(&pio, &uart), 0);
+	assert_int_equal(bus_register(&mmio, &win), 0);
+	/* A ring page as KVM fills it: three writes queued from slot 5 on, one malformed. */
+	struct kvm_coalesced_mmio_ring *ring = aligned_alloc(4096, 4096);
+	memset(ring, 0, 4096);
+	struct write_batch wb;
+	write_batch_init(&wb);
+	write_batch_set_ring(&wb, ring);
+	ring->first = ring->last = 5;
+	const struct kvm_coalesced_mmio queued[] = {
+	    {.phys_addr = 0x3f8, .len = 1, .pio = 1, .data = {'h'}},
+	    {.phys_addr = 0xd0000070, .len = 1, .data = {7}},
+	    {.phys_addr = 0x3f8,
+	     .len = 99,
+	     .pio = 1,
+	     .data = {'x'}}, /* longer than data: dropped */
+	    {.phys_addr = 0x3f8, .len = 1, .pio = 1, .data = {'i'}},
+	};
+	for (int i = 0; i < 4; i++)
+		ring->coalesced_mmio[ring->last++] = queued[i];
+	write_batch_deliver(&wb, &pio, &mmio);
+	assert_int_equal(ring->first, ring->last); /* every slot handed back */
+	assert_int_equal(pio_log.n, 2);
+	assert_memory_equal(pio_log.byte, "hi", 2);
+	assert_int_equal(mmio_log.n, 1);
+	assert_int_equal(mmio_log.addr[0], 0xd0000070);
+	/* Indices outside the ring (a corrupt page) deliver nothing. */
+	ring->first = 0;
+	ring->last = wb.slots + 3;
+	write_batch_deliver(&wb, &pio, &mmio);
+	assert_int_equal(pio_log.n, 2);
+	write_batch_destroy(&wb);
+	free(ring);
 }
 
 static void e820_high_memory(void **state)
@@ -368,6 +429,7 @@ int main(void)
 	    cmocka_unit_test(options),
 	    cmocka_unit_test(console_escape),
 	    cmocka_unit_test(bus),
+	    cmocka_unit_test(write_batch_replay),
 	    cmocka_unit_test(e820_high_memory),
 	    cmocka_unit_test(mptable),
 	    cmocka_unit_test(cpuid),

@@ -1,8 +1,14 @@
 /*
  * The UART as Linux's 8250 driver drives it: transmit completes the moment
  * the guest writes THR (so THR is always empty), receive goes through a
- * 16-byte FIFO filled from the console thread, and the interrupt line
- * follows IIR so that edge-triggered IRQ 4 fires on each new cause.
+ * 16-byte FIFO filled from the console on the event loop, and the interrupt
+ * line follows IIR so that edge-triggered IRQ 4 fires on each new cause.
+ *
+ * Input is taken only while a driver listens (the receive interrupt is
+ * enabled: Linux does so once the tty is open, after clearing the FIFO) and
+ * the FIFO has room; the rest waits on the host side, so bytes piped in
+ * before the guest is ready are not lost, and a guest that throttles (Linux
+ * clears the receive interrupt) stops the flow.
  */
 #include "serial.h"
 
@@ -11,6 +17,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../util.h"
@@ -30,7 +37,29 @@ struct serial {
 	int irq, irq_level;
 	uint64_t tx_bytes;
 	bool out_failed;
+	/* Called once when room appears after serial_rx_room returned 0 (the console re-arms). */
+	void (*rx_ready)(void *opaque);
+	void *rx_ready_opaque;
+	bool rx_waiting;
+	struct bus *bus;
+	bool tx_batched; /* KVM queues THR writes (vm_batch_writes) */
 };
+
+static size_t rx_room(const struct serial *s)
+{
+	if (!(s->ier & UART_IER_RDI) || (s->mcr & UART_MCR_LOOP))
+		return 0;
+	return FIFO_SIZE - s->rx_count;
+}
+
+/* With s->lock held; returns whether the console waits for room that is now there. */
+static bool rx_became_ready(struct serial *s)
+{
+	if (!s->rx_waiting || !rx_room(s))
+		return false;
+	s->rx_waiting = false;
+	return s->rx_ready != NULL;
+}
 
 static uint8_t serial_iir(const struct serial *s)
 {
@@ -80,11 +109,29 @@ static void transmit(struct serial *s, uint8_t byte)
 			n = write(s->out_fd, &byte, 1);
 		while (n < 0 && errno == EINTR);
 		if (n < 0) {
-			/* A closed pipe must not stop the guest: drop output from now on. */
 			s->out_failed = true;
+			/* A reader that left (| head) is no error: the guest runs on, unheard. */
+			if (errno != EPIPE) {
+				vmm_err("console output: %s; stopping the guest", strerror(errno));
+				vm_request_exit(s->vm, 1);
+			}
 		}
 	}
 	s->thr_ipending = true;
+}
+
+/*
+ * A THR write has no effect the guest sees before its next exit unless it
+ * raises an interrupt (THRI, or RDI through loopback): only then must it
+ * exit at once. Linux's console write clears IER, so each printk byte costs
+ * one exit (its LSR poll) instead of two.
+ */
+static void update_tx_batching(struct serial *s)
+{
+	bool want = !(s->ier & UART_IER_THRI) && !(s->mcr & UART_MCR_LOOP);
+	if (want != s->tx_batched &&
+	    vm_batch_writes(s->vm, s->bus, s->dev.base + UART_TX, 1, want) == 0)
+		s->tx_batched = want;
 }
 
 static uint8_t read_reg(struct serial *s, uint64_t reg)
@@ -140,6 +187,7 @@ static void write_reg(struct serial *s, uint64_t reg, uint8_t value)
 		if ((value & UART_IER_THRI) && !(s->ier & UART_IER_THRI))
 			s->thr_ipending = true;
 		s->ier = value & 0x0f;
+		update_tx_batching(s);
 		break;
 	case UART_FCR:
 		if (value & UART_FCR_CLEAR_RCVR)
@@ -151,6 +199,7 @@ static void write_reg(struct serial *s, uint64_t reg, uint8_t value)
 		break;
 	case UART_MCR:
 		s->mcr = value & 0x1f;
+		update_tx_batching(s);
 		break;
 	case UART_SCR:
 		s->scr = value;
@@ -166,7 +215,10 @@ static void serial_read(struct bus_device *dev, uint64_t offset, void *data, uin
 	for (uint32_t i = 0; i < len; i++)
 		out[i] = i == 0 ? read_reg(s, offset) : 0;
 	serial_update_irq(s);
+	bool ready = rx_became_ready(s);
 	pthread_mutex_unlock(&s->lock);
+	if (ready)
+		s->rx_ready(s->rx_ready_opaque);
 }
 
 static void serial_write(struct bus_device *dev, uint64_t offset, const void *data, uint32_t len)
@@ -176,7 +228,10 @@ static void serial_write(struct bus_device *dev, uint64_t offset, const void *da
 	pthread_mutex_lock(&s->lock);
 	write_reg(s, offset, *(const uint8_t *)data);
 	serial_update_irq(s);
+	bool ready = rx_became_ready(s);
 	pthread_mutex_unlock(&s->lock);
+	if (ready)
+		s->rx_ready(s->rx_ready_opaque);
 }
 
 static const struct bus_device_ops serial_ops = {.read = serial_read, .write = serial_write};
@@ -196,11 +251,13 @@ struct serial *serial_create(struct vm *vm, struct bus *bus, uint64_t base, int 
 	pthread_mutex_init(&s->lock, NULL);
 	s->dev = (struct bus_device){
 	    .name = "serial", .base = base, .len = 8, .ops = &serial_ops, .opaque = s};
+	s->bus = bus;
 	if (bus_register(bus, &s->dev) < 0) {
 		vmm_err("cannot register the serial port");
 		serial_destroy(s);
 		return NULL;
 	}
+	update_tx_batching(s);
 	return s;
 }
 
@@ -212,11 +269,28 @@ void serial_destroy(struct serial *s)
 	free(s);
 }
 
+void serial_set_rx_ready(struct serial *s, void (*fn)(void *opaque), void *opaque)
+{
+	pthread_mutex_lock(&s->lock);
+	s->rx_ready = fn;
+	s->rx_ready_opaque = opaque;
+	pthread_mutex_unlock(&s->lock);
+}
+
+size_t serial_rx_room(struct serial *s)
+{
+	pthread_mutex_lock(&s->lock);
+	size_t room = rx_room(s);
+	s->rx_waiting = room == 0;
+	pthread_mutex_unlock(&s->lock);
+	return room;
+}
+
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 {
 	size_t taken = 0;
 	pthread_mutex_lock(&s->lock);
-	while (taken < len && s->rx_count < FIFO_SIZE) {
+	while (taken < len && rx_room(s)) {
 		s->rx[(s->rx_head + s->rx_count) % FIFO_SIZE] = buf[taken++];
 		s->rx_count++;
 	}

@@ -203,9 +203,9 @@ static int split(char *line, char **argv, int *argc)
 	}
 }
 
-int monitor_exec(struct monitor *mon, const char *line, FILE *out, int in_fd)
+int monitor_exec(struct monitor *mon, const char *line, FILE *out, struct monitor_session *session)
 {
-	struct cmd_ctx c = {.mon = mon, .out = out, .in_fd = in_fd};
+	struct cmd_ctx c = {.mon = mon, .out = out, .session = session};
 	if (strnlen(line, MONITOR_LINE_MAX + 1) > MONITOR_LINE_MAX)
 		return cmd_error(&c, "line too long (at most %d bytes)", MONITOR_LINE_MAX);
 	char buf[MONITOR_LINE_MAX + 1];
@@ -254,7 +254,6 @@ struct monitor *monitor_create(const struct monitor_ops *ops, void *ctx)
 	mon->ops = ops;
 	mon->ctx = ctx;
 	mon->listen_fd = -1;
-	mon->stop_pipe[0] = mon->stop_pipe[1] = -1;
 	pthread_mutex_init(&mon->lock, NULL);
 	return mon;
 }
@@ -263,7 +262,6 @@ void monitor_destroy(struct monitor *mon)
 {
 	if (!mon)
 		return;
-	monitor_stop_server(mon);
 	pthread_mutex_destroy(&mon->lock);
 	free(mon);
 }

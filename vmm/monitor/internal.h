@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "../event_loop.h"
 #include "monitor.h"
 
 #define MONITOR_MAX_ARGS     8
@@ -20,23 +21,45 @@ struct device_info {
 struct monitor {
 	const struct monitor_ops *ops;
 	void *ctx;
-	/* One command at a time: the socket and the console may both be typing. */
+	/* One command at a time (all run on the event loop; unit tests may call from anywhere). */
 	pthread_mutex_t lock;
 	struct device_info devices[MONITOR_MAX_DEVICES];
 	int nr_devices;
-	/* The socket server (server.c). */
+	/* The socket server (server.c), on the VM's event loop. */
+	struct event_loop *loop;
 	int listen_fd;
-	int stop_pipe[2];
-	pthread_t thread;
-	bool serving;
+	struct event_watch listener;
+	struct client *clients; /* connected, each with its own line buffer */
+	int nr_clients;
 	char path[108];
 };
+
+struct watch_state;
+
+/*
+ * One person typing: a socket client or the console prompt. Commands that
+ * last (stats watch) run on the event loop's timers and report to out.
+ */
+struct monitor_session {
+	struct monitor *mon;
+	struct event_loop *loop;
+	FILE *out;
+	struct event_watch tick;   /* stats watch's timer */
+	struct watch_state *watch; /* NULL unless stats watch runs */
+	bool stop_at_tick;	   /* input arrived: the next tick is the last */
+	void (*watch_ended)(struct monitor_session *s); /* may be NULL */
+	void *owner;
+};
+
+bool monitor_session_watching(const struct monitor_session *s);
+/* Stops stats watch now (the loop's timer is removed); calls watch_ended. */
+void monitor_session_end_watch(struct monitor_session *s);
 
 /* A parsed command: argv[0] is the command, then its arguments. */
 struct cmd_ctx {
 	struct monitor *mon;
 	FILE *out;
-	int in_fd;
+	struct monitor_session *session; /* NULL: no one to stop a long command */
 	int argc;
 	char **argv;
 };

@@ -157,6 +157,7 @@ void monitor_for_vm_destroy(struct monitor *mon)
 	if (!mon)
 		return;
 	void *m = monitor_ctx(mon);
+	monitor_stop_server(mon);
 	monitor_destroy(mon);
 	free(m);
 }

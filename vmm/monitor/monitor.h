@@ -63,25 +63,37 @@ void *monitor_ctx(const struct monitor *mon);
 int monitor_add_device_info(struct monitor *mon, const char *name, monitor_device_info_fn fn,
 			    void *opaque);
 
+struct monitor_session;
+struct event_loop;
+
 /*
- * Runs one command line, writing the answer to out. in_fd is where the
- * person typing is (for `stats watch`, which runs until input arrives), or
- * -1. Returns 0, or -1 after printing a one-line error.
+ * Runs one command line, writing the answer to out. session is the person
+ * typing (`stats watch` then ticks on the session's event loop until input
+ * arrives), or NULL (it prints one interval). Returns 0, or -1 after
+ * printing a one-line error.
  */
-int monitor_exec(struct monitor *mon, const char *line, FILE *out, int in_fd);
+int monitor_exec(struct monitor *mon, const char *line, FILE *out, struct monitor_session *session);
 /* Command names for completion: the i-th name that starts with prefix, or NULL. */
 const char *monitor_complete(const char *line_so_far, const char *prefix, int i);
 
-/* Serves the monitor on a Unix socket at path (removed again at stop). 0 or -1. */
-int monitor_serve_unix(struct monitor *mon, const char *path);
+/*
+ * Serves the monitor on a Unix socket at path (removed again at stop) from
+ * loop: several clients at once, each with its own line buffer; none can
+ * hold the others up. 0 or -1.
+ */
+int monitor_serve_unix(struct monitor *mon, struct event_loop *loop, const char *path);
+/* Call after the loop stopped: closes the clients and the socket. */
 void monitor_stop_server(struct monitor *mon);
 
 /*
  * The (vmm) prompt on the terminal, with readline history and completion,
- * until Ctrl-A c or Ctrl-D, or until the VM stops; then back to the guest
- * console. The console thread calls it on Ctrl-A c.
+ * driven by the console's stdin handler on the event loop: open on Ctrl-A c,
+ * then feed each time stdin is readable until it returns false (Ctrl-A c or
+ * Ctrl-D: back to the guest console), close when done or when vmm stops.
  */
-void monitor_console(struct monitor *mon);
+struct monitor_session *monitor_console_open(struct monitor *mon, struct event_loop *loop);
+bool monitor_console_feed(struct monitor_session *s);
+void monitor_console_close(struct monitor_session *s);
 
 /* `vmm monitor PATH [COMMAND...]`: connects to a monitor socket. Returns the exit status. */
 int monitor_client_main(int argc, char **argv);

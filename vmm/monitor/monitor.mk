@@ -17,7 +17,7 @@ VMM_LIBS += -lreadline
 # (tests/monitor/monitor_test.c).
 MONITOR_UNIT := $(BUILD)/tests/monitor/monitor_test
 $(MONITOR_UNIT): $(BUILD)/tests/monitor/monitor_test.o $(MONITOR_OBJS) $(BUILD)/vmm/util.o \
-		$(BUILD)/vmm/memstat.o $(BUILD)/vmm/console_escape.o
+		$(BUILD)/vmm/memstat.o $(BUILD)/vmm/console_escape.o $(BUILD)/vmm/event_loop.o
 	@mkdir -p $(@D)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(MONITOR_LIBS) -lcmocka
 UNIT_TESTS += $(MONITOR_UNIT)

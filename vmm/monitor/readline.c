@@ -1,6 +1,5 @@
 /* The (vmm) prompt on a terminal: GNU readline with history and completion of commands. */
 #include <errno.h>
-#include <poll.h>
 #include <readline/history.h>
 #include <readline/readline.h>
 #include <stdlib.h>
@@ -40,7 +39,8 @@ void monitor_readline_setup(void)
 	stifle_history(500);
 }
 
-static struct monitor *console_mon;
+/* readline's callback interface is global state: one console prompt at a time. */
+static struct monitor_session console_session;
 static bool leave_requested;
 
 /* Ctrl-A c while at the prompt: back to the guest console. */
@@ -61,12 +61,12 @@ static void on_line(char *line)
 	}
 	if (!leave_requested && *line) {
 		add_history(line);
-		monitor_exec(console_mon, line, stdout, STDIN_FILENO);
+		monitor_exec(console_session.mon, line, stdout, &console_session);
 	}
 	free(line);
 }
 
-void monitor_console(struct monitor *mon)
+struct monitor_session *monitor_console_open(struct monitor *mon, struct event_loop *loop)
 {
 	monitor_readline_setup();
 	/* vmm's own handlers decide what SIGINT and SIGTERM do to the VM. */
@@ -75,20 +75,28 @@ void monitor_console(struct monitor *mon)
 	rl_bind_keyseq("\\C-ac", leave_monitor);
 	fprintf(stdout, "\r\nvmm monitor: help lists the commands; Ctrl-A c or Ctrl-D returns "
 			"to the guest console\r\n");
-	console_mon = mon;
+	console_session = (struct monitor_session){.mon = mon, .loop = loop, .out = stdout};
+	console_session.tick.fd = -1;
 	leave_requested = false;
-	/* The callback interface, so a VM that stops while nobody types ends the prompt too. */
 	rl_callback_handler_install("(vmm) ", on_line);
-	while (!leave_requested && !mon->ops->exiting(mon->ctx)) {
-		struct pollfd in = {.fd = STDIN_FILENO, .events = POLLIN};
-		int n = poll(&in, 1, 200);
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n > 0 && (in.revents & (POLLHUP | POLLERR)) && !(in.revents & POLLIN))
-			break;
-		if (n > 0)
-			rl_callback_read_char();
+	return &console_session;
+}
+
+bool monitor_console_feed(struct monitor_session *s)
+{
+	if (monitor_session_watching(s)) {
+		char key[16];
+		(void)!read(STDIN_FILENO, key, sizeof(key)); /* the key only stops the watch */
+		monitor_session_end_watch(s);
+		return true;
 	}
+	rl_callback_read_char();
+	return !leave_requested && !s->mon->ops->exiting(s->mon->ctx);
+}
+
+void monitor_console_close(struct monitor_session *s)
+{
+	monitor_session_end_watch(s);
 	rl_callback_handler_remove();
 	fprintf(stdout, "\r\n[back to the guest console]\r\n");
 	fflush(stdout);

@@ -13,6 +13,12 @@
 #include "insn.h"
 #include "layout.h"
 
+const struct kvm_cap_need arch_required_caps[] = {
+    {KVM_CAP_PIT2, "PIT2"},
+    {KVM_CAP_EXT_CPUID, "EXT_CPUID"},
+};
+const size_t arch_nr_required_caps = sizeof(arch_required_caps) / sizeof(arch_required_caps[0]);
+
 const struct arch_layout arch_layout = {
     .mmio_start = LAYOUT_MMIO_START,
     .mmio_end = LAYOUT_MMIO_END,

@@ -6,7 +6,7 @@ VMM_ARCH_SRCS := vmm/x86/arch.c vmm/x86/board.c vmm/x86/setup.c vmm/x86/regs.c \
 
 # Unit tests of the x86 loaders and machine tables (tests/vmm/{loaders,machine}_test.c).
 VMM_LOADER_OBJS := $(addprefix $(BUILD)/vmm/,x86/bzimage.o x86/elf.o x86/loader.o x86/e820.o util.o)
-VMM_MACHINE_OBJS := $(addprefix $(BUILD)/vmm/,options.o util.o console_escape.o bus.o \
+VMM_MACHINE_OBJS := $(addprefix $(BUILD)/vmm/,options.o util.o console_escape.o bus.o write_batch.o \
 	x86/e820.o x86/mptable.o x86/cpuid.o x86/xsave.o)
 
 $(VMM_TEST_DIR)/loaders_test: $(VMM_TEST_DIR)/loaders_test.o $(VMM_LOADER_OBJS) $(STDERR_CAPTURE)
