@@ -68,11 +68,14 @@ gw=$(ip route | sed -n 's/^default via \([0-9.]*\).*/\1/p')
 say gateway $gw
 # The host's side may still be starting (it runs emulated in the lab host): retry.
 i=0
-until echo guest-to-host | timeout 5 nc "$gw" 7101; do
+while [ $i -lt 60 ]; do
+	if echo guest-to-host | timeout 10 nc "$gw" 7101; then
+		say sent
+		break
+	fi
 	i=$((i + 1))
-	[ $i -lt 60 ] || break
 	sleep 0.5
-done && say sent
+done
 timeout 60 nc -l -p 7102 >/tmp/from-host &
 say listening
 sleep 1
@@ -129,6 +132,7 @@ srv.listen(1)
 srv.settimeout(deadline - time.time())
 conn, _ = srv.accept()
 data = conn.makefile().readline().strip()
+conn.close() # the guest's nc exits at this EOF
 open(out, "w").write(data + "\n")
 wait_for(console, r"LIO: listening")
 for _ in range(60):
