@@ -33,6 +33,12 @@ void cgroup_detect(struct cgroup *cg)
 	}
 }
 
+bool cgroup_unified(void)
+{
+	struct statfs sfs;
+	return statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
 int cgroup_create(struct cgroup *cg, const char *name, const struct limits *lim)
 {
 	if (cg->ops->create(cg, name, lim) < 0) {

@@ -37,6 +37,8 @@ extern const struct cgroup_ops cgroup_v2_ops;
 
 /* Pick v2 when /sys/fs/cgroup is a cgroup2 mount, v1 otherwise. */
 void cgroup_detect(struct cgroup *cg);
+/* Is the host's /sys/fs/cgroup a cgroup2 mount (not a hybrid's or a v1 host's tmpfs)? */
+bool cgroup_unified(void);
 int cgroup_create(struct cgroup *cg, const char *name, const struct limits *lim);
 /* Move a process (0: the caller) into every directory of the cgroup. */
 int cgroup_enter(const struct cgroup *cg, pid_t pid);

@@ -35,20 +35,27 @@ struct container {
 	uint64_t t_clone, t_exec;
 };
 
-/* What runs in the container and as whom (it grows into the OCI `process` object). */
+/* What runs in the container and as whom: the OCI `process` object's part that is not
+ * security (security.h has capabilities, rlimits, seccomp...). */
 struct process_desc {
-	char **argv;		/* NULL-terminated */
-	const char *const *env; /* KEY=VAL, on top of PATH, HOME, container= */
-	size_t nenv;
-	const char *hostname; /* HOSTNAME in the environment, or NULL */
-	const char *cwd;      /* created when missing; NULL means / */
+	char **argv;	 /* NULL-terminated */
+	char **env;	 /* the whole environment, NULL-terminated */
+	const char *cwd; /* NULL means / */
+	bool make_cwd;	 /* docker's -w: created when missing */
 	uid_t uid;
 	gid_t gid;
-	bool privileged; /* no confinement */
-	bool tty;	 /* TERM=xterm */
+	const gid_t *gids; /* additional groups */
+	size_t ngids;
+	int umask; /* -1: inherited */
 	/* Built by the runtime before the clone, applied just before the exec. */
 	const struct process_security *security;
+	/* docker's rules (confine_process): no additional groups, and a non-root user gets
+	 * no capability. Off for OCI, whose process object says exactly what it gets. */
+	bool docker_user;
 };
+
+/* docker's environment: PATH, HOME, container=isolab, HOSTNAME, TERM with -t, then -e's. */
+char **docker_env(const char *const *user, size_t n, const char *hostname, bool tty);
 
 /* The container side: runs as pid 1 of the new namespaces, never returns. */
 __attribute__((noreturn)) void container_init(struct container *c);

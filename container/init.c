@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,32 +22,61 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void build_env(const char *const *user, size_t n, const char *hostname, bool tty)
+char **docker_env(const char *const *user, size_t n, const char *hostname, bool tty)
 {
-	clearenv();
-	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-	setenv("HOME", "/root", 1);
+	char **env = xrealloc(NULL, (n + 6) * sizeof(*env));
+	size_t k = 0;
+	env[k++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	env[k++] = "HOME=/root";
 	/* systemd's convention: tells the rootfs's /init it runs in a container. */
-	setenv("container", "isolab", 1);
+	env[k++] = "container=isolab";
 	if (hostname)
-		setenv("HOSTNAME", hostname, 1);
+		env[k++] = xasprintf("HOSTNAME=%s", hostname);
 	if (tty)
-		setenv("TERM", "xterm", 1);
-	for (size_t i = 0; i < n; i++)
-		putenv((char *)user[i]);
+		env[k++] = "TERM=xterm";
+	/* -e after the defaults: a later KEY= wins, as with putenv. */
+	for (size_t i = 0; i < n; i++) {
+		size_t klen = strcspn(user[i], "=") + 1, j;
+		for (j = 0; j < k && strncmp(env[j], user[i], klen); j++)
+			;
+		if (j == k)
+			env = xrealloc(env, (++k + 1) * sizeof(*env));
+		env[j] = (char *)user[i];
+	}
+	env[k] = NULL;
+	return env;
+}
+
+/* The OCI process's user: its groups, then gid and uid, keeping the permitted
+ * capabilities across the uid change for security_apply to trim (as runc). */
+static int switch_user_oci(const struct process_desc *p)
+{
+	if (setgroups(p->ngids, p->gids) < 0)
+		return err_ret("cannot set the additional groups: %s", strerror(errno));
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return err_ret("keepcaps: %s", strerror(errno));
+	if (setresgid(p->gid, p->gid, p->gid) < 0)
+		return err_ret("cannot switch to gid %u: %s", (unsigned)p->gid, strerror(errno));
+	if (setresuid(p->uid, p->uid, p->uid) < 0)
+		return err_ret("cannot switch to uid %u: %s", (unsigned)p->uid, strerror(errno));
+	return 0;
 }
 
 void exec_command(const struct process_desc *p)
 {
-	build_env(p->env, p->nenv, p->hostname, p->tty);
-	if (p->cwd && mkdir_p(p->cwd, 0755) < 0)
+	environ = p->env;
+	if (p->cwd && p->make_cwd && mkdir_p(p->cwd, 0755) < 0)
 		die("cannot create working directory %s: %s", p->cwd, strerror(errno));
 	if (chdir(p->cwd ? p->cwd : "/") < 0)
 		die("cannot enter working directory %s: %s", p->cwd, strerror(errno));
-	if (confine_process(p->uid, p->gid, p->security) < 0)
+	if (p->umask >= 0)
+		umask((mode_t)p->umask);
+	if (p->docker_user ? confine_process(p->uid, p->gid, p->security) < 0
+			   : switch_user_oci(p) < 0 || security_apply(p->security) < 0)
 		_exit(125);
 	signal(SIGPIPE, SIG_DFL);
 	sigset_t none;
@@ -142,15 +172,15 @@ void container_init(struct container *c)
 		const struct run_opts *o = c->o;
 		struct process_desc p = {
 		    .argv = o->argv,
-		    .env = o->env,
-		    .nenv = o->nenv,
-		    .hostname = o->hostname ? o->hostname : c->name,
+		    .env = docker_env(o->env, o->nenv, o->hostname ? o->hostname : c->name,
+				      c->has_pty),
 		    .cwd = o->workdir,
+		    .make_cwd = true,
+		    .umask = -1,
 		    .uid = o->uid,
 		    .gid = o->gid,
-		    .privileged = o->privileged,
 		    .security = &c->security,
-		    .tty = c->has_pty,
+		    .docker_user = true,
 		};
 		exec_command(&p);
 	}

@@ -221,13 +221,14 @@ static int exec_in(const struct state *st, struct run_opts *o, char **cmd)
 		close_fds_except(-1);
 		struct process_desc p = {
 		    .argv = cmd,
-		    .env = o->env,
-		    .nenv = o->nenv,
+		    .env = docker_env(o->env, o->nenv, NULL, false),
 		    .cwd = o->workdir,
+		    .make_cwd = true,
+		    .umask = -1,
 		    .uid = o->uid,
 		    .gid = o->gid,
-		    .privileged = st->privileged,
 		    .security = &security,
+		    .docker_user = true,
 		};
 		exec_command(&p);
 	}

@@ -2,6 +2,7 @@
 #include "container.h"
 #include "image/image.h"
 #include "lifecycle.h"
+#include "oci.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -19,7 +20,10 @@ static const char usage[] =
     "  ps | stop [-t SECONDS] NAME | kill [-s SIGNAL] NAME | rm [-f] NAME\n"
     "  image import|load|save|ls|inspect|history|rm|prune|export-disk ...  (image --help)\n"
     "  commit NAME IMAGE[:TAG] | diff NAME   the container's writable layer as a layer\n"
-    "  build [-f Containerfile] -t NAME[:TAG] DIR   FROM RUN COPY ADD ENV WORKDIR USER CMD ...\n";
+    "  build [-f Containerfile] -t NAME[:TAG] DIR   FROM RUN COPY ADD ENV WORKDIR USER CMD ...\n"
+    "OCI runtime (runc's CLI): container [--root DIR] [--log FILE] [--log-format text|json]\n"
+    "  [--debug] [--version] create|start|state|kill|delete|run|exec|list|ps|pause|resume|\n"
+    "  update|spec|features ...   (see container/README.md)\n";
 
 int main(int argc, char **argv)
 {
@@ -42,6 +46,8 @@ int main(int argc, char **argv)
 		err_ret("cannot make the runtime non-dumpable");
 		return 125;
 	}
+	if (oci_wants(argc, argv))
+		return oci_main(argc, argv);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "exec"))

@@ -201,7 +201,13 @@ static int parse_one(int c, const char *arg, struct run_opts *o)
 		o->rm = true;
 		return 0;
 	case OPT_MEMORY:
-		return parse_size(arg, &o->lim.memory_bytes);
+		if (parse_size(arg, &o->lim.memory_bytes) < 0)
+			return -1;
+		/* docker's floor: below it the container dies at once with 137 and no word. */
+		if (o->lim.memory_bytes < MIN_MEMORY_BYTES)
+			return err_ret("--memory %s: the minimum is 6m (a container needs more)",
+				       arg);
+		return 0;
 	case OPT_CPUS:
 		return parse_cpus(arg, &o->lim.cpu_quota_us, &o->lim.cpu_period_us);
 	case OPT_PIDS:

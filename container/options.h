@@ -22,6 +22,9 @@ struct port_map {
 
 enum net_mode { NET_BRIDGE, NET_NONE, NET_HOST };
 
+/* The smallest --memory, as docker: 6 MiB. */
+#define MIN_MEMORY_BYTES (6LL << 20)
+
 /* Zero means "no limit" for every field. */
 struct limits {
 	long long memory_bytes;

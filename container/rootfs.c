@@ -84,7 +84,7 @@ static int mount_overlay(const struct rootfs_spec *s)
 }
 
 /* Mount flags the kernel locks on a bind mount (a remount must repeat them). */
-static unsigned long locked_flags(const char *path)
+unsigned long locked_flags(const char *path)
 {
 	struct statvfs sv;
 	unsigned long f = 0;
@@ -108,7 +108,7 @@ static int bind_readonly(const char *src, const char *dst, int recursive)
 
 /* Open path inside root, symlinks resolved as if root were "/" (a rootfs's absolute
  * symlinks must not lead a mount target onto the host). */
-static int open_in_root(int rootfd, const char *path, int flags)
+int open_in_root(int rootfd, const char *path, int flags)
 {
 	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
 			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
@@ -116,7 +116,7 @@ static int open_in_root(int rootfd, const char *path, int flags)
 }
 
 /* mkdir -p of path inside root (and an empty file at the end when !dir); an O_PATH fd. */
-static int make_target(int rootfd, const char *path, bool dir)
+int make_target(int rootfd, const char *path, bool dir)
 {
 	char buf[4096];
 	snprintf(buf, sizeof(buf), "%s", path);

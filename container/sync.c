@@ -10,9 +10,25 @@
 
 const char *sync_type_name(uint32_t type)
 {
-	static const char *const names[] = {"?", "NAMESPACES_DONE", "CGROUP_DONE", "READY",
-					    "ERROR"};
+	static const char *const names[] = {"?",     "NAMESPACES_DONE", "CGROUP_DONE", "READY",
+					    "ERROR", "HOOKS",		"HOOKS_DONE"};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
+}
+
+static int send_msg(int fd, const struct sync_msg *mp)
+{
+	ssize_t n = send(fd, mp, sizeof(*mp), MSG_NOSIGNAL);
+	if (n == (ssize_t)sizeof(*mp))
+		return 0;
+	if (n >= 0)
+		errno = EPIPE;
+	return -1;
+}
+
+int sync_send_value(int fd, enum sync_type type, int value)
+{
+	struct sync_msg m = {.type = type, .value = value};
+	return send_msg(fd, &m);
 }
 
 int sync_send(int fd, enum sync_type type, int errnum, const char *text)
@@ -20,25 +36,27 @@ int sync_send(int fd, enum sync_type type, int errnum, const char *text)
 	struct sync_msg m = {.type = type, .errnum = errnum};
 	if (text)
 		snprintf(m.text, sizeof(m.text), "%s", text);
-	ssize_t n = send(fd, &m, sizeof(m), MSG_NOSIGNAL);
-	if (n == (ssize_t)sizeof(m))
-		return 0;
-	if (n >= 0)
-		errno = EPIPE;
-	return -1;
+	return send_msg(fd, &m);
+}
+
+int sync_recv(int fd, struct sync_msg *m, const char *stage)
+{
+	ssize_t n;
+	while ((n = recv(fd, m, sizeof(*m), 0)) < 0 && errno == EINTR)
+		;
+	if (n == 0)
+		return err_ret("the container's init died %s", stage);
+	if (n != (ssize_t)sizeof(*m))
+		return err_ret("start protocol: short message %s", stage);
+	m->text[sizeof(m->text) - 1] = '\0';
+	return 0;
 }
 
 int sync_expect(int fd, enum sync_type want, const char *stage)
 {
 	struct sync_msg m;
-	ssize_t n;
-	while ((n = recv(fd, &m, sizeof(m), 0)) < 0 && errno == EINTR)
-		;
-	if (n == 0)
-		return err_ret("the container's init died %s", stage);
-	if (n != (ssize_t)sizeof(m))
-		return err_ret("start protocol: short message %s", stage);
-	m.text[sizeof(m.text) - 1] = '\0';
+	if (sync_recv(fd, &m, stage) < 0)
+		return -1;
 	if (m.type == SYNC_ERROR) {
 		errno = m.errnum;
 		return err_ret("%s", m.text[0] ? m.text : strerror(m.errnum));

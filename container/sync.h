@@ -9,6 +9,10 @@
  *   id maps, veth; NAMESPACES_DONE ->  hostname, network, rootfs
  *   cgroup join;  CGROUP_DONE  ---->  cgroup namespace
  *          <----------------------  READY | ERROR(errno, "volume target /etc/passwd: ...")
+ *
+ * The OCI create adds one round before READY, for the hooks of the runtime's namespace:
+ *          <----------------------  HOOKS (mounts done, before pivot_root)
+ *   prestart, createRuntime; HOOKS_DONE ->  createContainer, pivot_root, ...
  */
 #ifndef CONTAINER_SYNC_H
 #define CONTAINER_SYNC_H
@@ -20,16 +24,22 @@ enum sync_type {
 	SYNC_CGROUP_DONE,	  /* runtime: the init is in its cgroup */
 	SYNC_READY,		  /* init: set up, about to run (or wait for) the command */
 	SYNC_ERROR,		  /* init: setup failed; errnum and text say why */
+	SYNC_HOOKS,		  /* init (OCI): mounts done; run prestart, createRuntime */
+	SYNC_HOOKS_DONE,	  /* runtime: they ran */
 };
 
 struct sync_msg {
 	uint32_t type;
 	int32_t errnum;
-	char text[480];
+	int32_t value; /* READY from exec's joiner: the command's pid */
+	char text[476];
 };
 
 /* 0, or -1 with errno set (EPIPE when the other side is gone). */
 int sync_send(int fd, enum sync_type type, int errnum, const char *text);
+int sync_send_value(int fd, enum sync_type type, int value);
+/* The next message; -1 after one line when the other side is gone. */
+int sync_recv(int fd, struct sync_msg *m, const char *stage);
 /* Wait for `want`; ERROR is printed as the init's own line. 0, or -1 after one line. */
 int sync_expect(int fd, enum sync_type want, const char *stage);
 const char *sync_type_name(uint32_t type);

@@ -3,6 +3,8 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <json-c/json.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -22,10 +24,42 @@ int remove_tree(const char *path);
  * process like stderr itself, which is why it is not passed around.
  */
 static int error_sync_fd = -1;
+/* --log FILE (OCI): errors are appended there too, as text or JSON lines (runc's format). */
+static int error_log_fd = -1;
+static bool error_log_json;
 
 void err_send_to_sync(int fd)
 {
 	error_sync_fd = fd;
+}
+
+int err_log_to(const char *path, bool json)
+{
+	error_log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	error_log_json = json;
+	if (error_log_fd < 0)
+		return err_ret("cannot open --log %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static void log_line(const char *level, const char *line)
+{
+	if (error_log_fd < 0)
+		return;
+	if (!error_log_json) {
+		dprintf(error_log_fd, "container: %s: %s\n", level, line);
+		return;
+	}
+	struct json_object *o = json_object_new_object();
+	char when[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	json_object_object_add(o, "level", json_object_new_string(level));
+	json_object_object_add(o, "msg", json_object_new_string(line));
+	json_object_object_add(o, "time", json_object_new_string(when));
+	dprintf(error_log_fd, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
 }
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
@@ -36,6 +70,7 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap)
 	if (error_sync_fd >= 0 && !prefix[0] &&
 	    sync_send(error_sync_fd, SYNC_ERROR, saved, line) == 0)
 		return;
+	log_line(prefix[0] ? "warning" : "error", line);
 	/* One write, so lines from several processes never interleave. */
 	dprintf(STDERR_FILENO, "container: %s%s\n", prefix, line);
 }

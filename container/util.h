@@ -2,6 +2,7 @@
 #ifndef CONTAINER_UTIL_H
 #define CONTAINER_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,8 @@ __attribute__((format(printf, 1, 2))) void warnx_ctr(const char *fmt, ...);
 
 /* The init's setup: errors go to the start protocol's socket as ERROR (-1: stderr again). */
 void err_send_to_sync(int fd);
+/* OCI --log FILE [--log-format json]: errors and warnings appended there as well. */
+int err_log_to(const char *path, bool json);
 /* A wait status as a shell reports it: the exit code, or 128+N after signal N. */
 int exit_code(int status);
 

@@ -12,7 +12,9 @@
 int image_file_open(struct image_file *file, const char *path, const char *what)
 {
 	*file = (struct image_file){0};
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO (or a tty) must not wait for a writer; fstat refuses it next.
+	 */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return vmm_err("cannot open %s %s: %s", what, path, strerror(errno));
 	struct stat st;

@@ -59,20 +59,22 @@ static void close_files(struct files *f)
 	image_file_close(&f->firmware);
 }
 
+/* -1, or VIRTIO_BAD_SPEC when an option's value is malformed (exit status 2). */
 static int add_virtio(struct vm *vm, const struct vmm_options *o)
 {
-	for (int i = 0; i < o->nr_disks; i++)
-		if (virtio_blk_add(vm, o->disks[i]) < 0)
-			return -1;
-	for (int i = 0; i < o->nr_nets; i++)
-		if (virtio_net_add(vm, o->nets[i]) < 0)
-			return -1;
-	if (o->rng && virtio_rng_add(vm) < 0)
-		return -1;
-	if (o->hvc && virtio_console_add(vm, -1, STDOUT_FILENO) < 0)
-		return -1;
-	if (o->vsock && virtio_vsock_add(vm, o->vsock) < 0)
-		return -1;
+	int r = 0;
+	for (int i = 0; i < o->nr_disks && r == 0; i++)
+		r = virtio_blk_add(vm, o->disks[i]);
+	for (int i = 0; i < o->nr_nets && r == 0; i++)
+		r = virtio_net_add(vm, o->nets[i]);
+	if (r == 0 && o->rng)
+		r = virtio_rng_add(vm);
+	if (r == 0 && o->hvc)
+		r = virtio_console_add(vm, -1, STDOUT_FILENO);
+	if (r == 0 && o->vsock)
+		r = virtio_vsock_add(vm, o->vsock);
+	if (r < 0)
+		return r;
 	if (o->nr_disks && !o->initrd &&
 	    vm_cmdline_append(vm, "%s", virtio_blk_root_cmdline(vm)) < 0)
 		return -1;
@@ -195,7 +197,12 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	int status = -1;
 	if (vcpus_create(vm, opts->cpus) < 0 || !(dev.console = console_open(opts->console)))
 		goto out;
-	if (add_devices(vm, &dev) < 0 || add_virtio(vm, opts) < 0 || load_guest(vm, opts, f) < 0)
+	int added = add_devices(vm, &dev) < 0 ? -1 : add_virtio(vm, opts);
+	if (added < 0) {
+		status = added == VIRTIO_BAD_SPEC ? EXIT_USAGE : -1;
+		goto out;
+	}
+	if (load_guest(vm, opts, f) < 0)
 		goto out;
 	close_files(f); /* the guest has its copy */
 	if (start_monitor(vm, opts, dev.console, &mon) < 0)

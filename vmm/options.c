@@ -117,6 +117,9 @@ static int set_monitor(struct vmm_options *o, const char *a)
 		return 0;
 	if (strncmp(a, "unix:", 5) != 0 || !a[5])
 		return vmm_err("invalid --monitor '%s': use --monitor or --monitor unix:PATH", a);
+	/* A socket path must fit sockaddr_un's sun_path (108 bytes with its NUL). */
+	if (strlen(a + 5) >= 108)
+		return vmm_err("invalid --monitor: the socket path is longer than 107 bytes");
 	o->monitor_socket = a + 5;
 	return 0;
 }

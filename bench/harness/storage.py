@@ -67,8 +67,10 @@ class Podman:
             f.write('[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n'
                     '[engine]\nruntime = "runc"\n')
         self.env = dict(os.environ, CONTAINERS_CONF=conf)
-        self.base = ["podman", "--root", os.path.join(work, "root"), "--runroot",
-                     os.path.join(work, "run"), "--storage-driver", "overlay", "--log-level", "error"]
+        # podman refuses a runroot path over 50 characters.
+        self.runroot = tempfile.mkdtemp(prefix="isolab-pm-", dir="/tmp")
+        self.base = ["podman", "--root", os.path.join(work, "root"), "--runroot", self.runroot,
+                     "--storage-driver", "overlay", "--log-level", "error"]
 
     def __call__(self, *args, check=True):
         r = subprocess.run(self.base + list(args), stdin=subprocess.DEVNULL, capture_output=True,
@@ -81,6 +83,13 @@ class Podman:
         t = time.monotonic()
         self(*args)
         return (time.monotonic() - t) * 1000
+
+    def close(self):
+        self("rm", "-a", "-f", check=False)
+        # The overlay driver bind-mounts its directory onto itself and leaves it so.
+        overlay = os.path.join(self.base[self.base.index("--root") + 1], "overlay")
+        subprocess.run(["umount", "-l", overlay], capture_output=True)
+        shutil.rmtree(self.runroot, ignore_errors=True)
 
 
 def table(pid, title, short, contenders, base, subject, rows, notes):
@@ -95,12 +104,39 @@ def table(pid, title, short, contenders, base, subject, rows, notes):
             "subject": subject, "rows": out, "notes": notes}
 
 
-def density(ctx, st, work, counts):
+def podman_density(st, work, counts):
+    """podman's storage (its own --root) with the same image and N containers that ran."""
+    pm = Podman(os.path.join(work, "podman-density"))
+    saved = os.path.join(work, "saved-isolab")
+    st("image", "save", "isolab", saved)
+    pm("load", "-i", saved)
+    ref = pm("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()[0]
+    root = pm.base[pm.base.index("--root") + 1]
+    out = {}
+    try:
+        for i in range(max(counts)):
+            pm("run", "--name", f"d{i}", "--network", "none", ref, "/bin/sh", "-c",
+               "head -c 4096 /dev/urandom >/root/instance-data")
+            if i + 1 in counts:
+                out[i + 1] = du_bytes(root) / MIB
+    finally:
+        pm.close()
+    return out
+
+
+def density(ctx, st, work, counts, quick):
     """Bytes on disk for N instances: shared layers + N upper layers vs N ext4 disks."""
     layers = du_bytes(*st.layer_dirs("isolab"))
     disk = os.path.join(work, "isolab.ext4")
     st("image", "export-disk", "isolab", disk)
     disk_bytes = du_bytes(disk)
+    notes = []
+    pod = {}
+    if not quick and shutil.which("podman") and os.geteuid() == 0:
+        try:
+            pod = podman_density(st, work, counts)
+        except (RuntimeError, subprocess.TimeoutExpired, IndexError) as e:
+            notes.append(f"podman: {e}")
     rows, uppers = [], []
     state = "/run/isolab/containers" if os.geteuid() == 0 else None
     names = []
@@ -115,17 +151,19 @@ def density(ctx, st, work, counts):
             if n in counts:
                 ctr = layers + du_bytes(*uppers)
                 rows.append((f"density-{n}", f"{n} instance{'s' if n > 1 else ''}", "MiB", "lower",
-                             {"containers": [ctr / MIB], "VM disks": [n * disk_bytes / MIB]}))
+                             {"containers": [ctr / MIB], "VM disks": [n * disk_bytes / MIB],
+                              "podman": [pod[n]] if n in pod else []}))
     finally:
         for name in names:
             st("rm", "-f", name, check=False)
-    notes = [f"image isolab: layers {layers / MIB:.1f} MiB once; its ext4 disk {disk_bytes / MIB:.1f} "
-             f"MiB allocated ({os.path.getsize(disk) / MIB:.1f} MiB apparent) per VM",
-             "each container wrote 4 KiB into its writable layer; the VM figure is N times one "
-             "measured disk (N copies were not written to this shared host's disk)"]
+    notes += [f"image isolab: layers {layers / MIB:.1f} MiB once; its ext4 disk {disk_bytes / MIB:.1f} "
+              f"MiB allocated ({os.path.getsize(disk) / MIB:.1f} MiB apparent) per VM",
+              "each container wrote 4 KiB into its writable layer; the VM figure is N times one "
+              "measured disk (N copies were not written to this shared host's disk); podman: du of "
+              "its whole --root (image, N containers, its database)"]
     return table("storage-density", "Disk used by N instances of one image: containers (shared "
                  "layers + N writable layers) vs VMs (N ext4 disks)", "Storage density (absolute)",
-                 ["containers", "VM disks"], "containers", "VM disks", rows, notes)
+                 ["containers", "VM disks", "podman"], "containers", "VM disks", rows, notes)
 
 
 def layered_image(st, work, n):
@@ -191,6 +229,13 @@ def ours_times(st, work, reps):
 
 def podman_times(st, work, reps):
     pm = Podman(os.path.join(work, "podman"))
+    try:
+        return _podman_work(pm, st, work, reps)
+    finally:
+        pm.close()
+
+
+def _podman_work(pm, st, work, reps):
     t = {}
     for n in (1, 5, 20):
         saved = os.path.join(work, f"saved-{n}")
@@ -283,7 +328,7 @@ def run(ctx, quick=False):
     try:
         st("image", "import", ctx.rootfs, "isolab")
         ctx.progress("storage: density")
-        out = [density(ctx, st, work, (1, 2) if quick else (1, 10, 50))]
+        out = [density(ctx, st, work, (1, 2) if quick else (1, 10, 50), quick)]
         ctx.progress("storage: sizes")
         out.append(sizes(ctx, st, work))
         ctx.progress("storage: times")

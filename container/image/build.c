@@ -57,7 +57,9 @@ static struct instruction *parse_file(const char *path, size_t *n)
 		size_t len = strlen(p);
 		bool more = len && p[len - 1] == '\\';
 		if (more)
-			p[len - 1] = '\0';
+			p[--len] = '\0';
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			p[--len] = '\0';
 		char *joined = acc ? xasprintf("%s %s", acc, p) : xstrdup(p);
 		free(acc);
 		acc = joined;

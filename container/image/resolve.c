@@ -162,7 +162,7 @@ int image_apply_to_run(struct run_opts *o)
 		return 0;
 	struct store s;
 	struct image img;
-	int rc = store_open(&s, NULL);
+	int rc = store_open_shared(&s, NULL);
 	if (rc == 0 && !store_find(&s, o->rootfs))
 		rc = err_ret("no such image or rootfs directory: %s", o->rootfs);
 	if (rc == 0)

@@ -56,6 +56,16 @@ static int load_index(struct store *s)
 
 int store_open(struct store *s, const char *root)
 {
+	return store_open_lock(s, root, LOCK_EX);
+}
+
+int store_open_shared(struct store *s, const char *root)
+{
+	return store_open_lock(s, root, LOCK_SH);
+}
+
+int store_open_lock(struct store *s, const char *root, int how)
+{
 	*s = (struct store){.root = root ? xstrdup(root) : default_root(), .lock_fd = -1};
 	static const char *const dirs[] = {"blobs/sha256", "layers", "tmp"};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -69,7 +79,7 @@ int store_open(struct store *s, const char *root)
 	char *lock = xasprintf("%s/lock", s->root);
 	s->lock_fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
 	free(lock);
-	if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX) < 0)
+	if (s->lock_fd < 0 || flock(s->lock_fd, how) < 0)
 		return err_ret("cannot lock the image store %s: %s", s->root, strerror(errno));
 	return load_index(s);
 }

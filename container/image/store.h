@@ -24,6 +24,9 @@ struct store {
 
 /* Open (creating) the store and take its lock; root NULL: the default place. */
 int store_open(struct store *s, const char *root);
+/* The same for a reader (run IMAGE): readers share the lock, a writer waits for them. */
+int store_open_shared(struct store *s, const char *root);
+int store_open_lock(struct store *s, const char *root, int flock_how);
 void store_close(struct store *s);
 /* Let another command in (a build's RUN runs one), then take the lock and index back;
  * index entries held before are gone then. */

@@ -91,6 +91,8 @@ for bad in "--memory 12x" "--memory 0" "--cpus -1" "--pids 0" "--io-weight 5" "-
 	[ "$rc" = 125 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ]
 	ok $? "bad input '$bad': one line, exit 125 ($err)"
 done
+run --timeout 30 "$CTR" run --rm --net none --memory 1 "$TMP/root" -- true
+is "$rc/$err" "125/container: --memory 1: the minimum is 6m (a container needs more)" "--memory below 6 MiB is refused, as docker"
 run --timeout 30 "$CTR" run --net none -v "$TMP/nonexistent:/x" "$TMP/root" -- true
 like "$rc/$err" "^125/container: volume source not found" "missing volume source"
 

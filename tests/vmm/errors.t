@@ -50,6 +50,25 @@ fails 1 "initrd $tmp/big \(4882 KiB\) is larger than guest RAM \(4096 KiB\)" "in
 	-- "$VMM" --kernel "$tmp/zeros" --initrd "$tmp/big" --mem 4M
 fails 1 "cannot open initrd" "missing initrd" -- "$VMM" --kernel "$tmp/zeros" --initrd "$tmp/nope"
 
+# A FIFO opens without a writer only with O_NONBLOCK: vmm must refuse it, not wait.
+mkfifo "$tmp/fifo"
+fails 1 "kernel $tmp/fifo is not a regular file" "FIFO as kernel" -- "$VMM" --kernel "$tmp/fifo"
+fails 1 "initrd $tmp/fifo is not a regular file" "FIFO as initrd" \
+	-- "$VMM" --kernel "$tmp/zeros" --initrd "$tmp/fifo"
+fails 1 "firmware $tmp/fifo is not a regular file" "FIFO as firmware" \
+	-- "$VMM" --firmware "$tmp/fifo"
+
+# Option values vmm can only judge once it builds the device are still usage errors.
+fails 2 "--disk: expected PATH" "--disk ''" -- "$VMM" --firmware "$FW/hello.bin" --disk ""
+fails 2 "--disk $tmp/zeros: unknown option 'rw'" "--disk with a bad flag" \
+	-- "$VMM" --firmware "$FW/hello.bin" --disk "$tmp/zeros,rw"
+fails 2 "--net: expected tap" "--net with a bad type" -- "$VMM" --firmware "$FW/hello.bin" --net tup
+fails 2 "--net: bad MAC" "--net with a bad MAC" \
+	-- "$VMM" --firmware "$FW/hello.bin" --net tap,mac=zz:00:00:00:00:01
+fails 2 "--vsock: expected cid=N" "--vsock cid=2" -- "$VMM" --firmware "$FW/hello.bin" --vsock cid=2
+fails 2 "invalid --monitor: the socket path is longer" "--monitor with a 200-byte path" \
+	-- "$VMM" --firmware "$FW/hello.bin" --monitor "unix:/tmp/$(printf 'x%.0s' $(seq 200))"
+
 fails 1 "/nonexistent/kvm not found: KVM is not available" "no /dev/kvm" \
 	-- env VMM_KVM_DEVICE=/nonexistent/kvm "$VMM" --firmware "$FW/hello.bin"
 fails 1 "/dev/null is not a usable KVM device" "not a KVM device" \
@@ -83,6 +102,11 @@ if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
 		-- "$VMM" --kernel "$FW/hello.elf"
 	fails 1 "firmware \([0-9]+ KiB\) does not fit" "firmware larger than RAM" \
 		-- "$VMM" --firmware "$tmp/big" --mem 4M
+	# The guest's output cannot be written: said once, and vmm does not exit 0.
+	run --timeout 60 "$VMM" --firmware "$FW/hello.bin" --console /dev/full
+	is "$rc" 1 "--console /dev/full: exit status 1"
+	like "$err" "^vmm: console output: No space left on device" "--console /dev/full: says why"
+	is "$(printf '%s\n' "$err" | grep -c '^vmm: ')" 1 "--console /dev/full: once"
 else
 	skip "loader refusals need /dev/kvm"
 fi

@@ -20,6 +20,7 @@
 #include "../../vmm/x86/e820.h"
 #include "../../vmm/x86/layout.h"
 #include "../../vmm/x86/mptable.h"
+#include "../../vmm/x86/xsave.h"
 #include "../stderr_capture.h"
 
 static void ints(void **state)
@@ -397,6 +398,7 @@ static void cpuid_xsave(void **state)
 	cpuid_adjust(c, 0, 1, &(struct cpuid_policy){0});
 	assert_int_equal(entry(c, 0xd, 0)->eax, 0x7);
 	assert_int_equal(entry(c, 0xd, 0)->ecx, 832);
+	assert_int_equal(cpuid_xsave_mask(c), 0x7); /* the vCPU's starting XCR0 */
 	assert_int_equal(entry(c, 0xd, 0)->ebx, 832);
 	assert_int_equal(entry(c, 0xd, 5)->eax, 0);
 	assert_int_equal(entry(c, 0xd, 7)->ebx, 0);
@@ -419,6 +421,7 @@ static void cpuid_xsave(void **state)
 	assert_int_equal(entry(c, 0xd, 0)->eax, 0);
 	assert_int_equal(entry(c, 0xd, 1)->eax, 0);
 	assert_int_equal(entry(c, 0xd, 2)->ebx, 0);
+	assert_int_equal(cpuid_xsave_mask(c), 0);
 	free(c);
 }
 

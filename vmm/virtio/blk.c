@@ -21,6 +21,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
+#include "../util.h"
 #include "../vm.h"
 #include "blk.h"
 #include "virtio.h"
@@ -53,6 +54,7 @@ struct blk {
 	bool stop;
 	pthread_t workers[BLK_WORKERS];
 	unsigned nr_workers;
+	struct vq_chain chain; /* event loop scratch */
 };
 
 struct blk_opts {
@@ -67,7 +69,7 @@ static int parse_spec(const char *spec, struct blk_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	if (len == 0 || len >= sizeof(o->path)) {
-		fprintf(stderr, "vmm: --disk: expected PATH[,ro][,direct], got '%s'\n", spec);
+		vmm_err("--disk: expected PATH[,ro][,direct], got '%s'", spec);
 		return -1;
 	}
 	memcpy(o->path, spec, len);
@@ -80,8 +82,8 @@ static int parse_spec(const char *spec, struct blk_opts *o)
 		else if (n == 6 && !strncmp(opt, "direct", 6))
 			o->direct = true;
 		else {
-			fprintf(stderr, "vmm: --disk %s: unknown option '%.*s' (ro, direct)\n",
-				o->path, (int)n, opt);
+			vmm_err("--disk %s: unknown option '%.*s' (ro, direct)", o->path, (int)n,
+				opt);
 			return -1;
 		}
 	}
@@ -92,18 +94,18 @@ static int disk_size(int fd, const char *path, uint64_t *size)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
-		fprintf(stderr, "vmm: disk %s: %s\n", path, strerror(errno));
+		vmm_err("disk %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (S_ISREG(st.st_mode)) {
 		*size = (uint64_t)st.st_size;
 	} else if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, size) < 0) {
-			fprintf(stderr, "vmm: disk %s: %s\n", path, strerror(errno));
+			vmm_err("disk %s: %s", path, strerror(errno));
 			return -1;
 		}
 	} else {
-		fprintf(stderr, "vmm: disk %s: not a regular file or block device\n", path);
+		vmm_err("disk %s: not a regular file or block device", path);
 		return -1;
 	}
 	return 0;
@@ -116,16 +118,15 @@ static int open_disk(const struct blk_opts *o, uint64_t *size)
 	int fd = open(o->path, flags);
 	if (fd < 0) {
 		if (!o->ro && (errno == EACCES || errno == EROFS || errno == EPERM))
-			fprintf(stderr,
-				"vmm: disk %s: not writable (%s); add ,ro to use it read-only\n",
-				o->path, strerror(errno));
+			vmm_err("disk %s: not writable (%s); add ,ro to use it read-only", o->path,
+				strerror(errno));
 		else
-			fprintf(stderr, "vmm: disk %s: %s\n", o->path, strerror(errno));
+			vmm_err("disk %s: %s", o->path, strerror(errno));
 		return -1;
 	}
 	/* Two writers on one image would corrupt its file system. */
 	if (flock(fd, (o->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-		fprintf(stderr, "vmm: disk %s: in use by another process\n", o->path);
+		vmm_err("disk %s: in use by another process", o->path);
 		close(fd);
 		return -1;
 	}
@@ -136,7 +137,7 @@ static int open_disk(const struct blk_opts *o, uint64_t *size)
 	uint64_t unit = o->direct ? BLK_DIRECT_ALIGN : BLK_SECTOR;
 	*size -= *size % unit;
 	if (*size == 0) {
-		fprintf(stderr, "vmm: disk %s: smaller than one %llu-byte block\n", o->path,
+		vmm_err("disk %s: smaller than one %llu-byte block", o->path,
 			(unsigned long long)unit);
 		close(fd);
 		return -1;
@@ -307,8 +308,7 @@ static void complete(struct blk *b, struct blk_req *r)
 	int64_t written = virtio_blk_execute(b->dev, &r->chain);
 	if (written < 0)
 		written = 0;
-	vq_push(r->vq, r->chain.head, (uint32_t)written);
-	virtio_dev_notify(b->dev, r->vq);
+	virtio_complete(b->dev, r->vq, r->chain.head, (uint32_t)written);
 }
 
 static void *worker_main(void *arg)
@@ -358,31 +358,30 @@ void virtio_blk_wait_idle(struct virtio_dev *dev)
 	pthread_mutex_unlock(&b->lock);
 }
 
-/* Event loop: hand every available request to the workers. */
+/* Event loop: the request goes to a worker, which completes it. */
+static int64_t blk_request(struct virtio_dev *dev, struct virtqueue *vq, struct vq_chain *c)
+{
+	if (c->in_len == 0) {
+		virtio_dev_fail(dev, "block request without a status byte");
+		return VIRTIO_REQ_FAILED;
+	}
+	/* Only the segments in use: a chain is mostly an unused iovec array. */
+	size_t used = offsetof(struct vq_chain, iov) + (c->n_out + c->n_in) * sizeof(c->iov[0]);
+	struct blk_req *r = malloc(offsetof(struct blk_req, chain) + used);
+	if (!r) {
+		virtio_dev_fail(dev, "out of memory for a block request");
+		return VIRTIO_REQ_FAILED;
+	}
+	memcpy(&r->chain, c, used);
+	r->vq = vq;
+	enqueue(dev->priv, r);
+	return VIRTIO_REQ_LATER;
+}
+
 static void blk_queue_notify(struct virtio_dev *dev, struct virtqueue *vq)
 {
 	struct blk *b = dev->priv;
-	for (;;) {
-		struct blk_req *r = malloc(sizeof(*r));
-		enum vq_result res = r ? vq_pop(vq, &r->chain) : VQ_EMPTY;
-		if (res == VQ_OK && r->chain.in_len == 0) {
-			free(r);
-			virtio_dev_fail(dev, "block request without a status byte");
-			return;
-		}
-		if (res == VQ_OK) {
-			r->vq = vq;
-			enqueue(b, r);
-			continue;
-		}
-		free(r);
-		if (res == VQ_BAD) {
-			virtio_dev_fail(dev, "malformed descriptor chain");
-			return;
-		}
-		if (!vq_enable_notify(vq))
-			return;
-	}
+	virtio_serve(dev, vq, &b->chain, blk_request);
 }
 
 /* Reset may not return while a worker could still write into guest memory. */
@@ -444,7 +443,7 @@ static int start_workers(struct blk *b)
 	for (; b->nr_workers < BLK_WORKERS; b->nr_workers++) {
 		int err = vmm_thread_create(&b->workers[b->nr_workers], worker_main, b);
 		if (err) {
-			fprintf(stderr, "vmm: disk: cannot start I/O workers: %s\n", strerror(err));
+			vmm_err("disk: cannot start I/O workers: %s", strerror(err));
 			return -1;
 		}
 	}
@@ -460,14 +459,12 @@ static void free_blk(struct blk *b)
 	free(b);
 }
 
-struct virtio_dev *virtio_blk_create(struct vm *vm, const char *spec)
+static struct virtio_dev *create_disk(struct vm *vm, const struct blk_opts *opts)
 {
-	struct blk_opts o;
-	if (parse_spec(spec, &o) < 0)
-		return NULL;
+	struct blk_opts o = *opts;
 	struct blk *b = calloc(1, sizeof(*b));
 	if (!b) {
-		fprintf(stderr, "vmm: disk %s: out of memory\n", o.path);
+		vmm_err("disk %s: out of memory", o.path);
 		return NULL;
 	}
 	b->ro = o.ro;
@@ -498,9 +495,18 @@ struct virtio_dev *virtio_blk_create(struct vm *vm, const char *spec)
 	return b->dev;
 }
 
+struct virtio_dev *virtio_blk_create(struct vm *vm, const char *spec)
+{
+	struct blk_opts o;
+	return parse_spec(spec, &o) < 0 ? NULL : create_disk(vm, &o);
+}
+
 int virtio_blk_add(struct vm *vm, const char *spec)
 {
-	return virtio_blk_create(vm, spec) ? 0 : -1;
+	struct blk_opts o;
+	if (parse_spec(spec, &o) < 0)
+		return VIRTIO_BAD_SPEC;
+	return create_disk(vm, &o) ? 0 : -1;
 }
 
 static void find_first_disk(struct virtio_dev *dev, void *opaque)

@@ -14,6 +14,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
+#include "../util.h"
 #include "../vm.h"
 #include "virtio.h"
 #include "virtio_dev.h"
@@ -25,54 +26,78 @@ struct console {
 	int in_fd, out_fd;
 	struct event_loop *loop;
 	struct event_watch input;
-	bool input_watched; /* in epoll at all (a regular file or /dev/null cannot be) */
-	bool input_armed;   /* EPOLLIN on: only while the guest has room for it */
+	bool input_watched; /* pollable and not ended (a regular file or /dev/null is not) */
+	bool input_armed;   /* in epoll: only while the guest has room for it */
+	bool out_failed;
 	struct virtio_console_config config;
 	struct vq_chain chain; /* event loop scratch */
 };
 
-static void write_all(int fd, const struct iovec *iov, unsigned n)
+/*
+ * A reader that left (EPIPE) drops the guest's text and the guest runs on;
+ * any other write error is said once and stops vmm (status 1), as the UART does.
+ */
+static void output_failed(struct console *con)
 {
-	for (unsigned i = 0; i < n; i++) {
+	if (con->out_failed)
+		return;
+	con->out_failed = true;
+	if (errno != EPIPE) {
+		dev_err(con->dev, "output: %s; stopping the guest", strerror(errno));
+		vm_request_exit(con->dev->vm, 1);
+	}
+}
+
+static void write_all(struct console *con, const struct iovec *iov, unsigned n)
+{
+	for (unsigned i = 0; i < n && !con->out_failed; i++) {
 		const char *p = iov[i].iov_base;
 		size_t left = iov[i].iov_len;
 		while (left) {
-			ssize_t w = write(fd, p, left);
+			ssize_t w = write(con->out_fd, p, left);
 			if (w < 0 && errno == EINTR)
 				continue;
-			if (w <= 0)
-				return; /* output closed: the guest's text is dropped, the guest
-					   runs on */
+			if (w <= 0) {
+				if (w == 0)
+					errno = EIO;
+				output_failed(con);
+				return;
+			}
 			p += w;
 			left -= (size_t)w;
 		}
 	}
 }
 
+/*
+ * Out of epoll while disarmed: a pipe whose writer left reports EPOLLHUP
+ * whatever events were asked for, and its unread bytes must still come.
+ */
 static void arm_input(struct console *con, bool on)
 {
 	if (!con->input_watched || con->input_armed == on)
 		return;
-	if (event_loop_mod(con->loop, &con->input, on ? EPOLLIN : 0) == 0)
-		con->input_armed = on;
+	if (!on)
+		event_loop_del(con->loop, &con->input);
+	else if (event_loop_add(con->loop, &con->input, EPOLLIN) < 0)
+		return;
+	con->input_armed = on;
 }
 
-static void console_tx(struct console *con, struct virtqueue *vq)
+/* End of input, or vmm exits: nothing more will be read. */
+static void stop_input(struct console *con)
 {
-	enum vq_result r;
-	/* Until the ring stays empty after telling the guest where we stopped (EVENT_IDX). */
-	do {
-		while ((r = vq_pop(vq, &con->chain)) == VQ_OK) {
-			write_all(con->out_fd, con->chain.iov, con->chain.n_out);
-			vq_push(vq, con->chain.head, 0);
-			virtio_dev_count(con->dev, 1, con->chain.out_len);
-		}
-		if (r == VQ_BAD) {
-			virtio_dev_fail(con->dev, "malformed descriptor chain");
-			return;
-		}
-		virtio_dev_notify(con->dev, vq);
-	} while (vq_enable_notify(vq));
+	arm_input(con, false);
+	con->input_watched = false;
+}
+
+static int64_t console_tx(struct virtio_dev *dev, struct virtqueue *vq, struct vq_chain *c)
+{
+	struct console *con = dev->priv;
+	(void)vq;
+	write_all(con, c->iov, c->n_out);
+	virtio_dev_count(dev, 1, c->out_len);
+	return 0;
 }
 
 /* Moves pending input into the guest's receive buffers; dev->lock held. */
@@ -81,7 +106,7 @@ static void console_rx(struct console *con)
 	struct virtqueue *vq = &con->dev->vqs[CONSOLE_RX];
 	enum vq_result r = vq_pop(vq, &con->chain);
 	if (r == VQ_BAD) {
-		virtio_dev_fail(con->dev, "malformed descriptor chain");
+		virtio_dev_bad_chain(con->dev);
 		return;
 	}
 	if (r == VQ_EMPTY) {
@@ -97,13 +122,11 @@ static void console_rx(struct console *con)
 	}
 	if (n <= 0) {
 		vq_unpop(vq, 1);
-		event_loop_del(con->loop, &con->input); /* end of input */
-		con->input_watched = false;
+		stop_input(con); /* end of input */
 		return;
 	}
-	vq_push(vq, c->head, (uint32_t)n);
 	virtio_dev_count(con->dev, 1, (uint64_t)n);
-	virtio_dev_notify(con->dev, vq);
+	virtio_complete(con->dev, vq, c->head, (uint32_t)n);
 }
 
 static void on_input(void *arg, uint32_t events)
@@ -111,11 +134,8 @@ static void on_input(void *arg, uint32_t events)
 	struct console *con = arg;
 	pthread_mutex_lock(&con->dev->lock);
 	if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)) {
-		event_loop_del(con->loop,
-			       &con->input); /* the other end is gone, nothing will come */
-		con->input_watched = false;
-	} else if ((con->dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !con->dev->broken &&
-		   con->dev->vqs[CONSOLE_RX].ready)
+		stop_input(con); /* the other end is gone and nothing is left to read */
+	} else if (virtio_driver_ok(con->dev) && con->dev->vqs[CONSOLE_RX].ready)
 		console_rx(con);
 	else
 		arm_input(con, false);
@@ -126,7 +146,7 @@ static void console_queue_notify(struct virtio_dev *dev, struct virtqueue *vq)
 {
 	struct console *con = dev->priv;
 	if (vq->index == CONSOLE_TX)
-		console_tx(con, vq);
+		virtio_serve(dev, vq, &con->chain, console_tx);
 	else
 		arm_input(con, true); /* new receive buffers: input may flow again */
 }
@@ -138,7 +158,7 @@ static void console_config_write(struct virtio_dev *dev, uint32_t off, const voi
 	/* emerg_wr: one character written before the queues exist (early panics). */
 	if (off == offsetof(struct virtio_console_config, emerg_wr) && len == 4) {
 		struct iovec v = {(void *)data, 1};
-		write_all(con->out_fd, &v, 1);
+		write_all(con, &v, 1);
 	}
 }
 
@@ -155,10 +175,7 @@ static void console_reset(struct virtio_dev *dev)
 
 static void console_destroy(struct virtio_dev *dev)
 {
-	struct console *con = dev->priv;
-	if (con->input_watched)
-		event_loop_del(con->loop, &con->input);
-	con->input_watched = false;
+	stop_input(dev->priv);
 }
 
 static const struct virtio_dev_ops console_ops = {
@@ -176,7 +193,7 @@ int virtio_console_add(struct vm *vm, int in_fd, int out_fd)
 {
 	struct console *con = calloc(1, sizeof(*con));
 	if (!con) {
-		fprintf(stderr, "vmm: console: out of memory\n");
+		vmm_err("console: out of memory");
 		return -1;
 	}
 	con->in_fd = in_fd;
@@ -185,8 +202,10 @@ int virtio_console_add(struct vm *vm, int in_fd, int out_fd)
 	con->loop = vm_event_loop(vm);
 	con->input = (struct event_watch){in_fd, on_input, con};
 	/* Files and /dev/null cannot be polled: such input simply never arrives. */
-	if (in_fd >= 0 && event_loop_add(con->loop, &con->input, 0) == 0)
+	if (in_fd >= 0 && event_loop_add(con->loop, &con->input, 0) == 0) {
+		event_loop_del(con->loop, &con->input); /* armed at DRIVER_OK */
 		con->input_watched = true;
+	}
 
 	char name[16];
 	snprintf(name, sizeof(name), "con%u", virtio_count(vm, VIRTIO_ID_CONSOLE));
@@ -195,8 +214,6 @@ int virtio_console_add(struct vm *vm, int in_fd, int out_fd)
 	con->dev = virtio_dev_create(vm, name, &console_ops, con, features, &con->config,
 				     sizeof(con->config));
 	if (!con->dev) {
-		if (con->input_watched)
-			event_loop_del(con->loop, &con->input);
 		free(con);
 		return -1;
 	}

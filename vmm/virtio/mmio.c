@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,23 @@
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
 
+#include "../util.h"
 #include "../vm.h"
 #include "virtio.h"
 #include "virtio_dev.h"
 
 #define VIRTIO_MMIO_MAGIC  0x74726976 /* "virt" */
 #define VIRTIO_MMIO_VENDOR 0x4c4f5349 /* "ISOL" */
+
+int dev_err(const struct virtio_dev *dev, const char *fmt, ...)
+{
+	char line[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	return vmm_err("virtio-%s: %s", dev->name, line);
+}
 
 bool virtio_has_feature(const struct virtio_dev *dev, unsigned bit)
 {
@@ -47,30 +59,18 @@ void virtio_dev_raise(struct virtio_dev *dev, uint32_t int_bits)
 		__atomic_add_fetch(&dev->stats.interrupts, 1, __ATOMIC_RELAXED);
 }
 
-void virtio_dev_notify(struct virtio_dev *dev, struct virtqueue *vq)
-{
-	if (vq_should_notify(vq))
-		virtio_dev_raise(dev, VIRTIO_MMIO_INT_VRING);
-}
-
 void virtio_dev_fail(struct virtio_dev *dev, const char *why)
 {
 	if (dev->broken)
 		return;
 	/* Once per device: a guest that breaks and resets in a loop must not flood stderr. */
 	if (!dev->failed_before)
-		fprintf(stderr, "vmm: virtio-%s: guest error (%s); device needs reset\n", dev->name,
-			why);
+		dev_err(dev, "guest error (%s); device needs reset", why);
 	dev->failed_before = true;
 	dev->broken = true;
 	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	dev->config_generation++;
 	virtio_dev_raise(dev, VIRTIO_MMIO_INT_CONFIG);
-}
-
-static bool driver_ok(const struct virtio_dev *dev)
-{
-	return (dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !dev->broken && !dev->dead;
 }
 
 void virtio_dev_kick(struct virtio_dev *dev, unsigned q)
@@ -79,7 +79,7 @@ void virtio_dev_kick(struct virtio_dev *dev, unsigned q)
 		return;
 	pthread_mutex_lock(&dev->lock);
 	struct virtqueue *vq = &dev->vqs[q];
-	if (driver_ok(dev) && vq->ready)
+	if (virtio_driver_ok(dev) && vq->ready)
 		dev->ops->queue_notify(dev, vq);
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -371,8 +371,7 @@ static int wire_eventfds(struct virtio_dev *dev)
 	}
 	return 0;
 fail:
-	fprintf(stderr, "vmm: virtio-%s: cannot wire queue notifications and interrupts: %s\n",
-		dev->name, strerror(errno));
+	dev_err(dev, "cannot wire queue notifications and interrupts: %s", strerror(errno));
 	unwire_eventfds(dev, dev->ops->num_queues, kvm);
 	return -1;
 }
@@ -395,7 +394,7 @@ struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 {
 	struct virtio_dev *dev = calloc(1, sizeof(*dev));
 	if (!dev) {
-		fprintf(stderr, "vmm: virtio-%s: out of memory\n", name);
+		vmm_err("virtio-%s: out of memory", name);
 		return NULL;
 	}
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
@@ -418,7 +417,7 @@ struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 	dev->irq = vm_alloc_irq(vm);
 	uint64_t base = vm_alloc_mmio(vm, VIRTIO_MMIO_WINDOW);
 	if (dev->irq < 0 || base == 0) {
-		fprintf(stderr, "vmm: virtio-%s: no free %s left for another device\n", name,
+		dev_err(dev, "no free %s left for another device",
 			dev->irq < 0 ? "interrupt line" : "MMIO window");
 		free(dev);
 		return NULL;
@@ -434,14 +433,13 @@ struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 	}
 	if (bus_register(vm_mmio_bus(vm), &dev->bus) < 0 ||
 	    vm_announce_mmio_device(vm, "virtio,mmio", base, VIRTIO_MMIO_WINDOW, dev->irq) < 0) {
-		fprintf(stderr, "vmm: virtio-%s: cannot announce the device: %s\n", name,
-			strerror(errno));
+		dev_err(dev, "cannot announce the device: %s", strerror(errno));
 		unwire_eventfds(dev, ops->num_queues, vm_fd(vm) >= 0);
 		free(dev);
 		return NULL;
 	}
 	if (vm_add_stats_hook(vm, print_device_stats, dev) < 0)
-		fprintf(stderr, "vmm: virtio-%s: no room for its --stats counters\n", name);
+		dev_err(dev, "no room for its --stats counters");
 	/* Appended, so the guest discovers devices in the order they were added. */
 	struct virtio_dev **tail = vm_virtio_devices(vm);
 	while (*tail)

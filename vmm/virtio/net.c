@@ -18,6 +18,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "../util.h"
 #include "../vm.h"
 #include "net.h"
 #include "tap.h"
@@ -63,27 +64,15 @@ static void stop_watching(struct net *n)
 	n->watched = false;
 }
 
-static void net_tx(struct net *n, struct virtqueue *vq)
+static int64_t net_tx(struct virtio_dev *dev, struct virtqueue *vq, struct vq_chain *c)
 {
-	enum vq_result r;
-	do {
-		unsigned done = 0;
-		while ((r = vq_pop(vq, &n->chain)) == VQ_OK) {
-			const struct vq_chain *c = &n->chain;
-			/* A packet the TAP refuses is dropped, as a real NIC would. */
-			if (c->out_len >= NET_HDR_LEN && c->out_len <= NET_MAX_PACKET &&
-			    writev(n->tap.fd, c->iov, (int)c->n_out) > 0)
-				virtio_dev_count(n->dev, 1, c->out_len - NET_HDR_LEN);
-			vq_push(vq, c->head, 0);
-			done++;
-		}
-		if (done)
-			virtio_dev_notify(n->dev, vq);
-		if (r == VQ_BAD) {
-			virtio_dev_fail(n->dev, "malformed descriptor chain");
-			return;
-		}
-	} while (vq_enable_notify(vq));
+	struct net *n = dev->priv;
+	(void)vq;
+	/* A packet the TAP refuses is dropped, as a real NIC would. */
+	if (c->out_len >= NET_HDR_LEN && c->out_len <= NET_MAX_PACKET &&
+	    writev(n->tap.fd, c->iov, (int)c->n_out) > 0)
+		virtio_dev_count(dev, 1, c->out_len - NET_HDR_LEN);
+	return 0;
 }
 
 /*
@@ -108,7 +97,7 @@ static bool deliver(struct net *n, struct virtqueue *vq)
 				used++;
 			vq_unpop(vq, used);
 			if (r == VQ_BAD)
-				virtio_dev_fail(n->dev, "malformed descriptor chain");
+				virtio_dev_bad_chain(n->dev);
 			else if (r == VQ_OK || used == NET_MAX_MERGE)
 				n->pending = 0; /* no buffer can ever hold it: drop the packet */
 			return false;
@@ -174,8 +163,7 @@ static void on_packet(void *arg, uint32_t events)
 	pthread_mutex_lock(&n->dev->lock);
 	if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))
 		stop_watching(n);
-	else if ((n->dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !n->dev->broken && !n->dev->dead &&
-		 n->dev->vqs[NET_RX].ready)
+	else if (virtio_driver_ok(n->dev) && n->dev->vqs[NET_RX].ready)
 		virtio_net_rx(n->dev);
 	else
 		arm_rx(n, false);
@@ -186,7 +174,7 @@ static void net_queue_notify(struct virtio_dev *dev, struct virtqueue *vq)
 {
 	struct net *n = dev->priv;
 	if (vq->index == NET_TX) {
-		net_tx(n, vq);
+		virtio_serve(dev, vq, &n->chain, net_tx);
 	} else {
 		arm_rx(n, true); /* fresh receive buffers */
 		virtio_net_rx(dev);
@@ -258,7 +246,7 @@ static struct virtio_dev *create_on(struct vm *vm, struct tap *tap, const uint8_
 {
 	struct net *n = calloc(1, sizeof(*n));
 	if (!n) {
-		fprintf(stderr, "vmm: --net: out of memory\n");
+		vmm_err("--net: out of memory");
 		return NULL;
 	}
 	n->tap = *tap;
@@ -268,7 +256,7 @@ static struct virtio_dev *create_on(struct vm *vm, struct tap *tap, const uint8_
 	n->loop = vm_event_loop(vm);
 	n->watch = (struct event_watch){tap->fd, on_packet, n};
 	if (event_loop_add(n->loop, &n->watch, 0) < 0) {
-		fprintf(stderr, "vmm: --net: cannot watch %s: %s\n", tap->name, strerror(errno));
+		vmm_err("--net: cannot watch %s: %s", tap->name, strerror(errno));
 		free(n);
 		return NULL;
 	}
@@ -309,15 +297,14 @@ static int parse_mac(const char *s, size_t len, uint8_t mac[6])
 		    end == 17 && strspn(buf, "0123456789abcdefABCDEF:") == 17 && !(mac[0] & 1))
 			return 0;
 	}
-	fprintf(stderr, "vmm: --net: bad MAC '%.*s' (expected a unicast xx:xx:xx:xx:xx:xx)\n",
-		(int)len, s);
+	vmm_err("--net: bad MAC '%.*s' (expected a unicast xx:xx:xx:xx:xx:xx)", (int)len, s);
 	return -1;
 }
 
 static int copy_ifname(char *dst, const char *s, size_t len, const char *what)
 {
 	if (len == 0 || len >= IFNAMSIZ || memchr(s, '/', len)) {
-		fprintf(stderr, "vmm: --net: bad %s name '%.*s'\n", what, (int)len, s);
+		vmm_err("--net: bad %s name '%.*s'", what, (int)len, s);
 		return -1;
 	}
 	memcpy(dst, s, len);
@@ -334,9 +321,7 @@ static int parse_net(const char *spec, unsigned index, struct net_opts *o)
 	    0x02, 0x69, (uint8_t)(pid >> 16), (uint8_t)(pid >> 8), (uint8_t)pid, (uint8_t)index};
 	memcpy(o->mac, mac, 6);
 	if (strncmp(spec, "tap", 3) || (spec[3] && spec[3] != ',')) {
-		fprintf(stderr,
-			"vmm: --net: expected tap[,name=NAME][,bridge=BR][,mac=MAC], got '%s'\n",
-			spec);
+		vmm_err("--net: expected tap[,name=NAME][,bridge=BR][,mac=MAC], got '%s'", spec);
 		return -1;
 	}
 	for (const char *opt = spec[3] ? spec + 4 : NULL; opt;) {
@@ -350,9 +335,7 @@ static int parse_net(const char *spec, unsigned index, struct net_opts *o)
 		else if (n > 4 && !strncmp(opt, "mac=", 4))
 			err = parse_mac(opt + 4, n - 4, o->mac);
 		else {
-			fprintf(stderr,
-				"vmm: --net: unknown option '%.*s' (name=, bridge=, mac=)\n",
-				(int)n, opt);
+			vmm_err("--net: unknown option '%.*s' (name=, bridge=, mac=)", (int)n, opt);
 			err = -1;
 		}
 		if (err)
@@ -360,11 +343,11 @@ static int parse_net(const char *spec, unsigned index, struct net_opts *o)
 		opt = comma ? comma + 1 : NULL;
 	}
 	if (o->bridge[0] && !if_nametoindex(o->bridge)) {
-		fprintf(stderr, "vmm: --net: bridge %s does not exist\n", o->bridge);
+		vmm_err("--net: bridge %s does not exist", o->bridge);
 		return -1;
 	}
 	if (o->bridge[0] && !tap_is_bridge(o->bridge)) {
-		fprintf(stderr, "vmm: --net: %s is not a bridge\n", o->bridge);
+		vmm_err("--net: %s is not a bridge", o->bridge);
 		return -1;
 	}
 	return 0;
@@ -378,7 +361,7 @@ static uint32_t pick_subnet(void)
 		if (tap_subnet_free(net))
 			return net;
 	}
-	fprintf(stderr, "vmm: --net: no free /24 left in 172.30.0.0/16 for the TAP\n");
+	vmm_err("--net: no free /24 left in 172.30.0.0/16 for the TAP");
 	return 0;
 }
 
@@ -390,7 +373,7 @@ int virtio_net_add(struct vm *vm, const char *spec)
 
 	unsigned index = virtio_count(vm, VIRTIO_ID_NET);
 	if (parse_net(spec, index, &o) < 0)
-		return -1;
+		return VIRTIO_BAD_SPEC;
 	if (tap_open(&tap, o.name[0] ? o.name : NULL) < 0)
 		return -1;
 	/* A TAP vmm made gets an address; one the user made is the user's to address. */
@@ -408,10 +391,8 @@ int virtio_net_add(struct vm *vm, const char *spec)
 		inet_ntop(AF_INET, &guest, g, sizeof(g));
 		/* The guest's /init configures eth0 from this; only eth0 is described. */
 		if (index == 0 && vm_cmdline_append(vm, "isolab.net=%s/24,%s", g, h) < 0)
-			fprintf(stderr,
-				"vmm: --net: kernel command line full, guest gets no address\n");
-		fprintf(stderr, "vmm: net%u: TAP %s, host %s/24, guest %s\n", index, tap.name, h,
-			g);
+			vmm_err("--net: kernel command line full, guest gets no address");
+		vmm_err("net%u: TAP %s, host %s/24, guest %s", index, tap.name, h, g);
 	}
 	return 0;
 fail:

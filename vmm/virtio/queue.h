@@ -16,6 +16,7 @@
 #include <linux/virtio_ring.h>
 
 #include "../guest_mem.h"
+#include "iov.h"
 
 #define VQ_MAX_SIZE 256
 
@@ -71,11 +72,5 @@ bool vq_should_notify(struct virtqueue *vq);
  */
 bool vq_enable_notify(struct virtqueue *vq);
 bool vq_has_work(struct virtqueue *vq);
-
-/* Copying between an iovec array (starting at byte skip) and flat memory. */
-size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len);
-size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t skip, const void *buf, size_t len);
-/* Makes dst describe len bytes of src starting at skip; returns segments used. */
-unsigned iov_slice(const struct iovec *src, unsigned n, size_t skip, size_t len, struct iovec *dst);
 
 #endif

@@ -7,6 +7,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
+#include "../util.h"
 #include "virtio.h"
 #include "virtio_dev.h"
 
@@ -32,27 +33,17 @@ static uint32_t fill_random(struct vq_chain *c)
 	return done;
 }
 
+static int64_t rng_request(struct virtio_dev *dev, struct virtqueue *vq, struct vq_chain *c)
+{
+	(void)vq;
+	uint32_t n = fill_random(c);
+	virtio_dev_count(dev, 1, n);
+	return n;
+}
+
 static void rng_queue_notify(struct virtio_dev *dev, struct virtqueue *vq)
 {
-	struct vq_chain *c = dev->priv;
-	for (;;) {
-		enum vq_result r;
-		bool pushed = false;
-		while ((r = vq_pop(vq, c)) == VQ_OK) {
-			uint32_t n = fill_random(c);
-			vq_push(vq, c->head, n);
-			virtio_dev_count(dev, 1, n);
-			pushed = true;
-		}
-		if (pushed)
-			virtio_dev_notify(dev, vq);
-		if (r == VQ_BAD) {
-			virtio_dev_fail(dev, "malformed descriptor chain");
-			return;
-		}
-		if (!vq_enable_notify(vq))
-			return;
-	}
+	virtio_serve(dev, vq, dev->priv, rng_request);
 }
 
 static const struct virtio_dev_ops rng_ops = {
@@ -68,7 +59,7 @@ int virtio_rng_add(struct vm *vm)
 	/* Scratch chain for the event loop, the only one that touches it. */
 	struct vq_chain *scratch = malloc(sizeof(*scratch));
 	if (!scratch) {
-		fprintf(stderr, "vmm: rng: out of memory\n");
+		vmm_err("rng: out of memory");
 		return -1;
 	}
 	snprintf(name, sizeof(name), "rng%u", virtio_count(vm, VIRTIO_ID_RNG));

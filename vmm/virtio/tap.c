@@ -16,6 +16,7 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
+#include "../util.h"
 #include "../../lib/rtnl.h"
 #include "tap.h"
 
@@ -25,12 +26,12 @@ static int open_tun(void)
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
-		fprintf(stderr, "vmm: --net: /dev/net/tun is missing (modprobe tun)\n");
+		vmm_err("--net: /dev/net/tun is missing (modprobe tun)");
 	else if (errno == EACCES || errno == EPERM)
-		fprintf(stderr, "vmm: --net: no permission to open /dev/net/tun "
-				"(run as root or with CAP_NET_ADMIN)\n");
+		vmm_err("--net: no permission to open /dev/net/tun "
+			"(run as root or with CAP_NET_ADMIN)");
 	else
-		fprintf(stderr, "vmm: --net: /dev/net/tun: %s\n", strerror(errno));
+		vmm_err("--net: /dev/net/tun: %s", strerror(errno));
 	return -1;
 }
 
@@ -55,7 +56,7 @@ int tap_open(struct tap *t, const char *name)
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
 	if (name && strlen(name) >= IFNAMSIZ) {
-		fprintf(stderr, "vmm: --net: interface name '%s' is too long\n", name);
+		vmm_err("--net: interface name '%s' is too long", name);
 		return -1;
 	}
 	bool existed = name && if_nametoindex(name) != 0;
@@ -65,25 +66,20 @@ int tap_open(struct tap *t, const char *name)
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name ? name : "isotap%d");
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		if (errno == EPERM)
-			fprintf(stderr,
-				"vmm: --net: no permission to create TAP %s "
-				"(needs CAP_NET_ADMIN)\n",
+			vmm_err("--net: no permission to create TAP %s "
+				"(needs CAP_NET_ADMIN)",
 				ifr.ifr_name);
 		else if (errno == EBUSY)
-			fprintf(stderr, "vmm: --net: TAP %s is in use by another process\n",
-				ifr.ifr_name);
+			vmm_err("--net: TAP %s is in use by another process", ifr.ifr_name);
 		else if (existed && errno == EINVAL)
-			fprintf(stderr, "vmm: --net: %s exists and is not a TAP device\n",
-				ifr.ifr_name);
+			vmm_err("--net: %s exists and is not a TAP device", ifr.ifr_name);
 		else
-			fprintf(stderr, "vmm: --net: cannot create TAP %s: %s\n", ifr.ifr_name,
-				strerror(errno));
+			vmm_err("--net: cannot create TAP %s: %s", ifr.ifr_name, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
-		fprintf(stderr, "vmm: --net: TAP %s refuses virtio headers: %s\n", ifr.ifr_name,
-			strerror(errno));
+		vmm_err("--net: TAP %s refuses virtio headers: %s", ifr.ifr_name, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -115,8 +111,7 @@ int tap_configure(struct tap *t, uint32_t addr_be, unsigned prefix, const char *
 	if (!err)
 		err = rtnl_link_up(index, master);
 	if (err) {
-		fprintf(stderr, "vmm: --net: cannot configure TAP %s: %s\n", t->name,
-			strerror(-err));
+		vmm_err("--net: cannot configure TAP %s: %s", t->name, strerror(-err));
 		return -1;
 	}
 	return 0;

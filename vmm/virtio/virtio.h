@@ -3,8 +3,9 @@
  * machine is being built, start them once, shut down on any exit. Every
  * device hangs off its struct vm (vm_virtio_devices), so a process can hold
  * several VMs.
- * Every *_add prints one "vmm: ..." line and returns -1 on bad input, leaving
- * nothing behind (no TAP, no open file, no bus entry).
+ * Every *_add prints one "vmm: ..." line and returns VIRTIO_BAD_SPEC when the
+ * option's value is malformed (a usage error) or -1 when the device cannot
+ * be had, leaving nothing behind (no TAP, no open file, no bus entry).
  */
 #ifndef VMM_VIRTIO_H
 #define VMM_VIRTIO_H
@@ -13,6 +14,8 @@
 #include <stdio.h>
 
 struct vm;
+
+#define VIRTIO_BAD_SPEC (-2)
 
 /* "PATH[,ro][,direct]". The first disk added becomes /dev/vda. */
 int virtio_blk_add(struct vm *vm, const char *spec);

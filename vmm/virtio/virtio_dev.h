@@ -98,9 +98,38 @@ unsigned virtio_count(struct vm *vm, uint32_t device_id);
 void virtio_for_each_device(struct vm *vm, void (*fn)(struct virtio_dev *dev, void *opaque),
 			    void *opaque);
 
+/* "vmm: virtio-blk0: message" on stderr: every device message names its device. Returns -1. */
+int dev_err(const struct virtio_dev *dev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 bool virtio_has_feature(const struct virtio_dev *dev, unsigned bit);
-/* After vq_push: interrupts the guest if it wants one. Any thread. */
+/* The driver set DRIVER_OK, the guest broke no rule and vmm is not exiting: queues may be served.
+ */
+bool virtio_driver_ok(const struct virtio_dev *dev);
+
+/*
+ * What a device does with one request (request.c). Returns the bytes it wrote
+ * into the chain, VIRTIO_REQ_LATER when it completes the chain itself later
+ * (virtio_complete, e.g. from a worker), or VIRTIO_REQ_FAILED after
+ * virtio_dev_fail.
+ */
+enum { VIRTIO_REQ_LATER = -1, VIRTIO_REQ_FAILED = -2 };
+typedef int64_t (*virtio_request_fn)(struct virtio_dev *dev, struct virtqueue *vq,
+				     struct vq_chain *c);
+/*
+ * The serve loop of every queue the guest fills: pops each available chain
+ * into scratch, runs fn, returns the chain; one interrupt decision per batch;
+ * a malformed chain fails the device; ends when the ring stays empty after
+ * notifications are re-enabled.
+ */
+void virtio_serve(struct virtio_dev *dev, struct virtqueue *vq, struct vq_chain *scratch,
+		  virtio_request_fn fn);
+/* The end of one request: used ring, EVENT_IDX decision, interrupt. Any thread. */
+void virtio_complete(struct virtio_dev *dev, struct virtqueue *vq, uint16_t head, uint32_t written);
+/* After several vq_push: interrupts the guest if it wants one. Any thread. */
 void virtio_dev_notify(struct virtio_dev *dev, struct virtqueue *vq);
+/* A chain broke the queue rules (vq_pop said VQ_BAD): virtio_dev_fail with the one message. */
+void virtio_dev_bad_chain(struct virtio_dev *dev);
 /* Forces a used-buffer interrupt (vhost call forwarding). Any thread. */
 void virtio_dev_raise(struct virtio_dev *dev, uint32_t int_bits);
 /* The guest broke a rule: NEEDS_RESET, config interrupt, queues ignored. */

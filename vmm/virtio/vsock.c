@@ -23,6 +23,7 @@
 #include <linux/virtio_ring.h>
 #include <linux/virtio_vsock.h>
 
+#include "../util.h"
 #include "../vm.h"
 #include "virtio.h"
 #include "virtio_dev.h"
@@ -57,7 +58,7 @@ static int vhost(struct vsock *vs, unsigned long req, const void *arg, const cha
 {
 	if (ioctl(vs->vhost_fd, req, arg) == 0)
 		return 0;
-	fprintf(stderr, "vmm: vsock: %s: %s\n", what, strerror(errno));
+	vmm_err("vsock: %s: %s", what, strerror(errno));
 	return -1;
 }
 
@@ -179,7 +180,7 @@ static int parse_cid(const char *spec, uint64_t *cid)
 			return 0;
 		}
 	}
-	fprintf(stderr, "vmm: --vsock: expected cid=N with 3 <= N < 4294967295, got '%s'\n", spec);
+	vmm_err("--vsock: expected cid=N with 3 <= N < 4294967295, got '%s'", spec);
 	return -1;
 }
 
@@ -188,19 +189,17 @@ static int open_vhost(struct vsock *vs, uint64_t cid)
 	vs->vhost_fd = open("/dev/vhost-vsock", O_RDWR | O_CLOEXEC);
 	if (vs->vhost_fd < 0) {
 		if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
-			fprintf(stderr, "vmm: --vsock: this host has no /dev/vhost-vsock "
-					"(modprobe vhost_vsock, or run without --vsock)\n");
+			vmm_err("--vsock: this host has no /dev/vhost-vsock "
+				"(modprobe vhost_vsock, or run without --vsock)");
 		else
-			fprintf(stderr, "vmm: --vsock: /dev/vhost-vsock: %s\n", strerror(errno));
+			vmm_err("--vsock: /dev/vhost-vsock: %s", strerror(errno));
 		return -1;
 	}
 	if (ioctl(vs->vhost_fd, VHOST_VSOCK_SET_GUEST_CID, &cid) < 0) {
 		if (errno == EADDRINUSE)
-			fprintf(stderr, "vmm: --vsock: cid %" PRIu64 " is in use by another VM\n",
-				cid);
+			vmm_err("--vsock: cid %" PRIu64 " is in use by another VM", cid);
 		else
-			fprintf(stderr, "vmm: --vsock: cannot use cid %" PRIu64 ": %s\n", cid,
-				strerror(errno));
+			vmm_err("--vsock: cannot use cid %" PRIu64 ": %s", cid, strerror(errno));
 		return -1;
 	}
 	if (vhost(vs, VHOST_SET_OWNER, NULL, "VHOST_SET_OWNER") ||
@@ -212,7 +211,7 @@ static int open_vhost(struct vsock *vs, uint64_t cid)
 		c->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		c->watch = (struct event_watch){c->fd, on_call, c};
 		if (c->fd < 0 || event_loop_add(vs->loop, &c->watch, EPOLLIN) < 0) {
-			fprintf(stderr, "vmm: --vsock: cannot watch vhost: %s\n", strerror(errno));
+			vmm_err("--vsock: cannot watch vhost: %s", strerror(errno));
 			return -1;
 		}
 	}
@@ -224,12 +223,16 @@ int virtio_vsock_add(struct vm *vm, const char *spec)
 	struct vsock *vs = calloc(1, sizeof(*vs));
 	uint64_t cid;
 	if (!vs) {
-		fprintf(stderr, "vmm: --vsock: out of memory\n");
+		vmm_err("--vsock: out of memory");
 		return -1;
 	}
 	vs->vhost_fd = vs->call[0].fd = vs->call[1].fd = -1;
 	vs->loop = vm_event_loop(vm);
-	if (parse_cid(spec, &cid) < 0 || open_vhost(vs, cid) < 0)
+	if (parse_cid(spec, &cid) < 0) {
+		free(vs);
+		return VIRTIO_BAD_SPEC;
+	}
+	if (open_vhost(vs, cid) < 0)
 		goto fail;
 	vs->config.guest_cid = cid;
 	/* Offer the guest only what the kernel side can do. */

@@ -153,8 +153,12 @@ int cpuid_setup(const struct kvm_host *host, int vcpu_fd, int index, int nr_vcpu
 	cpuid_adjust(cpuid, index, nr_vcpus, policy);
 	int ret = ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid);
 	int err = errno;
+	uint64_t xcr0 = cpuid_xsave_mask(cpuid);
 	free(cpuid);
 	if (ret < 0)
 		return vmm_err("KVM_SET_CPUID2: %s", strerror(err));
+	if (xsave_start_xcr0(vcpu_fd, xcr0) < 0)
+		return vmm_err("KVM_SET_XCRS (XCR0 0x%llx): %s", (unsigned long long)xcr0,
+			       strerror(errno));
 	return 0;
 }

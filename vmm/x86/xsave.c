@@ -1,8 +1,10 @@
 #include "xsave.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 
 #define BIT(n)		     (1u << (n))
 #define LEAF1_ECX_XSAVE	     BIT(26)
@@ -57,6 +59,25 @@ static uint32_t user_area_size(struct kvm_cpuid2 *cpuid, uint64_t mask)
 			size = e->eax + e->ebx; /* eax: size, ebx: offset */
 	}
 	return size;
+}
+
+uint64_t cpuid_xsave_mask(struct kvm_cpuid2 *cpuid)
+{
+	const struct kvm_cpuid_entry2 *leaf1 = find(cpuid, 1, 0);
+	const struct kvm_cpuid_entry2 *top = find(cpuid, 0xd, 0);
+	if (!leaf1 || !(leaf1->ecx & LEAF1_ECX_XSAVE) || !top)
+		return 0;
+	return top->eax | (uint64_t)top->edx << 32;
+}
+
+int xsave_start_xcr0(int vcpu_fd, uint64_t mask)
+{
+	if (!(mask & 1)) /* no XSAVE: XCR0 does not exist for the guest */
+		return 0;
+	struct kvm_xcrs xcrs = {.nr_xcrs = 1, .xcrs = {{.xcr = 0, .value = mask}}};
+	if (ioctl(vcpu_fd, KVM_SET_XCRS, &xcrs) < 0 && errno != EINVAL && errno != ENOTTY)
+		return -1;
+	return 0;
 }
 
 void cpuid_xsave_consistent(struct kvm_cpuid2 *cpuid)

@@ -1,0 +1,48 @@
+/* The OCI runtime CLI (runc's shape) and what its verbs share. */
+#ifndef CONTAINER_OCI_H
+#define CONTAINER_OCI_H
+
+#include "oci_state.h"
+#include "security.h"
+#include "spec.h"
+
+#include <stdbool.h>
+
+struct oci_globals {
+	const char *root; /* --root, default /run/isolab/oci */
+	bool debug;
+};
+
+/* One `create`: both sides of the clone use it. */
+struct oci_create {
+	struct spec s;
+	struct oci_state st;
+	int sync[2];	  /* [0] the runtime's end, [1] the init's */
+	int state_dir_fd; /* ROOT/ID (O_PATH): the init opens exec.fifo there after pivot_root */
+	int console_fd;	  /* connected --console-socket, or -1 */
+	int ns_fds[8];	  /* per s.ns[i]: opened path to join, or -1 for a new one */
+	bool no_pivot;
+	struct process_security sec; /* built before the clone: errors come first */
+	bool have_sec;
+};
+
+/* The init's side: set up, READY, wait for start, exec the process. */
+__attribute__((noreturn)) void oci_init(struct oci_create *c);
+/* create: the init waits for `start`; 0 or -1 after one line. *pid_out for run. */
+int oci_do_create(const struct oci_globals *g, const char *id, const char *bundle,
+		  const char *pid_file, const char *console_socket, bool no_pivot, pid_t *pid_out);
+int oci_do_start(const struct oci_globals *g, const char *id);
+int oci_do_delete(const struct oci_globals *g, const char *id, bool force);
+/* Send the pty master over the console socket (SCM_RIGHTS), as runc. */
+int oci_send_fd(int sock, int fd);
+int oci_exec(const struct oci_globals *g, int argc, char **argv);
+int oci_verbs(const struct oci_globals *g, const char *verb, int argc, char **argv);
+int oci_more_verbs(const struct oci_globals *g, const char *verb, int argc, char **argv);
+int oci_main(int argc, char **argv);
+/* Is this command line for the OCI CLI rather than the docker-like one? */
+bool oci_wants(int argc, char **argv);
+/* The state JSON as hooks get it (status given, pid from the state). */
+char *oci_hook_state(const struct oci_state *st, const char *status, pid_t pid);
+int oci_parse_signal(const char *s);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * The OCI container's init, cloned by `create`: joins the namespaces given by path,
+ * builds the root from the spec (asking the runtime to run its hooks before
+ * pivot_root), answers READY, then blocks opening exec.fifo until `start` reads it,
+ * and becomes the container's process (pid 1 of a new pid namespace, as runc).
+ */
+#include "container.h"
+#include "oci.h"
+#include "oci_hooks.h"
+#include "oci_rootfs.h"
+#include "pty.h"
+#include "security.h"
+#include "sync.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+/* user first: the others are then joined with its privileges. pid was joined by create. */
+static void join_namespaces(struct oci_create *c)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c->s.nns; i++) {
+			int t = c->s.ns[i].type;
+			if (c->ns_fds[i] < 0 || t == CLONE_NEWPID || (t == CLONE_NEWUSER) != !pass)
+				continue;
+			if (setns(c->ns_fds[i], t) < 0)
+				die("cannot join the %s namespace %s: %s", spec_ns_name(t),
+				    c->s.ns[i].path, strerror(errno));
+			close(c->ns_fds[i]);
+			c->ns_fds[i] = -1;
+		}
+}
+
+static int runtime_hooks(void *arg)
+{
+	struct oci_create *c = arg;
+	if (c->s.nhooks[HOOK_PRESTART] || c->s.nhooks[HOOK_CREATE_RUNTIME]) {
+		if (sync_send(c->sync[1], SYNC_HOOKS, 0, NULL) < 0 ||
+		    sync_expect(c->sync[1], SYNC_HOOKS_DONE, "") < 0)
+			_exit(125);
+	}
+	if (!c->s.nhooks[HOOK_CREATE_CONTAINER])
+		return 0;
+	char *json = oci_hook_state(&c->st, "created", getpid());
+	int rc = oci_run_hooks(&c->s, HOOK_CREATE_CONTAINER, json);
+	free(json);
+	return rc;
+}
+
+/* A terminal from the container's own devpts, its master to the console socket. */
+static int make_terminal(struct oci_create *c)
+{
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	char slave[64];
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+	    ptsname_r(master, slave, sizeof(slave)) != 0)
+		return err_ret("cannot allocate the terminal in the container: %s",
+			       strerror(errno));
+	if (oci_send_fd(c->console_fd, master) < 0)
+		return err_ret("cannot send the terminal to the console socket: %s",
+			       strerror(errno));
+	close(master);
+	close(c->console_fd);
+	return pty_attach_slave(slave);
+}
+
+static void setup(struct oci_create *c)
+{
+	const struct spec *s = &c->s;
+	join_namespaces(c);
+	/* Root of the new user namespace when 0 is mapped; otherwise we keep the full
+	 * capabilities a new user namespace gives its first process (the process's own user
+	 * is set at its exec). */
+	if (spec_has_ns(s, CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) &&
+	    errno != EINVAL)
+		die("cannot become root in the user namespace: %s", strerror(errno));
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		die("sethostname: %s", strerror(errno));
+	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		die("setdomainname: %s", strerror(errno));
+	if (sync_expect(c->sync[1], SYNC_CGROUP_DONE, "") < 0)
+		_exit(125);
+	/* After the cgroup join, so that the cgroup is this namespace's root. */
+	if (spec_has_ns(s, CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		die("cgroup namespace: %s", strerror(errno));
+	struct oci_rootfs_hooks h = {
+	    .before_pivot = runtime_hooks, .arg = c, .no_pivot = c->no_pivot, .cgroup = &c->st.cg};
+	/* Without a mount namespace nothing is mounted (it would be the host's): the root is
+	 * entered with chroot once started (README: "OCI runtime"). */
+	if (spec_has_ns(s, CLONE_NEWNS) ? oci_setup_rootfs(s, &h) < 0 : runtime_hooks(c) < 0)
+		_exit(125);
+	if (s->process.terminal && make_terminal(c) < 0)
+		_exit(125);
+}
+
+/* Blocks until `start` opens the FIFO; it reads our byte and removes it, then waits for
+ * the FIFO to close: our execve. */
+static void wait_for_start(struct oci_create *c)
+{
+	/* Relative to the state directory's fd: no /proc needed, and its permissions are the
+	 * FIFO's own (0622, so root of a user namespace may write). */
+	int fd = openat(c->state_dir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		die("cannot wait for start on exec.fifo: %s", strerror(errno));
+	/* fd stays open, close-on-exec: `start` returns at its EOF, once the process runs. */
+	close(c->state_dir_fd);
+}
+
+void oci_init(struct oci_create *c)
+{
+	close(c->sync[0]);
+	/* The runtime's lock on the state is its own: our inherited copy would keep it held. */
+	close(c->st.lock_fd);
+	c->st.lock_fd = -1;
+	err_send_to_sync(c->sync[1]);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (sync_expect(c->sync[1], SYNC_NAMESPACES_DONE, "") < 0)
+		_exit(125);
+	setup(c);
+	if (sync_send(c->sync[1], SYNC_READY, 0, NULL) < 0)
+		_exit(125);
+	err_send_to_sync(-1);
+	close(c->sync[1]);
+	wait_for_start(c);
+	if (!spec_has_ns(&c->s, CLONE_NEWNS) && (chroot(c->s.root) < 0 || chdir("/") < 0))
+		die("chroot %s: %s", c->s.root, strerror(errno));
+	if (c->s.nhooks[HOOK_START_CONTAINER]) {
+		char *json = oci_hook_state(&c->st, "running", getpid());
+		if (oci_run_hooks(&c->s, HOOK_START_CONTAINER, json) < 0)
+			_exit(125);
+		free(json);
+	}
+	close_fds_except(-1);
+	const struct spec_process *p = &c->s.process;
+	struct process_desc d = {
+	    .argv = p->args,
+	    .env = p->env ? p->env : (char *[]){NULL},
+	    .cwd = p->cwd,
+	    .uid = p->uid,
+	    .gid = p->gid,
+	    .gids = p->gids,
+	    .ngids = p->ngids,
+	    .umask = p->umask,
+	    .security = &c->sec,
+	};
+	exec_command(&d);
+}
