@@ -118,6 +118,15 @@ static bool new_user_ns(const struct spec *s)
 	return false;
 }
 
+/* A user namespace, new or joined: the process then holds a full set of its own. */
+static bool any_user_ns(const struct spec *s)
+{
+	for (size_t i = 0; i < s->nns; i++)
+		if (s->ns[i].type == CLONE_NEWUSER)
+			return true;
+	return false;
+}
+
 /* The runtime's half of the start protocol; 0 once the init said READY. */
 static int drive_init(struct oci_create *c, pid_t pid, bool in_cgroup)
 {
@@ -229,6 +238,9 @@ int oci_do_create(const struct oci_globals *g, const char *id, const char *bundl
 	if (security_from_oci(c.s.process_obj, c.s.linux_obj, &c.sec) < 0)
 		goto out;
 	c.have_sec = true;
+	/* Before anything exists: what the process could not get (runc's create fails too). */
+	if (security_check_host(&c.sec, any_user_ns(&c.s)) < 0)
+		goto out;
 	if (oci_state_create(g->root, id, &c.st) < 0)
 		goto out;
 	snprintf(c.st.bundle, sizeof(c.st.bundle), "%s", bundle);

@@ -37,9 +37,10 @@ def colour(name):
 plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "isolab", "font.size": 9})
 
 
-def layer_on_tmpfs(row):
-    """Whether the container's figure for this row was taken on a tmpfs writable layer."""
-    return any("tmpfs" in n for n in row["notes"].get("container", []))
+def on_tmpfs(row, side):
+    """Whether this side's figure was taken on a tmpfs: the container's writable layer
+    under --rm, or any side's files in the nested lab host, whose / is a tmpfs overlay."""
+    return any("tmpfs" in n for n in row["notes"].get(side, []))
 
 
 def _ratio(row, side, key):
@@ -89,8 +90,9 @@ def draw_group(ax, rows, sides, host, title):
     ax.set_xticklabels([textwrap.fill(r["label"], 18) + f"\n{r['unit']}\n{r['better']} is better"
                         for r in rows], fontsize=7)
     ax.set_xlim(-0.6, len(rows) - 0.4)
-    if any(layer_on_tmpfs(r) for r in rows):
-        title = (title + "\n" if title else "") + "hatched container bars: a tmpfs layer = RAM, not a disk"
+    ram = [s for s in sides if any(on_tmpfs(r, s) for r in rows)]
+    if ram:
+        title = (title + "\n" if title else "") + f"hatched {'/'.join(ram)} bars: files on a tmpfs = RAM, not a disk"
     ax.set_title(title, fontsize=9, loc="left")
 
 
@@ -100,7 +102,7 @@ def _bar(ax, x, width, row, side, host, lo):
         ax.text(x, lo * 1.15, "n/a", ha="center", va="bottom", fontsize=6.5, rotation=90)
         return
     dagger = side == "vm" and row["kernel_bound"] and emulated(host)
-    tmpfs = side == "container" and layer_on_tmpfs(row)
+    tmpfs = on_tmpfs(row, side)
     ax.bar(x, ratio - lo, bottom=lo, width=width * 0.9, color=colour(side),
            alpha=0.45 if dagger else 0.9, hatch="///" if tmpfs else None,
            edgecolor="#1d4a27" if tmpfs else colour(side), linewidth=0.5)
@@ -127,6 +129,8 @@ def draw_peer(ax, t, host, title):
         draw_group(ax, rows, cols, host, title)
     else:
         ax.set_title(title, fontsize=9, loc="left")
+        ax.set_xticks([])
+        ax.set_yticks([])
         ax.text(0.5, 0.5, f"{t['subject']} and {t['base']} have no figure in common: see the "
                 "table's notes", transform=ax.transAxes, ha="center", fontsize=8)
     return cols
@@ -158,8 +162,12 @@ def _header(fig, title, doc, width_in, key):
 
 
 def _legend(fig, sides):
-    fig.legend(handles=[Patch(color=colour(s), label=s) for s in sides], loc="lower center",
-               ncol=len(sides), frameon=False, fontsize=9)
+    """One entry per colour: the VM side and vmm share one, as QEMU and runc do."""
+    by = {}
+    for name in sides:
+        by.setdefault(colour(name), []).append(name)
+    fig.legend(handles=[Patch(color=c, label=" / ".join(n)) for c, n in by.items()],
+               loc="lower center", ncol=min(len(by), 5), frameon=False, fontsize=9)
 
 
 def _save(fig, stem):
@@ -191,6 +199,19 @@ def _group_width(rows):
     return max(GROUP_IN, 1.25 * len(rows) + 1.0)
 
 
+def _layout(sizes, wide=6):
+    """(row, column, span) on a two-column grid: a group of `wide` or more bar
+    clusters takes a whole row, so its tick labels stay readable at 1100 px."""
+    cells, r, c = [], 0, 0
+    for n in sizes:
+        span = 2 if n >= wide or len(sizes) == 1 else 1
+        if c + span > 2:
+            r, c = r + 1, 0
+        cells.append((r, c, span))
+        r, c = (r + 1, 0) if c + span == 2 else (r, c + span)
+    return cells
+
+
 def groups(results):
     out = {}
     for r in results:
@@ -214,17 +235,20 @@ def draw_all(doc, base):
                       PEER_KEY.format(base=t["base"]))
         _legend(fig, draw_peer(fig.add_subplot(1, 1, 1), t, host, ""))
         written += _save(fig, f"{base}-{t['id']}")
-    if by or peers:
-        n = len(by) + len(peers)
-        cols = 2 if n > 1 else 1
-        nrows = math.ceil(n / cols)
+    items = [("group", rows, title) for (_, title), rows in by.items()]
+    items += [("peer", t, t["short"]) for t in peers]
+    if items:
+        cells = _layout([len(x[1]) if x[0] == "group" else len(peer_rows(x[1])) for x in items])
+        nrows = max(r for r, _, _ in cells) + 1
         fig = _figure(OVERVIEW_IN, nrows, 3.0, "isolab bench: all figures", doc)
-        for k, ((wid, title), rows) in enumerate(by.items()):
-            draw_group(fig.add_subplot(nrows, cols, k + 1), rows, sides, host, title)
+        grid = fig.add_gridspec(nrows, 2)
         shown = list(sides)
-        for k, t in enumerate(peers):
-            ax = fig.add_subplot(nrows, cols, len(by) + k + 1)
-            shown += [c for c in draw_peer(ax, t, host, t["short"]) if c not in shown]
+        for (kind, what, title), (r, c, span) in zip(items, cells):
+            ax = fig.add_subplot(grid[r, c:c + span])
+            if kind == "group":
+                draw_group(ax, what, sides, host, title)
+            else:
+                shown += [x for x in draw_peer(ax, what, host, title) if x not in shown]
         _legend(fig, shown)
         written = _save(fig, f"{base}-overview") + written
     return written

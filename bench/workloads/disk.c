@@ -149,12 +149,19 @@ static int open_target(struct disk *d, int allow_device, uint64_t want)
 		if (dev_size < want)
 			want = dev_size;
 	} else {
-		d->fd = open(d->path, flags | O_CREAT | O_EXCL | O_DIRECT, 0600);
-		d->direct = d->fd >= 0;
-		if (d->fd < 0 && errno == EINVAL)
-			d->fd = open(d->path, flags | O_CREAT | O_EXCL, 0600);
+		/* Create first, then ask for O_DIRECT: a file system that refuses
+		 * it (tmpfs before 6.6) does so after the file already exists. */
+		int direct;
+
+		d->fd = open(d->path, flags | O_CREAT | O_EXCL, 0600);
 		if (d->fd < 0)
 			die(prog, "cannot create %s: %s", d->path, strerror(errno));
+		direct = open(d->path, flags | O_DIRECT);
+		d->direct = direct >= 0;
+		if (d->direct) {
+			close(d->fd);
+			d->fd = direct;
+		}
 	}
 	d->size = want / SEQ_BLOCK * SEQ_BLOCK;
 	if (d->size == 0)

@@ -67,7 +67,7 @@ is "$rc" 0 "every SVG is well-formed XML ($err)"
 svg=$(cat "$work/pvm-overview.svg")
 like "$svg" "higher is better" "the plot marks higher-is-better groups"
 like "$svg" "lower is better" "the plot marks lower-is-better groups"
-like "$(cat "$work/pvm-disk.svg")" "tmpfs layer = RAM, not a disk" "the tmpfs writable layer is labelled on the disk plot"
+like "$(cat "$work/pvm-disk.svg")" "hatched container bars: files on a tmpfs = RAM, not a disk" "the tmpfs writable layer is labelled on the disk plot"
 unlike "$(cat "$work/pvm-disk-volume.svg")" "tmpfs" "the volume plot carries no tmpfs label"
 like "$svg" "KVM on this host is emulated \(PVM\)" "PVM and a VM side: the plot warns"
 like "$(cat "$work/pvm.md")" "KVM on this host is emulated \(PVM\)" "PVM and a VM side: the table warns"

@@ -72,6 +72,17 @@ bad "seccomp name not a string" 'c["linux"]["seccomp"]["syscalls"][0]["names"] =
 	'linux\.seccomp\.syscalls\[0\]\.names\[0\] must be a string'
 bad "seccomp notify" 'c["linux"]["seccomp"]["defaultAction"] = "SCMP_ACT_NOTIFY"' \
 	'SCMP_ACT_NOTIFY is not supported'
+# What this runtime cannot grant is refused by create, before anything exists (as runc).
+if (( (0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24) & 1 )); then
+	skip "the runtime holds CAP_SYS_RESOURCE here"
+	skip "the runtime holds CAP_SYS_RESOURCE here"
+else
+	bad "capability the runtime lacks" 'c["process"]["capabilities"] = {k: ["CAP_SYS_RESOURCE"] for k in ["bounding", "effective", "permitted"]}' \
+		'cannot grant CAP_SYS_RESOURCE: the runtime does not hold it on this host'
+	hard=$(ulimit -Hn)
+	bad "hard rlimit above the runtime's" "c['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'soft': $((hard + 1)), 'hard': $((hard + 1))}]" \
+		"cannot set RLIMIT_NOFILE to $((hard + 1)):$((hard + 1)): the hard limit is $hard and raising it needs CAP_SYS_RESOURCE"
+fi
 if [ -r /sys/module/apparmor/parameters/enabled ] && grep -q Y /sys/module/apparmor/parameters/enabled; then
 	skip "this host has AppArmor"
 else

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_net.h>
 
@@ -223,6 +224,59 @@ static int wait_used(struct drv_vq *q, uint32_t *len)
 }
 
 /* The threaded path: kick through QueueNotify, input through epoll on the I/O thread. */
+static void count_device(struct virtio_dev *dev, void *opaque)
+{
+	(void)dev;
+	++*(int *)opaque;
+}
+
+/* Devices hang off their VM: a second VM in the same process numbers and ends its own. */
+static void two_vms_keep_their_own_devices(void **state)
+{
+	(void)state;
+	int before = 0, other = 0;
+	virtio_for_each_device(vm, count_device, &before);
+	struct vm *vm2 = fake_vm_new(RAM);
+	assert_non_null(vm2);
+	assert_int_equal(virtio_rng_add(vm2), 0);
+	assert_int_equal(virtio_rng_add(vm2), 0);
+	virtio_for_each_device(vm2, count_device, &other);
+	assert_int_equal(other, 2);
+	assert_string_equal((*vm_virtio_devices(vm2))->next->name, "rng1");
+	assert_int_equal(virtio_count(vm, VIRTIO_ID_RNG), 1); /* the first VM's own rng0 */
+	assert_true(virtio_has_devices(vm2));
+	virtio_shutdown(vm2);
+	assert_false(virtio_has_devices(vm2));
+	int after = 0;
+	virtio_for_each_device(vm, count_device, &after);
+	assert_int_equal(after, before);
+	fake_vm_free(vm2);
+}
+
+/* Output that cannot be written is said once and stops vmm; the guest is not left talking to no
+ * one. */
+static void console_output_error_stops_vmm(void **state)
+{
+	(void)state;
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	if (full < 0)
+		skip();
+	int n = nr_devs;
+	assert_int_equal(virtio_console_add(vm, -1, full), 0);
+	nr_devs++;
+	struct drv_vq q[2];
+	bring_up(n, q, 2, modern);
+	memcpy(fake_gpa(vm, BUF(9)), "lost?\n", 6);
+	struct drv_buf b[] = {{BUF(9), 6, false}, {BUF(9), 6, false}};
+	drv_add(&q[1], b, 1);
+	drv_add(&q[1], b + 1, 1);
+	char *err;
+	STDERR_OF(err, virtio_dev_kick(dev_at(n), 1));
+	assert_one_line_with(err, "output: No space left on device; stopping the guest");
+	assert_int_equal(fake_exit_status(vm), 1);
+	close(full);
+}
+
 static void console_reads_host_input(void **state)
 {
 	(void)state;
@@ -254,7 +308,17 @@ static void console_reads_host_input(void **state)
 	assert_int_equal(read(out[0], got, sizeof(got)), 5);
 	assert_memory_equal(got, "echo\n", 5);
 	assert_true(dev_at(n)->stats.notifies >= 2);
+
+	/* Input that comes while the guest has no buffer, then EOF: still delivered. */
+	assert_int_equal(write(in[1], "late", 4), 4);
 	close(in[1]);
+	usleep(50 * 1000); /* the event loop would see the hang-up now, were it watching */
+	struct drv_buf l[] = {{BUF(8), 64, true}};
+	drv_add(&q[0], l, 1);
+	fake_mmio_write(vm, n, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_true(wait_used(&q[0], &len) >= 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(fake_gpa(vm, BUF(8)), "late", 4);
 	close(out[0]);
 }
 
@@ -381,6 +445,8 @@ int main(void)
 	    cmocka_unit_test(net_receives_into_one_buffer),
 	    cmocka_unit_test(net_merges_receive_buffers),
 	    cmocka_unit_test(console_writes_guest_output),
+	    cmocka_unit_test(console_output_error_stops_vmm),
+	    cmocka_unit_test(two_vms_keep_their_own_devices),
 	    cmocka_unit_test(console_reads_host_input),
 	    cmocka_unit_test(bad_net_specs_are_refused),
 	    cmocka_unit_test(bad_vsock_specs_are_refused),

@@ -51,6 +51,11 @@ void *fake_gpa(struct vm *vm, uint64_t gpa)
 	return guest_mem_ptr(&vm->mem, gpa, 1);
 }
 
+int fake_exit_status(struct vm *vm)
+{
+	return vm->exit_status;
+}
+
 const char *fake_cmdline(struct vm *vm)
 {
 	return vm->cmdline;

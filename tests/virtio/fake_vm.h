@@ -17,6 +17,8 @@ void fake_vm_free(struct vm *vm);
 /* Host pointer for a guest address (NULL outside RAM). */
 void *fake_gpa(struct vm *vm, uint64_t gpa);
 const char *fake_cmdline(struct vm *vm);
+/* The status a device asked vmm to exit with (vm_request_exit), 0 if none. */
+int fake_exit_status(struct vm *vm);
 /* The device that was registered n-th on the MMIO bus. */
 struct bus_device *fake_mmio_dev(struct vm *vm, int n);
 /* 32-bit register access on device n, as a vCPU would do it. */

@@ -8,7 +8,9 @@
  * enabled: Linux does so once the tty is open, after clearing the FIFO) and
  * the FIFO has room; the rest waits on the host side, so bytes piped in
  * before the guest is ready are not lost, and a guest that throttles (Linux
- * clears the receive interrupt) stops the flow.
+ * clears the receive interrupt) stops the flow. Bytes the guest clears from
+ * the FIFO unread (Linux's probe enables every interrupt for a moment, and
+ * its tty open clears the FIFO) are held and offered again first.
  */
 #include "serial.h"
 
@@ -43,13 +45,51 @@ struct serial {
 	bool rx_waiting;
 	struct bus *bus;
 	bool tx_batched; /* KVM queues THR writes (vm_batch_writes) */
+	/* Cleared from the FIFO before the guest read them; never more than one FIFO's worth. */
+	uint8_t held[FIFO_SIZE];
+	unsigned held_count;
 };
 
-static size_t rx_room(const struct serial *s)
+static size_t fifo_room(const struct serial *s)
 {
 	if (!(s->ier & UART_IER_RDI) || (s->mcr & UART_MCR_LOOP))
 		return 0;
 	return FIFO_SIZE - s->rx_count;
+}
+
+/* Room for new host bytes: none while held bytes wait to go first. */
+static size_t rx_room(const struct serial *s)
+{
+	return s->held_count ? 0 : fifo_room(s);
+}
+
+static void fifo_push(struct serial *s, uint8_t byte)
+{
+	s->rx[(s->rx_head + s->rx_count) % FIFO_SIZE] = byte;
+	s->rx_count++;
+}
+
+/* FCR "clear receiver": the unread bytes (older than any held ones) are held, not lost. */
+static void hold_fifo(struct serial *s)
+{
+	uint8_t all[2 * FIFO_SIZE];
+	unsigned n = 0;
+	for (unsigned i = 0; i < s->rx_count; i++)
+		all[n++] = s->rx[(s->rx_head + i) % FIFO_SIZE];
+	for (unsigned i = 0; i < s->held_count; i++)
+		all[n++] = s->held[i];
+	s->held_count = n < FIFO_SIZE ? n : FIFO_SIZE;
+	memcpy(s->held, all, s->held_count);
+	s->rx_count = 0;
+}
+
+static void refill_from_held(struct serial *s)
+{
+	unsigned moved = 0;
+	while (moved < s->held_count && fifo_room(s))
+		fifo_push(s, s->held[moved++]);
+	memmove(s->held, s->held + moved, s->held_count - moved);
+	s->held_count -= moved;
 }
 
 /* With s->lock held; returns whether the console waits for room that is now there. */
@@ -191,7 +231,7 @@ static void write_reg(struct serial *s, uint64_t reg, uint8_t value)
 		break;
 	case UART_FCR:
 		if (value & UART_FCR_CLEAR_RCVR)
-			s->rx_count = 0;
+			hold_fifo(s);
 		s->fcr = value & (UART_FCR_ENABLE_FIFO | 0xc0);
 		break;
 	case UART_LCR:
@@ -214,6 +254,7 @@ static void serial_read(struct bus_device *dev, uint64_t offset, void *data, uin
 	pthread_mutex_lock(&s->lock);
 	for (uint32_t i = 0; i < len; i++)
 		out[i] = i == 0 ? read_reg(s, offset) : 0;
+	refill_from_held(s);
 	serial_update_irq(s);
 	bool ready = rx_became_ready(s);
 	pthread_mutex_unlock(&s->lock);
@@ -227,6 +268,7 @@ static void serial_write(struct bus_device *dev, uint64_t offset, const void *da
 	(void)len; /* wider writes are treated as their low byte, as on an ISA UART */
 	pthread_mutex_lock(&s->lock);
 	write_reg(s, offset, *(const uint8_t *)data);
+	refill_from_held(s);
 	serial_update_irq(s);
 	bool ready = rx_became_ready(s);
 	pthread_mutex_unlock(&s->lock);
@@ -280,6 +322,7 @@ void serial_set_rx_ready(struct serial *s, void (*fn)(void *opaque), void *opaqu
 size_t serial_rx_room(struct serial *s)
 {
 	pthread_mutex_lock(&s->lock);
+	refill_from_held(s);
 	size_t room = rx_room(s);
 	s->rx_waiting = room == 0;
 	pthread_mutex_unlock(&s->lock);
@@ -290,10 +333,9 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 {
 	size_t taken = 0;
 	pthread_mutex_lock(&s->lock);
-	while (taken < len && rx_room(s)) {
-		s->rx[(s->rx_head + s->rx_count) % FIFO_SIZE] = buf[taken++];
-		s->rx_count++;
-	}
+	refill_from_held(s);
+	while (taken < len && rx_room(s))
+		fifo_push(s, buf[taken++]);
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	return taken;

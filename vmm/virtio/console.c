@@ -26,43 +26,76 @@ struct console {
 	int in_fd, out_fd;
 	struct event_loop *loop;
 	struct event_watch input;
-	bool input_watched; /* in epoll at all (a regular file or /dev/null cannot be) */
-	bool input_armed;   /* EPOLLIN on: only while the guest has room for it */
+	bool input_watched; /* pollable and not ended (a regular file or /dev/null is not) */
+	bool input_armed;   /* in epoll: only while the guest has room for it */
+	bool out_failed;
 	struct virtio_console_config config;
 	struct vq_chain chain; /* event loop scratch */
 };
 
-static void write_all(int fd, const struct iovec *iov, unsigned n)
+/*
+ * A reader that left (EPIPE) drops the guest's text and the guest runs on;
+ * any other write error is said once and stops vmm (status 1), as the UART does.
+ */
+static void output_failed(struct console *con)
 {
-	for (unsigned i = 0; i < n; i++) {
+	if (con->out_failed)
+		return;
+	con->out_failed = true;
+	if (errno != EPIPE) {
+		dev_err(con->dev, "output: %s; stopping the guest", strerror(errno));
+		vm_request_exit(con->dev->vm, 1);
+	}
+}
+
+static void write_all(struct console *con, const struct iovec *iov, unsigned n)
+{
+	for (unsigned i = 0; i < n && !con->out_failed; i++) {
 		const char *p = iov[i].iov_base;
 		size_t left = iov[i].iov_len;
 		while (left) {
-			ssize_t w = write(fd, p, left);
+			ssize_t w = write(con->out_fd, p, left);
 			if (w < 0 && errno == EINTR)
 				continue;
-			if (w <= 0)
-				return; /* output closed: the guest's text is dropped, the guest
-					   runs on */
+			if (w <= 0) {
+				if (w == 0)
+					errno = EIO;
+				output_failed(con);
+				return;
+			}
 			p += w;
 			left -= (size_t)w;
 		}
 	}
 }
 
+/*
+ * Out of epoll while disarmed: a pipe whose writer left reports EPOLLHUP
+ * whatever events were asked for, and its unread bytes must still come.
+ */
 static void arm_input(struct console *con, bool on)
 {
 	if (!con->input_watched || con->input_armed == on)
 		return;
-	if (event_loop_mod(con->loop, &con->input, on ? EPOLLIN : 0) == 0)
-		con->input_armed = on;
+	if (!on)
+		event_loop_del(con->loop, &con->input);
+	else if (event_loop_add(con->loop, &con->input, EPOLLIN) < 0)
+		return;
+	con->input_armed = on;
+}
+
+/* End of input, or vmm exits: nothing more will be read. */
+static void stop_input(struct console *con)
+{
+	arm_input(con, false);
+	con->input_watched = false;
 }
 
 static int64_t console_tx(struct virtio_dev *dev, struct virtqueue *vq, struct vq_chain *c)
 {
 	struct console *con = dev->priv;
 	(void)vq;
-	write_all(con->out_fd, c->iov, c->n_out);
+	write_all(con, c->iov, c->n_out);
 	virtio_dev_count(dev, 1, c->out_len);
 	return 0;
 }
@@ -89,8 +122,7 @@ static void console_rx(struct console *con)
 	}
 	if (n <= 0) {
 		vq_unpop(vq, 1);
-		event_loop_del(con->loop, &con->input); /* end of input */
-		con->input_watched = false;
+		stop_input(con); /* end of input */
 		return;
 	}
 	virtio_dev_count(con->dev, 1, (uint64_t)n);
@@ -102,9 +134,7 @@ static void on_input(void *arg, uint32_t events)
 	struct console *con = arg;
 	pthread_mutex_lock(&con->dev->lock);
 	if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)) {
-		event_loop_del(con->loop,
-			       &con->input); /* the other end is gone, nothing will come */
-		con->input_watched = false;
+		stop_input(con); /* the other end is gone and nothing is left to read */
 	} else if (virtio_driver_ok(con->dev) && con->dev->vqs[CONSOLE_RX].ready)
 		console_rx(con);
 	else
@@ -128,7 +158,7 @@ static void console_config_write(struct virtio_dev *dev, uint32_t off, const voi
 	/* emerg_wr: one character written before the queues exist (early panics). */
 	if (off == offsetof(struct virtio_console_config, emerg_wr) && len == 4) {
 		struct iovec v = {(void *)data, 1};
-		write_all(con->out_fd, &v, 1);
+		write_all(con, &v, 1);
 	}
 }
 
@@ -145,10 +175,7 @@ static void console_reset(struct virtio_dev *dev)
 
 static void console_destroy(struct virtio_dev *dev)
 {
-	struct console *con = dev->priv;
-	if (con->input_watched)
-		event_loop_del(con->loop, &con->input);
-	con->input_watched = false;
+	stop_input(dev->priv);
 }
 
 static const struct virtio_dev_ops console_ops = {
@@ -175,8 +202,10 @@ int virtio_console_add(struct vm *vm, int in_fd, int out_fd)
 	con->loop = vm_event_loop(vm);
 	con->input = (struct event_watch){in_fd, on_input, con};
 	/* Files and /dev/null cannot be polled: such input simply never arrives. */
-	if (in_fd >= 0 && event_loop_add(con->loop, &con->input, 0) == 0)
+	if (in_fd >= 0 && event_loop_add(con->loop, &con->input, 0) == 0) {
+		event_loop_del(con->loop, &con->input); /* armed at DRIVER_OK */
 		con->input_watched = true;
+	}
 
 	char name[16];
 	snprintf(name, sizeof(name), "con%u", virtio_count(vm, VIRTIO_ID_CONSOLE));
@@ -185,8 +214,6 @@ int virtio_console_add(struct vm *vm, int in_fd, int out_fd)
 	con->dev = virtio_dev_create(vm, name, &console_ops, con, features, &con->config,
 				     sizeof(con->config));
 	if (!con->dev) {
-		if (con->input_watched)
-			event_loop_del(con->loop, &con->input);
 		free(con);
 		return -1;
 	}
