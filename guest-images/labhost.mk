@@ -10,3 +10,10 @@ PKGS += qemu-system-x86 kmod python3 cpio busybox-static procps
 .PHONY: labhost
 labhost:
 	@guest-images/labhost/build.sh
+
+# The guest's side of linux-io.t's vsock checks: static, for the busybox rootfs.
+VSOCK_PEER := $(BUILD)/tests/nested/vsock-peer
+$(VSOCK_PEER): tests/nested/vsock_peer.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARNINGS) -static -o $@ $<
+UNIT_TESTS += $(VSOCK_PEER)

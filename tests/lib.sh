@@ -74,6 +74,52 @@ run() {
 need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root"; }
 need_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "no usable /dev/kvm on this host"; }
 
+# PVM (kvm_pvm, no VT-x/AMD-V) emulates guest kernel code ~1000x slower; see README.md.
+is_pvm_host() { [ -d /sys/module/kvm_pvm ]; }
+have_real_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] && ! is_pvm_host; }
+# need_real_kvm: hardware KVM, or the lab host's nested kvm_amd (tests/nested/ runs the
+# test there when this host has PVM or no KVM).
+need_real_kvm() {
+	need_kvm
+	! is_pvm_host || skip_all "this host's KVM is PVM: tests/nested/ runs this in the lab host (real kvm_amd)"
+}
+# A pure cgroup-v2 host: cgroup2 alone on /sys/fs/cgroup, with its controllers.
+is_cgroup2_host() {
+	[ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] &&
+		grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null
+}
+need_cgroup2_host() {
+	is_cgroup2_host || skip_all "not a cgroup-v2-only host: tests/nested/ runs this in the lab host"
+}
+
+# labhost_test [--smp N] FILE.t: runs FILE.t in the lab host (tests/nested/run) and relays
+# its TAP as this test's; a lab host that cannot be had here skips, one that dies fails.
+labhost_test() {
+	local smp=1 body o e status n
+	[ "$1" = --smp ] && smp=$2 && shift 2
+	body=$1 o=$(mktemp) e=$(mktemp)
+	diag "$body in the lab host: Debian's kernel under QEMU TCG with SVM, $smp vCPU(s), real kvm_amd, cgroup v2"
+	# Under TCG everything costs 10-50x: LC_ALL=C (grep in UTF-8 takes twice as long), and
+	# the normal build where a test would take the sanitizer one (the host's tests run that).
+	"$ISOLAB_ROOT/tests/nested/run" --smp "$smp" --timeout "${ISOLAB_NESTED_TIMEOUT:-900}" -- \
+		env LC_ALL=C ISOLAB_ASAN_BIN="$ISOLAB_BIN" "$body" </dev/null 2>"$e" | tee "$o"
+	status=${PIPESTATUS[0]}
+	if [ "$status" = 77 ] && [ ! -s "$o" ]; then
+		n=$(sed -n 's/^nested: skip: //p' "$e" | tail -1)
+		rm -f "$o" "$e"
+		skip_all "no lab host here: ${n:-see tests/nested/run}"
+	fi
+	sed 's/^/# /' "$e"
+	if ! grep -qE '^1\.\.[0-9]+' "$o"; then
+		n=$(grep -cE '^(not )?ok ' "$o")
+		echo "not ok $((n + 1)) - $body ran to its end in the lab host (tests/nested/run exit $status)"
+		echo "1..$((n + 1))"
+		status=1
+	fi
+	rm -f "$o" "$e"
+	exit "$status"
+}
+
 done_testing() {
 	echo "1..$_tap_n"
 	[ "$_tap_failed" -eq 0 ]

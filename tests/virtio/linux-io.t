@@ -3,16 +3,17 @@
 # virtio-blk (a copy of rootfs.ext4), a second disk read-only, virtio-net on
 # a TAP vmm creates, virtio-rng, virtio-console (hvc0 on vmm's stdout). The
 # guest writes a file, syncs, checks the read-only disk refuses writes, talks
-# TCP to the host both ways, reads /dev/hwrng, writes a line to hvc0 only
-# and powers off; the host then reads the file back out of the
+# TCP to the host both ways, reads /dev/hwrng, writes a line to hvc0 only,
+# talks vsock to the host both ways (virtio-vsock through the host's
+# vhost-vsock) and powers off; the host then reads the file back out of the
 # image with debugfs.
 #
-# Where SYSCALL from guest user mode does not enter the guest kernel by
-# itself (PVM hosts), the guest-images kernel's pvmsyscall fix-up carries the
-# guest's system calls, so every check runs on every host.
+# A real KVM only (hardware, or the lab host: tests/nested/linux-io.t runs
+# this there): on a PVM host one boot takes minutes, and PVM hosts have no
+# vhost-vsock; tests/vmm/linux-boot.t keeps a PVM boot.
 . "$(dirname "$0")/../lib.sh"
 need_root
-need_kvm
+need_real_kvm
 vmm=$ISOLAB_BIN/vmm
 [ -x "$vmm" ] || skip_all "vmm not built"
 "$vmm" --help 2>/dev/null | grep -q -- '--disk' || skip_all "vmm has no --disk yet (virtio not wired into the CLI)"
@@ -24,6 +25,15 @@ kernel=$ISOLAB_IMAGES/vmlinux
 command -v debugfs >/dev/null || skip_all "debugfs missing (apt-get install e2fsprogs)"
 command -v python3 >/dev/null || skip_all "python3 missing"
 [ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
+peer=$ISOLAB_BUILD/tests/nested/vsock-peer
+vsock=
+if [ ! -c /dev/vhost-vsock ]; then
+	diag "no /dev/vhost-vsock here (modprobe vhost_vsock): the vsock checks skip"
+elif [ ! -x "$peer" ]; then
+	diag "$peer not built (make): the vsock checks skip"
+else
+	vsock=$((1000 + $$ % 100000)) # the guest's CID, unique on this host
+fi
 
 
 tmp=$(mktemp -d)
@@ -56,25 +66,53 @@ say hwrng $(head -c 16 /dev/hwrng | od -An -tx1 | tr -d ' \n')
 [ -c /dev/hvc0 ] && echo "HVC: virtio-console hvc0 works" >/dev/hvc0
 gw=$(ip route | sed -n 's/^default via \([0-9.]*\).*/\1/p')
 say gateway $gw
-echo guest-to-host | timeout 20 nc "$gw" 7101 && say sent
+# The host's side may still be starting (it runs emulated in the lab host): retry.
+i=0
+while [ $i -lt 60 ]; do
+	if echo guest-to-host | timeout 10 nc "$gw" 7101; then
+		say sent
+		break
+	fi
+	i=$((i + 1))
+	sleep 0.5
+done
 timeout 60 nc -l -p 7102 >/tmp/from-host &
 say listening
 sleep 1
 i=0
 while [ $i -lt 60 ] && ! grep -q host-to-guest /tmp/from-host 2>/dev/null; do sleep 1; i=$((i + 1)); done
 say received $(cat /tmp/from-host)
+if [ -x /lio-vsock-peer ]; then
+	/lio-vsock-peer serve 7104 >/tmp/vsock-serve 2>&1 &
+	i=0
+	while [ $i -lt 50 ] && ! grep -q listening /tmp/vsock-serve; do sleep 0.1; i=$((i + 1)); done
+	say vsock-listening
+	say vsock-send $(/lio-vsock-peer send 2 7103 guest-to-host-vsock 2>&1)
+	wait
+	say vsock-serve $(cat /tmp/vsock-serve)
+fi
 say done
 GUEST
 chmod +x "$tmp/guest.sh"
 debugfs -w -R "write $tmp/guest.sh /lio-guest.sh" "$tmp/root.ext4" >/dev/null 2>&1
 debugfs -w -R "set_inode_field /lio-guest.sh mode 0100755" "$tmp/root.ext4" >/dev/null 2>&1
+if [ -n "$vsock" ]; then
+	debugfs -w -R "write $peer /lio-vsock-peer" "$tmp/root.ext4" >/dev/null 2>&1
+	debugfs -w -R "set_inode_field /lio-vsock-peer mode 0100755" "$tmp/root.ext4" >/dev/null 2>&1
+fi
 
 # Host side of the TCP checks: accept one line on 7101 once the TAP exists,
 # then connect to the guest's 7102 when it says it listens.
 cat >"$tmp/host.py" <<'HOST'
 import re, socket, sys, time
-log, console, out = sys.argv[1], sys.argv[2], sys.argv[3]
+log, console, out, cid = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 deadline = time.time() + 900
+# Listening before the guest boots: it connects to the host (CID 2) when it gets there.
+vsrv = None
+if cid:
+    vsrv = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    vsrv.bind((socket.VMADDR_CID_ANY, 7103))
+    vsrv.listen(1)
 def wait_for(path, pattern):
     while time.time() < deadline:
         try:
@@ -94,6 +132,7 @@ srv.listen(1)
 srv.settimeout(deadline - time.time())
 conn, _ = srv.accept()
 data = conn.makefile().readline().strip()
+conn.close() # the guest's nc exits at this EOF
 open(out, "w").write(data + "\n")
 wait_for(console, r"LIO: listening")
 for _ in range(60):
@@ -104,12 +143,25 @@ for _ in range(60):
         break
     except OSError:
         time.sleep(1)
+if vsrv:
+    vsrv.settimeout(120)
+    conn, _ = vsrv.accept()
+    line = conn.makefile().readline().strip()
+    conn.sendall(b"host-reply-vsock\n")
+    conn.close()
+    wait_for(console, r"LIO: vsock-listening")
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    s.settimeout(60)
+    s.connect((int(cid), 7104))
+    s.sendall(b"host-to-guest-vsock\n")
+    ack = s.makefile().readline().strip()
+    open(out + "-vsock", "w").write("%s %s\n" % (line, ack))
 HOST
 
-python3 "$tmp/host.py" "$tmp/vmm.err" "$tmp/console" "$tmp/from-guest" &
+python3 "$tmp/host.py" "$tmp/vmm.err" "$tmp/console" "$tmp/from-guest" "$vsock" &
 host_pid=$!
 timeout -k 5 900 "$vmm" --kernel "$kernel" --mem 128M --disk "$tmp/root.ext4" \
-	--disk "$tmp/ro.img,ro" --net tap --rng --hvc --stats \
+	--disk "$tmp/ro.img,ro" --net tap --rng --hvc --stats ${vsock:+--vsock cid=$vsock} \
 	--cmdline "root=/dev/vda rw init=/init -- /lio-guest.sh" </dev/null >"$tmp/console" 2>"$tmp/vmm.err" &
 vmm_pid=$!
 wait "$vmm_pid"
@@ -146,6 +198,16 @@ ok $([[ $hwrng =~ ^[0-9a-f]{32}$ ]] && [[ ! $hwrng =~ ^0+$ ]]; echo $?) "/dev/hw
 is "$(cat "$tmp/from-guest" 2>/dev/null)" "guest-to-host" "TCP guest -> host over the TAP"
 like "$lio" "LIO: received host-to-guest" "TCP host -> guest over the TAP"
 like "$console" "HVC: virtio-console hvc0 works" "the guest's write to /dev/hvc0 reaches vmm's stdout (virtio-console)"
+if [ -n "$vsock" ]; then
+	like "$lio" "LIO: vsock-send vsock-reply: host-reply-vsock" "vsock: guest -> host (CID 2) and the host's reply back"
+	is "$(cat "$tmp/from-guest-vsock" 2>/dev/null)" "guest-to-host-vsock ack" \
+		"vsock: the host got the guest's line, then connected to CID $vsock and got the guest's ack"
+	like "$lio" "LIO: vsock-serve .*vsock-got: host-to-guest-vsock" "vsock: host -> guest (the guest's listener got the line)"
+else
+	skip "vsock: no /dev/vhost-vsock or no vsock-peer"
+	skip "vsock"
+	skip "vsock"
+fi
 tap=$(sed -n 's/.*TAP \([^,]*\),.*/\1/p' "$tmp/vmm.err" | head -1)
 ok $([ -n "$tap" ] && [ ! -e "/sys/class/net/$tap" ]; echo $?) "TAP $tap removed at exit"
 if ! grep -q '^LIO: done' "$tmp/console"; then

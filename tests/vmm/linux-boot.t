@@ -3,9 +3,12 @@
 # the ready line, run a command from the kernel command line, and power off
 # with vmm exiting 0. Each boot checks several things at once, because a
 # boot takes minutes where KVM emulates guest kernel code (well under a
-# second of guest time on hardware KVM): the PVH vmlinux boots on 2 vCPUs
-# (MP table, INIT/SIPI), the bzImage on 1 (about a minute each here with
-# guest-images' LZ4 kernel).
+# second of guest time on hardware KVM).
+#
+# On a real KVM (hardware, or the lab host's nested kvm_amd: tests/nested/
+# runs this file there) both kernel forms boot on 1 and on 2 vCPUs (MP table,
+# INIT/SIPI). On a PVM host, where each boot takes a minute, only the PVH
+# vmlinux on 2 vCPUs boots: PVM is what these hosts have, so it keeps a test.
 #
 # Where the firmware syscall probe shows that SYSCALL from guest user mode
 # does not enter the guest kernel by itself (PVM hosts), the guest-images
@@ -24,14 +27,17 @@ BOOT_TIMEOUT=${ISOLAB_BOOT_TIMEOUT:-1500}
 run --timeout 60 "$VMM" --firmware "$ISOLAB_BUILD/firmware/syscall.bin"
 [ "$rc" = 3 ] && diag "this host's KVM does not deliver SYSCALL from guest user mode (PVM): the guest kernel's pvmsyscall fix-up carries system calls"
 
-# The release the kernel reports, from the image itself (e.g. "6.1.192").
-release=$(strings "$ISOLAB_IMAGES/vmlinux" | sed -n 's/^Linux version \([^ ]*\) .*/\1/p' | head -1)
-[ -n "$release" ] || bail_out "no Linux version string in $ISOLAB_IMAGES/vmlinux"
+# The release the kernel reports, from the image itself (e.g. "6.1.192"): the
+# bzImage header points at its version string (offset at 0x20e, from 0x200).
+version_at=$(od -An -tu2 -j $((0x20e)) -N2 "$ISOLAB_IMAGES/bzImage" | tr -d ' ')
+release=$(dd if="$ISOLAB_IMAGES/bzImage" bs=1 skip=$((version_at + 0x200)) count=64 2>/dev/null |
+	tr '\0' '\n' | head -1 | cut -d' ' -f1)
+[[ $release =~ ^[0-9]+\.[0-9]+ ]] || bail_out "no kernel version in $ISOLAB_IMAGES/bzImage's header"
 
 # boot NAME KERNEL CPUS STATUS: one bounded boot whose command exits STATUS, then its checks.
 boot() {
-	local name=$1 kernel=$2 cpus=$3 status=$4
-	diag "booting $name on $cpus vCPU(s), up to ${BOOT_TIMEOUT}s where guest kernel code is emulated"
+	local name="$1, $3 vCPU" kernel=$2 cpus=$3 status=$4
+	diag "booting $name, up to ${BOOT_TIMEOUT}s where guest kernel code is emulated"
 	run --timeout "$BOOT_TIMEOUT" "$VMM" --kernel "$kernel" --initrd "$INITRD" --mem 128M \
 		--cpus "$cpus" --stats \
 		--cmdline '-- /bin/sh -c "uname -r; echo isolab-cmd-$((6 * 7)); exit '"$status"'"'
@@ -55,6 +61,13 @@ boot() {
 	[ "$rc" = "$status" ] || printf '%s\n' "$out" "$err" | tail -15 | sed 's/^/#   /'
 }
 
-boot "PVH vmlinux" "$ISOLAB_IMAGES/vmlinux" 2 7
-boot "bzImage" "$ISOLAB_IMAGES/bzImage" 1 0
+if is_pvm_host; then
+	diag "PVM host: one boot here; tests/nested/linux-boot.t boots both forms on 1 and 2 vCPUs on a real KVM"
+	boot "PVH vmlinux" "$ISOLAB_IMAGES/vmlinux" 2 7
+else
+	boot "PVH vmlinux" "$ISOLAB_IMAGES/vmlinux" 1 0
+	boot "PVH vmlinux" "$ISOLAB_IMAGES/vmlinux" 2 7
+	boot "bzImage" "$ISOLAB_IMAGES/bzImage" 1 3
+	boot "bzImage" "$ISOLAB_IMAGES/bzImage" 2 0
+fi
 done_testing
