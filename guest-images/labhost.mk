@@ -15,5 +15,5 @@ labhost:
 VSOCK_PEER := $(BUILD)/tests/nested/vsock-peer
 $(VSOCK_PEER): tests/nested/vsock_peer.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARNINGS) -static -o $@ $<
+	$(Q)$(call show,CCLD,$@)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARNINGS) -static -o $@ $<
 UNIT_TESTS += $(VSOCK_PEER)
