@@ -8,6 +8,7 @@
 #include "container.h"
 #include "namespaces.h"
 #include "network.h"
+#include "oci.h"
 #include "security.h"
 #include "sync.h"
 #include "util.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -105,6 +107,20 @@ static void setup_inside(struct container *c)
 		_exit(125);
 }
 
+/* -t: the terminal comes from the container's own devpts, so its tty is /dev/pts/0 as in
+ * docker, and /dev/console shows it too (as runc binds it); the master goes to the runtime. */
+static int make_terminal(char *slave, size_t len)
+{
+	int master = pty_alloc(slave, len);
+	if (master < 0)
+		return err_ret("cannot allocate the terminal in the container: %s",
+			       strerror(errno));
+	int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || close(fd) < 0 || mount(slave, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		return err_ret("/dev/console: %s", strerror(errno));
+	return master;
+}
+
 static __attribute__((noreturn)) void reap_and_forward(pid_t cmd, const sigset_t *all)
 {
 	for (;;) {
@@ -151,16 +167,23 @@ void container_init(struct container *c)
 	/* After the cgroup join, so that the cgroup is this namespace's root. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die("cgroup namespace: %s", strerror(errno));
+	/* The runtime gets the terminal's master right after READY, to relay it. */
+	char slave[64];
+	int master = c->has_pty ? make_terminal(slave, sizeof(slave)) : -1;
+	if (c->has_pty && master < 0)
+		_exit(125);
 	if (sync_send(c->sync[1], SYNC_READY, 0, NULL) < 0)
 		_exit(125);
 	err_send_to_sync(-1);
+	if (master >= 0 && (oci_send_fd(c->sync[1], master) < 0 || close(master) < 0))
+		_exit(125);
 	pid_t cmd = fork();
 	if (cmd < 0)
 		die("fork: %s", strerror(errno));
 	if (cmd == 0) {
 		if (c->log_fd >= 0 && (dup2(c->log_fd, 1) < 0 || dup2(c->log_fd, 2) < 0))
 			die("cannot redirect output: %s", strerror(errno));
-		if (c->has_pty && pty_attach_slave("/dev/console") < 0)
+		if (c->has_pty && pty_attach_slave(slave) < 0)
 			_exit(125);
 		if (!c->has_pty && !c->o->interactive) {
 			int null = open("/dev/null", O_RDONLY);

@@ -102,11 +102,9 @@ static __attribute__((noreturn)) void run_process(const struct spec_process *p,
 	if (cgroup_enter_procs(procs, 0) < 0)
 		_exit(125);
 	if (p->terminal) {
-		int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 		char slave[64];
-		if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
-		    ptsname_r(master, slave, sizeof(slave)) != 0 ||
-		    oci_send_fd(console, master) < 0)
+		int master = pty_alloc(slave, sizeof(slave));
+		if (master < 0 || oci_send_fd(console, master) < 0)
 			die("cannot set up the terminal: %s", strerror(errno));
 		close(master);
 		if (pty_attach_slave(slave) < 0)

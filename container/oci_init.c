@@ -59,10 +59,9 @@ static int runtime_hooks(void *arg)
 /* A terminal from the container's own devpts, its master to the console socket. */
 static int make_terminal(struct oci_create *c)
 {
-	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	char slave[64];
-	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
-	    ptsname_r(master, slave, sizeof(slave)) != 0)
+	int master = pty_alloc(slave, sizeof(slave));
+	if (master < 0)
 		return err_ret("cannot allocate the terminal in the container: %s",
 			       strerror(errno));
 	if (oci_send_fd(c->console_fd, master) < 0)

@@ -1,4 +1,4 @@
-/* -t: a pseudo-terminal pair from the host's devpts; the slave becomes /dev/console inside. */
+/* -t: a pseudo-terminal from the container's own devpts (as runc), relayed by the runtime. */
 #include "pty.h"
 #include "util.h"
 
@@ -7,18 +7,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 
 static struct termios saved_termios;
 
-int pty_open(struct pty *p)
+int pty_alloc(char *slave, size_t len)
 {
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return -1;
+	if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, slave, len) != 0) {
+		int e = errno;
+		close(master);
+		errno = e;
+		return -1;
+	}
+	return master;
+}
+
+int pty_recv_master(struct pty *p, int sock)
+{
+	char data, ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = &data, .iov_len = 1};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
 	p->raw = false;
-	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (p->master < 0 || grantpt(p->master) < 0 || unlockpt(p->master) < 0 ||
-	    ptsname_r(p->master, p->slave, sizeof(p->slave)) != 0)
-		return err_ret("cannot allocate a pseudo-terminal: %s", strerror(errno));
+	p->master = -1;
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return err_ret("the container sent no terminal");
+	memcpy(&p->master, CMSG_DATA(c), sizeof(int));
 	pty_copy_winsize(p);
 	return 0;
 }

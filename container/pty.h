@@ -3,14 +3,17 @@
 #define CONTAINER_PTY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct pty {
 	int master;
-	char slave[64];
 	bool raw; /* the user's terminal was put in raw mode */
 };
 
-int pty_open(struct pty *p);
+/* A pair from /dev/ptmx (in the container: its own devpts); the master, or -1 with errno. */
+int pty_alloc(char *slave, size_t len);
+/* The master the container's init sent on `sock` (SCM_RIGHTS); 0, or -1 after one line. */
+int pty_recv_master(struct pty *p, int sock);
 /* Make the slave the caller's controlling terminal and stdio (in the command's process). */
 int pty_attach_slave(const char *slave);
 void pty_raw_mode(struct pty *p);

@@ -264,13 +264,6 @@ static int mount_dev(const struct rootfs_spec *s)
 		if (symlink(links[i][0], path) < 0)
 			rc = err_ret("symlink %s: %s", path, strerror(errno));
 	}
-	if (rc == 0 && s->console) {
-		snprintf(path, sizeof(path), "%s/console", dev);
-		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-		rc = fd < 0 ? err_ret("%s: %s", path, strerror(errno)) : close(fd);
-		if (rc == 0)
-			rc = mnt(s->console, path, NULL, MS_BIND, NULL);
-	}
 	free(dev);
 	return rc;
 }

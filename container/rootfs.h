@@ -16,7 +16,6 @@ struct rootfs_spec {
 	const char *scratch; /* --rm: mount a tmpfs here and make upper, work, merged in it */
 	const struct volume *vols;
 	size_t nvols;
-	const char *console; /* pty slave to show as /dev/console, or NULL */
 	bool privileged;
 	bool userns;
 };

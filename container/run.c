@@ -1,6 +1,6 @@
 /*
  * `container run`: the runtime's side. It prepares what only the host can
- * (state directory, cgroup, bridge and veth, pty, published ports), clones
+ * (state directory, cgroup, bridge and veth, published ports), clones
  * the container's init into new namespaces, then stays as its monitor:
  * relays the terminal and signals, and cleans every host-side trace up when
  * the container ends (the namespaces take the mounts and the veth with them).
@@ -205,11 +205,6 @@ static int prepare_host_side(struct container *c)
 		snprintf(c->st.ip, sizeof(c->st.ip), "%s", c->ip);
 		veth_name_for(c->ip, c->veth, sizeof(c->veth));
 	}
-	if (c->has_pty) {
-		if (pty_open(&c->pty) < 0)
-			return -1;
-		c->fs.console = c->pty.slave;
-	}
 	if (c->o->detach) {
 		char *log = xasprintf("%s/log", c->dir);
 		c->log_fd = open(log, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
@@ -271,6 +266,8 @@ static int start_container(struct container *c)
 		return -1;
 	if (send_step(c, SYNC_CGROUP_DONE) < 0 ||
 	    sync_expect(c->sync[0], SYNC_READY, "during setup") < 0)
+		return -1;
+	if (c->has_pty && pty_recv_master(&c->pty, c->sync[0]) < 0)
 		return -1;
 	if (state_write(c->dir, &c->st) < 0)
 		return -1;

@@ -9,6 +9,7 @@
  *   id maps, veth; NAMESPACES_DONE ->  hostname, network, rootfs
  *   cgroup join;  CGROUP_DONE  ---->  cgroup namespace
  *          <----------------------  READY | ERROR(errno, "volume target /etc/passwd: ...")
+ *          <----------------------  (-t) the terminal's master, SCM_RIGHTS, from its devpts
  *
  * The OCI create adds one round before READY, for the hooks of the runtime's namespace:
  *          <----------------------  HOOKS (mounts done, before pivot_root)

@@ -78,7 +78,7 @@ is "$(cat /run/isolab/containers/lc3/upper/keep 2>/dev/null)" "data" "without --
 # -t: the command gets a terminal (script(1) gives us one to relay to).
 if command -v script >/dev/null; then
 	out=$(timeout 30 script -qec "$CTR run --rm --net none -t $TMP/root -- sh -c 'tty; test -t 0 && echo isatty'" /dev/null 2>&1 | tr -d '\r')
-	like "$out" $'/dev/console\nisatty' "-t: stdin is a terminal (/dev/console)"
+	like "$out" $'/dev/pts/0\nisatty' "-t: stdin is a terminal (/dev/pts/0, the container's devpts)"
 else
 	skip "script(1) not installed"
 fi
