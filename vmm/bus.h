@@ -11,11 +11,21 @@
 #include <stdint.h>
 
 struct bus_device;
+struct snap_writer;
+struct snap_reader;
 
 /* The small ops table every device implements. offset is relative to base. */
 struct bus_device_ops {
 	void (*read)(struct bus_device *dev, uint64_t offset, void *data, uint32_t len);
 	void (*write)(struct bus_device *dev, uint64_t offset, const void *data, uint32_t len);
+	/*
+	 * Guest-visible state for a snapshot or a migration (vmm/snapshot/stream.h),
+	 * called with every vCPU stopped. NULL: the device has none. load runs on a
+	 * device created from the same options, before any vCPU; -1 (after one
+	 * message) refuses the snapshot.
+	 */
+	int (*save)(struct bus_device *dev, struct snap_writer *w);
+	int (*load)(struct bus_device *dev, struct snap_reader *r);
 };
 
 struct bus_device {

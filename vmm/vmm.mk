@@ -10,7 +10,7 @@ endif
 
 VMM_SRCS := vmm/main.c vmm/options.c vmm/util.c vmm/kvm.c vmm/vm.c vmm/vcpu.c vmm/bus.c \
 	vmm/event_loop.c vmm/console.c vmm/console_escape.c vmm/image_file.c vmm/memstat.c vmm/write_batch.c \
-	vmm/dev/serial.c vmm/dev/exit_port.c
+	vmm/dev/serial.c vmm/dev/exit_port.c vmm/snapshot/stream.c
 VMM_LIBS := -lpthread
 
 BINS += $(BIN)/vmm
@@ -18,6 +18,12 @@ PKGS += libcmocka-dev
 
 # Unit tests (cmocka): tests/vmm/NAME_test.c.
 VMM_TEST_DIR := $(BUILD)/tests/vmm
+# The section stream under snapshots and migration.
+$(VMM_TEST_DIR)/snapshot_stream_test: $(VMM_TEST_DIR)/snapshot_stream_test.o \
+		$(BUILD)/vmm/snapshot/stream.o $(STDERR_CAPTURE)
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+UNIT_TESTS += $(VMM_TEST_DIR)/snapshot_stream_test
+
 # Sources, unit tests and their rules of the architecture.
 include vmm/$(VMM_ARCH)/arch.mk
 VMM_SRCS += $(VMM_ARCH_SRCS)
