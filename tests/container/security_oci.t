@@ -40,12 +40,12 @@ c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
 '
 run --timeout 30 "$CTR" --root "$ROOT" run --bundle "$TMP/b" ocisec-o1
 is "$rc" 0 "run --bundle: the process ran"
-like "$out" $'\nCapEff:\t*0000000000000021\n' "effective: CAP_CHOWN CAP_KILL"
-like "$out" $'\nCapPrm:\t*0000000000000021\n' "permitted: the same"
-like "$out" $'\nCapBnd:\t*0000000000000021\n' "bounding: the same"
-like "$out" $'\nCapAmb:\t*0000000000000021\n' "ambient: the same"
-like "$out" $'\nNoNewPrivs:\t*1\n' "noNewPrivileges"
-like "$out" $'\nSeccomp:\t*2\n' "the profile's filter is on"
+like "$out" '^CapEff: 0000000000000021$' "effective: CAP_CHOWN CAP_KILL"
+like "$out" '^CapPrm: 0000000000000021$' "permitted: the same"
+like "$out" '^CapBnd: 0000000000000021$' "bounding: the same"
+like "$out" '^CapAmb: 0000000000000021$' "ambient: the same"
+like "$out" '^NoNewPrivs: 1$' "noNewPrivileges"
+like "$out" '^Seccomp: 2$' "the profile's filter is on"
 like "$out" "io_uring_setup: error Function not implemented" "a rule's errnoRet (ENOSYS)"
 like "$out" "mount: error Operation not permitted" "a rule without errnoRet: EPERM"
 like "$out" "nofile 123:456" "rlimits: soft and hard"
