@@ -4,15 +4,8 @@
 # seccomp profile with its errnoRet; and bad fields refused before anything starts.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
-need_root
-[ -x "$CTR" ] && [ -x "$PROBE" ] || skip_all "container or probe not built"
-command -v python3 >/dev/null || skip_all "python3 not installed (edits config.json)"
-TMP=$(mktemp -d)
-ROOT=$TMP/state
+oci_setup
 trap '"$CTR" --root "$ROOT" delete -f ocisec-bad >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-mkdir -p "$TMP/b"
-"$CTR" spec --bundle "$TMP/b" >/dev/null 2>&1 || skip_all "no OCI runtime CLI (container spec) in this build"
-make_rootfs "$TMP/b/rootfs"
 
 # edit 'PYTHON STATEMENTS on c': changes the bundle's config.json.
 edit() {
