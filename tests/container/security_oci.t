@@ -64,7 +64,7 @@ bad "unknown rlimit" 'c["process"]["rlimits"] = [{"type": "RLIMIT_FOO", "soft": 
 bad "seccomp name not a string" 'c["linux"]["seccomp"]["syscalls"][0]["names"] = [7]' \
 	'linux\.seccomp\.syscalls\[0\]\.names\[0\] must be a string'
 bad "seccomp notify" 'c["linux"]["seccomp"]["defaultAction"] = "SCMP_ACT_NOTIFY"' \
-	'SCMP_ACT_NOTIFY is not supported'
+	'defaultAction cannot be SCMP_ACT_NOTIFY'
 # What this runtime cannot grant is refused by create, before anything exists (as runc).
 if (( (0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24) & 1 )); then
 	skip "the runtime holds CAP_SYS_RESOURCE here"
