@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 
 #include "../machine.h"
+#include "../snapshot/snapshot.h"
 #include "../vcpu.h"
 
 struct monitor_machine {
@@ -112,6 +113,11 @@ static void m_quit(void *ctx)
 	vm_request_exit(((struct monitor_machine *)ctx)->vm, 0);
 }
 
+static int m_snapshot(void *ctx, const char *dir)
+{
+	return snapshot_save(((struct monitor_machine *)ctx)->vm, dir);
+}
+
 static bool m_exiting(void *ctx)
 {
 	return vm_exit_requested(((struct monitor_machine *)ctx)->vm);
@@ -129,6 +135,7 @@ static const struct monitor_ops machine_ops = {
     .nmi = m_nmi,
     .device_counters = m_device_counters,
     .quit = m_quit,
+    .snapshot = m_snapshot,
     .exiting = m_exiting,
 };
 
