@@ -20,6 +20,8 @@
 struct vm;
 struct vcpu;
 struct serial;
+struct snap_writer;
+struct snap_reader;
 
 /* The longest kernel command line the core assembles (NUL included). */
 #define ARCH_CMDLINE_MAX 4096
@@ -103,6 +105,24 @@ int arch_vcpu_pc(int vcpu_fd, uint64_t *pc);
 	"  id N lands in x0). The 8250 is at 0x9000000, the exit/marker bytes at\n"                \
 	"  0x9010000/0x9010001; PSCI SYSTEM_OFF exits 0 (firmware/isolab-abi.h).\n"
 #endif
+
+/*
+ * Snapshots and migration (vmm/snapshot/). arch_name goes into a snapshot's
+ * header ("x86_64", "arm64"): another arch's snapshot is refused. The vCPU
+ * hooks save and load one vCPU's whole state (x86: MP state, regs, sregs,
+ * XSAVE, XCRs, debug registers, LAPIC, TSC rate, MSRs, events; arm64: every
+ * register of KVM_GET_REG_LIST through KVM_GET_ONE_REG, MP state); save runs
+ * with the vCPU parked, load on a vCPU created from the same options before
+ * it first runs (after arch_vcpu_init: x86 CPUID is not saved but made
+ * again). The VM hooks do the machine's own state (x86: PIC, IOAPIC, PIT,
+ * kvmclock; arm64: the vGIC, its redistributors and the timers' counter);
+ * load runs after every vCPU's. Each returns 0, or -1 after one message.
+ */
+extern const char arch_name[];
+int arch_vcpu_save(struct vm *vm, int vcpu_fd, struct snap_writer *w);
+int arch_vcpu_load(struct vm *vm, int vcpu_fd, struct snap_reader *r);
+int arch_vm_save(struct vm *vm, struct snap_writer *w);
+int arch_vm_load(struct vm *vm, struct snap_reader *r);
 
 /* The arch's first words of the kernel command line (console, reboot, host quirks). */
 int arch_cmdline_base(const struct vm *vm, char *buf, size_t size);

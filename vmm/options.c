@@ -133,6 +133,19 @@ static int set_monitor(struct vmm_options *o, const char *a)
 	return 0;
 }
 
+static int set_restore(struct vmm_options *o, const char *a)
+{
+	o->restore = a;
+	return 0;
+}
+
+static int set_restore_eager(struct vmm_options *o, const char *a)
+{
+	(void)a;
+	o->restore_eager = true;
+	return 0;
+}
+
 static const struct option_def option_table[] = {
     {"kernel", "FILE", "Linux kernel: bzImage, or ELF vmlinux with a PVH note", set_kernel},
     {"initrd", "FILE", "initramfs (cpio, optionally compressed) for the kernel", set_initrd},
@@ -151,6 +164,14 @@ static const struct option_def option_table[] = {
     {"vsock", "cid=N", "virtio-vsock through /dev/vhost-vsock", set_vsock},
     {"monitor", "[unix:PATH]", "Ctrl-A c opens the (vmm) monitor; unix:PATH also serves it",
      set_monitor, true},
+    {"restore", "DIR",
+     "resume the guest of a snapshot (monitor `snapshot DIR`); give the "
+     "--mem, --cpus and device options it was taken with",
+     set_restore},
+    {"restore-eager", NULL,
+     "with --restore: read guest memory in whole first (default: "
+     "map it, pages load when touched)",
+     set_restore_eager},
     {"dump-dtb", "FILE", "write the guest's device tree (DTB) to FILE (arm64)", set_dump_dtb},
 };
 
@@ -159,7 +180,8 @@ static const struct option_def option_table[] = {
 void options_usage(FILE *out)
 {
 	fprintf(out, "usage: vmm --kernel FILE [--initrd FILE] [options]\n"
-		     "       vmm --firmware FILE [options]\n\noptions:\n");
+		     "       vmm --firmware FILE [options]\n"
+		     "       vmm --restore DIR [options]\n\noptions:\n");
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
 		char left[64];
 		snprintf(left, sizeof(left), "--%s%s%s", option_table[i].name,
@@ -246,7 +268,16 @@ enum options_result options_parse(int argc, char **argv, struct vmm_options *opt
 		if (parse_one(argc, argv, &i, opts) < 0)
 			return OPTIONS_ERROR;
 	}
-	if (!opts->kernel == !opts->firmware) {
+	if (opts->restore_eager && !opts->restore) {
+		vmm_err("--restore-eager needs --restore DIR");
+		return OPTIONS_ERROR;
+	}
+	if (opts->restore && (opts->kernel || opts->firmware || opts->initrd)) {
+		vmm_err("--restore takes the guest from the snapshot: no --kernel, --initrd or "
+			"--firmware with it");
+		return OPTIONS_ERROR;
+	}
+	if (!opts->restore && !opts->kernel == !opts->firmware) {
 		vmm_err(opts->kernel ? "give either --kernel or --firmware, not both"
 				     : "no kernel given: use --kernel FILE (see vmm --help)");
 		return OPTIONS_ERROR;

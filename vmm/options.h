@@ -35,6 +35,8 @@ struct vmm_options {
 	const char *vsock;
 	bool monitor;		    /* Ctrl-A c opens the (vmm) prompt */
 	const char *monitor_socket; /* --monitor unix:PATH also serves it there */
+	const char *restore;	    /* --restore DIR: the guest comes from a snapshot */
+	bool restore_eager;	    /* read the snapshot's memory in whole instead of mapping it */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };

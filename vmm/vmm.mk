@@ -10,12 +10,13 @@ endif
 
 VMM_SRCS := vmm/main.c vmm/options.c vmm/util.c vmm/kvm.c vmm/vm.c vmm/vcpu.c vmm/bus.c \
 	vmm/event_loop.c vmm/console.c vmm/console_escape.c vmm/image_file.c vmm/memstat.c vmm/write_batch.c \
-	vmm/dev/serial.c vmm/dev/exit_port.c vmm/snapshot/stream.c
-VMM_LIBS := -lpthread
+	vmm/dev/serial.c vmm/dev/exit_port.c vmm/snapshot/stream.c \
+	vmm/snapshot/snapshot.c vmm/snapshot/memory.c vmm/snapshot/dir.c
+VMM_LIBS := -lpthread -lz
 
 BINS += $(BIN)/vmm
 CROSS_BINS += $(BIN)/vmm
-PKGS += libcmocka-dev
+PKGS += libcmocka-dev zlib1g-dev
 
 # Unit tests (cmocka): tests/vmm/NAME_test.c.
 VMM_TEST_DIR := $(BUILD)/tests/vmm

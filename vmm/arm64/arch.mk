@@ -2,7 +2,8 @@
 # boot with a libfdt device tree). Its arch-neutral parts (tree builder,
 # Image header) are unit-tested on any host from vmm/arm64/unit.mk.
 
-VMM_ARCH_SRCS := $(addprefix vmm/arm64/,arch.c board.c gic.c regs.c loader.c image.c fdt.c)
+VMM_ARCH_SRCS := $(addprefix vmm/arm64/,arch.c board.c gic.c regs.c loader.c image.c fdt.c \
+	state.c)
 # libfdt-dev is not co-installable across architectures (libreadline-dev and
 # libmnl-dev are): the x86 build needs libfdt-dev:amd64 for the unit tests, so
 # the arm64 vmm takes libfdt.h from it (the header is the same) and links the
@@ -18,5 +19,5 @@ MONITOR_ARCH_SRCS := vmm/arm64/monitor_cpu.c vmm/arm64/pagewalk.c
 PKGS += libfdt-dev
 ifneq ($(CROSS),)
 PKGS += gcc-aarch64-linux-gnu libc6-dev-arm64-cross libfdt1:arm64 libreadline-dev:arm64 \
-	libmnl-dev:arm64
+	libmnl-dev:arm64 zlib1g-dev:arm64
 endif

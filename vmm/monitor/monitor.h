@@ -48,6 +48,8 @@ struct monitor_ops {
 	void (*quit)(void *ctx);
 	/* The devices' --stats counters ("virtio_blk0_requests: N" lines); may be NULL. */
 	void (*device_counters)(void *ctx, FILE *out);
+	/* Writes a snapshot to directory dir (state and memory), pausing meanwhile; may be NULL. */
+	int (*snapshot)(void *ctx, const char *dir);
 	/* True once the VM is going away: long-running commands stop. */
 	bool (*exiting)(void *ctx);
 };
