@@ -210,7 +210,8 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	if (host->emulated && opts->kernel)
 		vmm_warn("this host's KVM emulates guest kernel code (kvm_pvm, no VT-x/AMD-V): "
 			 "a Linux boot takes minutes; hiding CPU features its emulator lacks");
-	struct vm_config config = {.mem_size = opts->mem_size, .pmu = opts->pmu};
+	struct vm_config config = {
+	    .mem_size = opts->mem_size, .pmu = opts->pmu, .dump_dtb = opts->dump_dtb};
 	struct vm *vm = vm_create(host, &config);
 	if (!vm)
 		return -1;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../lib/size.h"
+#include "arch.h"
 #include "util.h"
 
 struct option_def {
@@ -97,6 +98,14 @@ static int set_pmu(struct vmm_options *o, const char *a)
 	return 0;
 }
 
+static int set_dump_dtb(struct vmm_options *o, const char *a)
+{
+	if (!ARCH_HAS_DEVICE_TREE)
+		return vmm_err("--dump-dtb: %s guests boot without a device tree", ARCH_NAME);
+	o->dump_dtb = a;
+	return 0;
+}
+
 static int set_hvc(struct vmm_options *o, const char *a)
 {
 	(void)a;
@@ -163,6 +172,7 @@ static const struct option_def option_table[] = {
      "with --restore: read guest memory in whole first (default: "
      "map it, pages load when touched)",
      set_restore_eager},
+    {"dump-dtb", "FILE", "write the guest's device tree (DTB) to FILE (arm64)", set_dump_dtb},
 };
 
 #define NR_OPTIONS (sizeof(option_table) / sizeof(option_table[0]))
@@ -192,10 +202,7 @@ void options_usage(FILE *out)
 		"  talks to a monitor served with --monitor unix:PATH.\n"
 		"exit status: what the guest wrote to port 0xf4; 0 after poweroff, reboot or\n"
 		"  a triple fault; 1 when the guest stopped KVM; 2 on bad usage.\n"
-		"\nFIRMWARE: the file is loaded at 0x100000 and every vCPU starts there in\n"
-		"  64-bit mode, the low 4 GiB identity-mapped, interrupts off, with\n"
-		"  %%rdi = vCPU index, %%rsi = vCPU count, %%rdx = --cmdline text (NUL-ended),\n"
-		"  %%rsp = a 4 KiB stack of its own. COM1 and ports 0xf4/0xf5 work as for Linux.\n"
+		"\nFIRMWARE: " ARCH_FIRMWARE_HELP
 		"\n--stats prints, one 'key: value' per line on stderr:\n"
 		"  first_kvm_run_ms: N       exec -> first KVM_RUN\n"
 		"  userspace_marker_ms: N    exec -> guest's write to port 0xf5 (absent if none)\n"

@@ -24,7 +24,8 @@ struct vmm_options {
 	uint64_t mem_size;
 	int cpus;
 	bool stats;
-	bool pmu; /* pass the host's performance counters to the guest */
+	bool pmu;	      /* pass the host's performance counters to the guest */
+	const char *dump_dtb; /* --dump-dtb FILE */
 	const char *disks[8];
 	int nr_disks;
 	const char *nets[4];

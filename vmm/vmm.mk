@@ -1,9 +1,9 @@
 # vmm/: the hypervisor.
 
 # The architecture vmm is built for: its sources are vmm/$(VMM_ARCH)/ (see vmm/arch.h).
-# ARCH=x86_64|x86|arm64|aarch64 picks one; the default is the build host's.
-ARCH ?= $(shell uname -m)
-VMM_ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))
+# ARCH=x86_64|x86|arm64|aarch64 picks one (the top Makefile: the default is the
+# build host's, another one cross-compiles).
+VMM_ARCH := $(TARGET_ARCH_NAME)
 ifeq ($(wildcard vmm/$(VMM_ARCH)/arch.mk),)
 $(error vmm: no vmm/$(VMM_ARCH)/arch.mk: ARCH=$(ARCH) is not a supported architecture)
 endif
@@ -15,6 +15,7 @@ VMM_SRCS := vmm/main.c vmm/options.c vmm/util.c vmm/kvm.c vmm/vm.c vmm/vcpu.c vm
 VMM_LIBS := -lpthread -lz
 
 BINS += $(BIN)/vmm
+CROSS_BINS += $(BIN)/vmm
 PKGS += libcmocka-dev zlib1g-dev
 
 # Unit tests (cmocka): tests/vmm/NAME_test.c.
@@ -34,6 +35,8 @@ UNIT_TESTS += $(VMM_TEST_DIR)/serial_state_test
 # Sources, unit tests and their rules of the architecture.
 include vmm/$(VMM_ARCH)/arch.mk
 VMM_SRCS += $(VMM_ARCH_SRCS)
+# arm64's device tree, Image header and page walk are unit-tested on every host.
+include vmm/arm64/unit.mk
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/%.o)
 
 # The monitor keeps its own fragment (sources, unit tests, its firmware target).

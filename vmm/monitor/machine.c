@@ -49,6 +49,15 @@ static int m_get_regs(void *ctx, int cpu, struct kvm_regs *regs, struct kvm_sreg
 	return 0;
 }
 
+static int m_get_one_reg(void *ctx, int cpu, uint64_t id, uint64_t *value)
+{
+	struct kvm_one_reg reg = {.id = id, .addr = (uintptr_t)value};
+	return ioctl(vcpu_fd(vm_vcpu(((struct monitor_machine *)ctx)->vm, cpu)), KVM_GET_ONE_REG,
+		     &reg) < 0
+		   ? -1
+		   : 0;
+}
+
 static int m_get_mp_state(void *ctx, int cpu, uint32_t *state)
 {
 	struct kvm_mp_state mp;
@@ -129,6 +138,7 @@ static const struct monitor_ops machine_ops = {
     .resume = m_resume,
     .paused = m_paused,
     .get_regs = m_get_regs,
+    .get_one_reg = m_get_one_reg,
     .get_mp_state = m_get_mp_state,
     .exit_counters = m_exit_counters,
     .mem = m_mem,

@@ -33,8 +33,10 @@ struct monitor_ops {
 	int (*pause)(void *ctx);
 	int (*resume)(void *ctx);
 	bool (*paused)(void *ctx);
-	/* Register state of vCPU cpu; only called while paused. 0 or -1. */
+	/* x86 register state of vCPU cpu; only called while paused. 0 or -1. */
 	int (*get_regs)(void *ctx, int cpu, struct kvm_regs *regs, struct kvm_sregs *sregs);
+	/* One register by its KVM_GET_ONE_REG id (arm64's way); only called while paused. */
+	int (*get_one_reg)(void *ctx, int cpu, uint64_t id, uint64_t *value);
 	/* KVM_MP_STATE_* of vCPU cpu (halted or runnable); only called while paused. */
 	int (*get_mp_state)(void *ctx, int cpu, uint32_t *state);
 	/* Fills up to max counters with the exits of vCPU cpu seen so far; returns how many. */
