@@ -70,6 +70,15 @@ unlike() {
 	else ok 0 "$3"; fi
 }
 
+# subtest FILE.t [VAR=VALUE...]: another test file as one check of this one, its TAP
+# indented (a TAP subtest: prove reads only the outer ok line).
+subtest() {
+	local file=$1
+	shift
+	env "$@" bash "$file" 2>&1 | sed 's/^/    /'
+	ok "${PIPESTATUS[0]}" "$file${*:+ ($*)}"
+}
+
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # skip $*"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 bail_out() { echo "Bail out! $*"; exit 255; }
