@@ -2,9 +2,7 @@
 # -d, --name, ps, exec, stop, kill, rm, name in use, -t.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
-need_root
-[ -x "$CTR" ] && [ -x "$PROBE" ] || skip_all "container or probe not built"
-TMP=$(mktemp -d)
+container_setup
 cleanup() {
 	for n in lc1 lc2 lc3 lc4; do "$CTR" rm -f $n >/dev/null 2>&1; done
 	rm -rf "$TMP"

@@ -2,12 +2,7 @@
 # container run: namespaces, filesystem view, identity, exit status, PID 1, errors.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
-need_root
-[ -x "$CTR" ] && [ -x "$PROBE" ] || skip_all "container or probe not built"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-make_rootfs "$TMP/root"
-before=$(leftovers)
+container_setup --rootfs
 R=(--rm --net none)
 
 run --timeout 30 "$CTR" run "${R[@]}" --hostname box1 "$TMP/root" -- probe info

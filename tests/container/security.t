@@ -2,12 +2,7 @@
 # Confinement: capabilities, no_new_privs, seccomp, the runtime binary out of reach, --privileged.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
-need_root
-[ -x "$CTR" ] && [ -x "$PROBE" ] || skip_all "container or probe not built"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-make_rootfs "$TMP/root"
-before=$(leftovers)
+container_setup --rootfs
 R=(--rm --net none)
 
 # docker's default set without CAP_MKNOD: chown dac_override fowner fsetid kill setgid setuid
