@@ -17,6 +17,7 @@ struct container {
 	char *dir; /* state directory */
 	struct rootfs_spec fs;
 	struct cgroup cg;
+	struct cgroup_procs join; /* the init joins its cgroup itself (unless born there) */
 	struct state st;
 	struct pty pty;
 	struct process_security security; /* the command's, built before the clone */

@@ -158,12 +158,14 @@ void container_init(struct container *c)
 		prctl(PR_SET_DUMPABLE, 0);
 	}
 	/* A failed expect means the runtime is gone: nobody left to tell. */
-	if (sync_expect(c->sync[1], SYNC_NAMESPACES_DONE, "") < 0)
+	int in_cgroup;
+	if (sync_expect_value(c->sync[1], SYNC_NAMESPACES_DONE, "", &in_cgroup) < 0)
 		_exit(125);
+	/* Before the rootfs: its mounts are charged to the container. */
+	if (!in_cgroup && cgroup_enter_procs(&c->join, 0) < 0)
+		_exit(125);
+	cgroup_close_procs(&c->join);
 	setup_inside(c);
-	/* The runtime joins our cgroup while we built the rootfs: wait until it is done. */
-	if (sync_expect(c->sync[1], SYNC_CGROUP_DONE, "") < 0)
-		_exit(125);
 	/* After the cgroup join, so that the cgroup is this namespace's root. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die("cgroup namespace: %s", strerror(errno));

@@ -22,6 +22,7 @@ struct oci_create {
 	int console_fd;	  /* connected --console-socket, or -1 */
 	int ns_fds[8];	  /* per s.ns[i]: opened path to join, or -1 for a new one */
 	bool no_pivot;
+	struct cgroup_procs join;    /* the init joins its cgroup itself (unless born there) */
 	struct process_security sec; /* built before the clone: errors come first */
 	bool have_sec;
 };

@@ -135,11 +135,7 @@ static int drive_init(struct oci_create *c, pid_t pid, bool in_cgroup)
 	if (new_user_ns(s) && (write_map(pid, "uid_map", s->uid_maps, s->nuid_maps) < 0 ||
 			       write_map(pid, "gid_map", s->gid_maps, s->ngid_maps) < 0))
 		return -1;
-	if (sync_send(fd, SYNC_NAMESPACES_DONE, 0, NULL) < 0)
-		return sync_expect(fd, SYNC_READY, "during setup"), -1;
-	if (!in_cgroup && cgroup_enter(&c->st.cg, pid) < 0)
-		return -1;
-	if (sync_send(fd, SYNC_CGROUP_DONE, 0, NULL) < 0)
+	if (sync_send_value(fd, SYNC_NAMESPACES_DONE, in_cgroup) < 0)
 		return sync_expect(fd, SYNC_READY, "during setup"), -1;
 	for (;;) {
 		struct sync_msg m;
@@ -200,14 +196,17 @@ static int spawn_init(struct oci_create *c, pid_t *pid_out)
 	int cgfd = cg->ops && cg->ops->clone_into && cg->ndirs == 1
 		       ? open(cg->dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 		       : -1;
+	if (cgroup_open_procs(cg, &c->join) < 0)
+		return -1;
 	bool in_cgroup;
 	pid_t pid = clone_process(flags, cgfd, &in_cgroup);
 	if (cgfd >= 0)
 		close(cgfd);
-	if (pid < 0)
-		return err_ret("cannot create the namespaces: %s", strerror(errno));
 	if (pid == 0)
 		oci_init(c);
+	cgroup_close_procs(&c->join);
+	if (pid < 0)
+		return err_ret("cannot create the namespaces: %s", strerror(errno));
 	close(c->sync[1]);
 	*pid_out = pid;
 	rc = drive_init(c, pid, in_cgroup);

@@ -86,8 +86,6 @@ static void setup(struct oci_create *c)
 		die("sethostname: %s", strerror(errno));
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		die("setdomainname: %s", strerror(errno));
-	if (sync_expect(c->sync[1], SYNC_CGROUP_DONE, "") < 0)
-		_exit(125);
 	/* After the cgroup join, so that the cgroup is this namespace's root. */
 	if (spec_has_ns(s, CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		die("cgroup namespace: %s", strerror(errno));
@@ -124,8 +122,12 @@ void oci_init(struct oci_create *c)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (sync_expect(c->sync[1], SYNC_NAMESPACES_DONE, "") < 0)
+	int in_cgroup;
+	if (sync_expect_value(c->sync[1], SYNC_NAMESPACES_DONE, "", &in_cgroup) < 0)
 		_exit(125);
+	if (!in_cgroup && cgroup_enter_procs(&c->join, 0) < 0)
+		_exit(125);
+	cgroup_close_procs(&c->join);
 	setup(c);
 	if (sync_send(c->sync[1], SYNC_READY, 0, NULL) < 0)
 		_exit(125);

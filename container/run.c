@@ -219,9 +219,9 @@ static int prepare_host_side(struct container *c)
 }
 
 /* A step the init may no longer hear: it died, maybe with an ERROR still queued for us. */
-static int send_step(struct container *c, enum sync_type type)
+static int send_step(struct container *c, enum sync_type type, int value)
 {
-	if (sync_send(c->sync[0], type, 0, NULL) == 0)
+	if (sync_send_value(c->sync[0], type, value) == 0)
 		return 0;
 	if (sync_expect(c->sync[0], SYNC_READY, "during setup") == 0)
 		err_ret("start protocol: READY before %s", sync_type_name(type));
@@ -241,30 +241,27 @@ static int start_container(struct container *c)
 	int cgfd = -1;
 	if (c->cg.ops && c->cg.ops->clone_into && c->cg.ndirs == 1)
 		cgfd = open(c->cg.dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cgroup_open_procs(&c->cg, &c->join) < 0)
+		return -1;
 	c->t_clone = now_ns();
 	bool in_cgroup;
 	c->pid = clone_process(flags, cgfd, &in_cgroup);
 	if (cgfd >= 0)
 		close(cgfd);
+	if (c->pid == 0)
+		container_init(c);
+	cgroup_close_procs(&c->join);
 	if (c->pid < 0)
 		return err_ret("cannot create the namespaces: %s%s", strerror(errno),
 			       c->userns && errno == EPERM ? " (user namespaces unavailable?)"
 							   : "");
-	if (c->pid == 0)
-		container_init(c);
 	close(c->sync[1]);
 	c->st.pid = c->pid;
 	if (c->userns && c->host_uid == 0 && write_id_maps(c->pid) < 0)
 		return -1;
 	if (c->o->net == NET_BRIDGE && net_veth_create(c->veth, c->pid) < 0)
 		return -1;
-	/* Two steps: the first cgroup join of a process waits for an RCU grace period
-	 * (~10 ms on v1 here), so the container builds its rootfs meanwhile. */
-	if (send_step(c, SYNC_NAMESPACES_DONE) < 0)
-		return -1;
-	if (!in_cgroup && cgroup_enter(&c->cg, c->pid) < 0)
-		return -1;
-	if (send_step(c, SYNC_CGROUP_DONE) < 0 ||
+	if (send_step(c, SYNC_NAMESPACES_DONE, in_cgroup) < 0 ||
 	    sync_expect(c->sync[0], SYNC_READY, "during setup") < 0)
 		return -1;
 	if (c->has_pty && pty_recv_master(&c->pty, c->sync[0]) < 0)

@@ -10,7 +10,7 @@
 
 const char *sync_type_name(uint32_t type)
 {
-	static const char *const names[] = {"?",     "NAMESPACES_DONE", "CGROUP_DONE", "READY",
+	static const char *const names[] = {"?",     "NAMESPACES_DONE", "READY",
 					    "ERROR", "HOOKS",		"HOOKS_DONE"};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }
@@ -54,6 +54,12 @@ int sync_recv(int fd, struct sync_msg *m, const char *stage)
 
 int sync_expect(int fd, enum sync_type want, const char *stage)
 {
+	int value;
+	return sync_expect_value(fd, want, stage, &value);
+}
+
+int sync_expect_value(int fd, enum sync_type want, const char *stage, int *value)
+{
 	struct sync_msg m;
 	if (sync_recv(fd, &m, stage) < 0)
 		return -1;
@@ -64,5 +70,6 @@ int sync_expect(int fd, enum sync_type want, const char *stage)
 	if (m.type != (uint32_t)want)
 		return err_ret("start protocol: got %s %s, expected %s", sync_type_name(m.type),
 			       stage, sync_type_name(want));
+	*value = m.value;
 	return 0;
 }

@@ -6,10 +6,13 @@
  *
  *   runtime                         init
  *   clone  ----------------------->  (new namespaces)
- *   id maps, veth; NAMESPACES_DONE ->  hostname, network, rootfs
- *   cgroup join;  CGROUP_DONE  ---->  cgroup namespace
+ *   id maps, veth; NAMESPACES_DONE ->  cgroup join (itself), hostname, network, rootfs,
+ *                                      cgroup namespace
  *          <----------------------  READY | ERROR(errno, "volume target /etc/passwd: ...")
  *          <----------------------  (-t) the terminal's master, SCM_RIGHTS, from its devpts
+ *
+ * NAMESPACES_DONE's value says whether the init was born in its cgroup (clone3 on v2);
+ * otherwise it joins it itself (cgroup_open_procs: no RCU grace period to wait for).
  *
  * The OCI create adds one round before READY, for the hooks of the runtime's namespace:
  *          <----------------------  HOOKS (mounts done, before pivot_root)
@@ -21,8 +24,7 @@
 #include <stdint.h>
 
 enum sync_type {
-	SYNC_NAMESPACES_DONE = 1, /* runtime: id maps and network are in place */
-	SYNC_CGROUP_DONE,	  /* runtime: the init is in its cgroup */
+	SYNC_NAMESPACES_DONE = 1, /* runtime: id maps and network in place; value: in cgroup */
 	SYNC_READY,		  /* init: set up, about to run (or wait for) the command */
 	SYNC_ERROR,		  /* init: setup failed; errnum and text say why */
 	SYNC_HOOKS,		  /* init (OCI): mounts done; run prestart, createRuntime */
@@ -32,7 +34,7 @@ enum sync_type {
 struct sync_msg {
 	uint32_t type;
 	int32_t errnum;
-	int32_t value; /* READY from exec's joiner: the command's pid */
+	int32_t value; /* READY from exec's joiner: the command's pid; NAMESPACES_DONE */
 	char text[476];
 };
 
@@ -43,6 +45,8 @@ int sync_send_value(int fd, enum sync_type type, int value);
 int sync_recv(int fd, struct sync_msg *m, const char *stage);
 /* Wait for `want`; ERROR is printed as the init's own line. 0, or -1 after one line. */
 int sync_expect(int fd, enum sync_type want, const char *stage);
+/* The same, and the message's value into *value. */
+int sync_expect_value(int fd, enum sync_type want, const char *stage, int *value);
 const char *sync_type_name(uint32_t type);
 
 #endif
