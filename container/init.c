@@ -158,13 +158,9 @@ void container_init(struct container *c)
 		prctl(PR_SET_DUMPABLE, 0);
 	}
 	/* A failed expect means the runtime is gone: nobody left to tell. */
-	int in_cgroup;
-	if (sync_expect_value(c->sync[1], SYNC_NAMESPACES_DONE, "", &in_cgroup) < 0)
+	/* The cgroup before the rootfs: its mounts are charged to the container. */
+	if (sync_await_namespaces(c->sync[1], &c->join) < 0)
 		_exit(125);
-	/* Before the rootfs: its mounts are charged to the container. */
-	if (!in_cgroup && cgroup_enter_procs(&c->join, 0) < 0)
-		_exit(125);
-	cgroup_close_procs(&c->join);
 	setup_inside(c);
 	/* After the cgroup join, so that the cgroup is this namespace's root. */
 	if (unshare(CLONE_NEWCGROUP) < 0)

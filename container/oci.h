@@ -27,6 +27,10 @@ struct oci_create {
 	bool have_sec;
 };
 
+struct process_desc;
+/* The process to exec from the spec's process object (create's init, exec's process). */
+void oci_process_desc(const struct spec_process *p, const struct process_security *sec,
+		      struct process_desc *out);
 /* The init's side: set up, READY, wait for start, exec the process. */
 __attribute__((noreturn)) void oci_init(struct oci_create *c);
 /* create: the init waits for `start`; 0 or -1 after one line. *pid_out for run. */

@@ -112,6 +112,23 @@ static void wait_for_start(struct oci_create *c)
 	close(c->state_dir_fd);
 }
 
+void oci_process_desc(const struct spec_process *p, const struct process_security *sec,
+		      struct process_desc *out)
+{
+	static char *const no_env[] = {NULL};
+	*out = (struct process_desc){
+	    .argv = p->args,
+	    .env = p->env ? p->env : (char **)no_env,
+	    .cwd = p->cwd,
+	    .uid = p->uid,
+	    .gid = p->gid,
+	    .gids = p->gids,
+	    .ngids = p->ngids,
+	    .umask = p->umask,
+	    .security = sec,
+	};
+}
+
 void oci_init(struct oci_create *c)
 {
 	close(c->sync[0]);
@@ -122,12 +139,8 @@ void oci_init(struct oci_create *c)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	int in_cgroup;
-	if (sync_expect_value(c->sync[1], SYNC_NAMESPACES_DONE, "", &in_cgroup) < 0)
+	if (sync_await_namespaces(c->sync[1], &c->join) < 0)
 		_exit(125);
-	if (!in_cgroup && cgroup_enter_procs(&c->join, 0) < 0)
-		_exit(125);
-	cgroup_close_procs(&c->join);
 	setup(c);
 	if (sync_send(c->sync[1], SYNC_READY, 0, NULL) < 0)
 		_exit(125);
@@ -143,17 +156,7 @@ void oci_init(struct oci_create *c)
 		free(json);
 	}
 	close_fds_except(-1);
-	const struct spec_process *p = &c->s.process;
-	struct process_desc d = {
-	    .argv = p->args,
-	    .env = p->env ? p->env : (char *[]){NULL},
-	    .cwd = p->cwd,
-	    .uid = p->uid,
-	    .gid = p->gid,
-	    .gids = p->gids,
-	    .ngids = p->ngids,
-	    .umask = p->umask,
-	    .security = &c->sec,
-	};
+	struct process_desc d;
+	oci_process_desc(&c->s.process, &c->sec, &d);
 	exec_command(&d);
 }

@@ -384,21 +384,17 @@ static void cleanup(struct container *c, int code)
 /* -d: the caller waits only for the start; a session-less child monitors. */
 static int detach(int *notify_fd)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return err_ret("pipe: %s", strerror(errno));
-	pid_t pid = fork();
+	int fd;
+	pid_t pid = fork_with_pipe(false, &fd);
 	if (pid < 0)
-		return err_ret("fork: %s", strerror(errno));
+		return -1;
 	if (pid == 0) {
-		close(p[0]);
 		setsid();
-		*notify_fd = p[1];
+		*notify_fd = fd;
 		return 0;
 	}
-	close(p[1]);
 	unsigned char code = 125;
-	ssize_t n = read(p[0], &code, 1);
+	ssize_t n = read(fd, &code, 1);
 	_exit(n == 1 ? code : 125);
 }
 

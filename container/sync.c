@@ -1,5 +1,6 @@
 /* The runtime/init start protocol: see sync.h for the sequence. */
 #include "sync.h"
+#include "cgroup.h"
 #include "util.h"
 
 #include <errno.h>
@@ -72,4 +73,14 @@ int sync_expect_value(int fd, enum sync_type want, const char *stage, int *value
 			       stage, sync_type_name(want));
 	*value = m.value;
 	return 0;
+}
+
+int sync_await_namespaces(int fd, struct cgroup_procs *join)
+{
+	int in_cgroup;
+	int rc = sync_expect_value(fd, SYNC_NAMESPACES_DONE, "", &in_cgroup);
+	if (rc == 0 && !in_cgroup)
+		rc = cgroup_enter_procs(join, 0);
+	cgroup_close_procs(join);
+	return rc;
 }

@@ -49,4 +49,9 @@ int sync_expect(int fd, enum sync_type want, const char *stage);
 int sync_expect_value(int fd, enum sync_type want, const char *stage, int *value);
 const char *sync_type_name(uint32_t type);
 
+struct cgroup_procs;
+/* The init's first step: NAMESPACES_DONE, then its cgroup join unless it was born there
+ * (join: opened by the runtime before the clone; closed here). 0, or -1. */
+int sync_await_namespaces(int fd, struct cgroup_procs *join);
+
 #endif

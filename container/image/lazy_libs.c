@@ -3,50 +3,55 @@
 #include "../util.h"
 
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define STR(x)		   #x
 #define SONAME_OF(base, v) base STR(v)
+#define LAZY_NAME(f)	   #f,
+#define COUNT(a)	   (sizeof(a) / sizeof((a)[0]))
 
-/* dlsym each name into table (pointers laid out as names), or exit with one line. */
-static void load(const char *soname, const char *const *names, void **table, size_t n)
+struct lazy_lib {
+	const char *soname;
+	const char *const *names;
+	size_t n;
+	void **table; /* one pointer per name, in order */
+	bool loaded;
+};
+
+/* dlsym each name into the table, or exit with one line. */
+static void load(struct lazy_lib *l)
 {
-	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (l->loaded)
+		return;
+	void *h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
-		die("cannot load %s: %s", soname, dlerror());
-	for (size_t i = 0; i < n; i++)
-		if (!(table[i] = dlsym(h, names[i])))
-			die("%s has no %s: %s", soname, names[i], dlerror());
+		die("cannot load %s: %s", l->soname, dlerror());
+	for (size_t i = 0; i < l->n; i++)
+		if (!(l->table[i] = dlsym(h, l->names[i])))
+			die("%s has no %s: %s", l->soname, l->names[i], dlerror());
+	l->loaded = true;
 }
 
-#define LAZY_NAME(f) #f,
-
+/* The loaded tables are the process's own, as the libraries are: function statics. */
 const struct lazy_archive *lazy_archive(void)
 {
-	static struct lazy_archive t;
-	static bool loaded;
+	static struct lazy_archive table;
 	static const char *const names[] = {LAZY_ARCHIVE_FUNCS(LAZY_NAME)};
-	_Static_assert(sizeof(t) == sizeof(names) / sizeof(names[0]) * sizeof(void *),
-		       "one pointer per name");
-	if (!loaded) {
-		/* libarchive's SONAME has been 13 since 3.0. */
-		load("libarchive.so.13", names, (void **)&t, sizeof(names) / sizeof(names[0]));
-		loaded = true;
-	}
-	return &t;
+	_Static_assert(sizeof(table) == COUNT(names) * sizeof(void *), "a name each");
+	/* libarchive's SONAME has been 13 since 3.0. */
+	static struct lazy_lib lib = {"libarchive.so.13", names, COUNT(names), (void **)&table};
+	load(&lib);
+	return &table;
 }
 
 const struct lazy_crypto *lazy_crypto(void)
 {
-	static struct lazy_crypto t;
-	static bool loaded;
+	static struct lazy_crypto table;
 	static const char *const names[] = {LAZY_CRYPTO_FUNCS(LAZY_NAME)};
-	_Static_assert(sizeof(t) == sizeof(names) / sizeof(names[0]) * sizeof(void *),
-		       "one pointer per name");
-	if (!loaded) {
-		load(SONAME_OF("libcrypto.so.", OPENSSL_SHLIB_VERSION), names, (void **)&t,
-		     sizeof(names) / sizeof(names[0]));
-		loaded = true;
-	}
-	return &t;
+	_Static_assert(sizeof(table) == COUNT(names) * sizeof(void *), "a name each");
+	static struct lazy_lib lib = {SONAME_OF("libcrypto.so.", OPENSSL_SHLIB_VERSION), names,
+				      COUNT(names), (void **)&table};
+	load(&lib);
+	return &table;
 }
