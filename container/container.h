@@ -64,5 +64,7 @@ __attribute__((noreturn)) void container_init(struct container *c);
 __attribute__((noreturn)) void exec_command(const struct process_desc *p);
 
 int cmd_run(int argc, char **argv);
+/* Has the runtime work between the clone and NAMESPACES_DONE (id maps, the veth)? */
+bool runtime_step(const struct container *c);
 
 #endif

@@ -159,7 +159,7 @@ void container_init(struct container *c)
 	}
 	/* A failed expect means the runtime is gone: nobody left to tell. */
 	/* The cgroup before the rootfs: its mounts are charged to the container. */
-	if (sync_await_namespaces(c->sync[1], &c->join) < 0)
+	if (sync_await_namespaces(c->sync[1], runtime_step(c), &c->join) < 0)
 		_exit(125);
 	setup_inside(c);
 	/* After the cgroup join, so that the cgroup is this namespace's root. */

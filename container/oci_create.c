@@ -110,14 +110,6 @@ static int hooks_in_runtime(struct oci_create *c, pid_t pid)
 	return rc;
 }
 
-static bool new_user_ns(const struct spec *s)
-{
-	for (size_t i = 0; i < s->nns; i++)
-		if (s->ns[i].type == CLONE_NEWUSER)
-			return !s->ns[i].path;
-	return false;
-}
-
 /* A user namespace, new or joined: the process then holds a full set of its own. */
 static bool any_user_ns(const struct spec *s)
 {
@@ -128,14 +120,14 @@ static bool any_user_ns(const struct spec *s)
 }
 
 /* The runtime's half of the start protocol; 0 once the init said READY. */
-static int drive_init(struct oci_create *c, pid_t pid, bool in_cgroup)
+static int drive_init(struct oci_create *c, pid_t pid)
 {
 	const struct spec *s = &c->s;
 	int fd = c->sync[0];
-	if (new_user_ns(s) && (write_map(pid, "uid_map", s->uid_maps, s->nuid_maps) < 0 ||
-			       write_map(pid, "gid_map", s->gid_maps, s->ngid_maps) < 0))
+	if (spec_new_user_ns(s) && (write_map(pid, "uid_map", s->uid_maps, s->nuid_maps) < 0 ||
+				    write_map(pid, "gid_map", s->gid_maps, s->ngid_maps) < 0))
 		return -1;
-	if (sync_send_value(fd, SYNC_NAMESPACES_DONE, in_cgroup) < 0)
+	if (spec_new_user_ns(s) && sync_send(fd, SYNC_NAMESPACES_DONE, 0, NULL) < 0)
 		return sync_expect(fd, SYNC_READY, "during setup"), -1;
 	for (;;) {
 		struct sync_msg m;
@@ -202,14 +194,17 @@ static int spawn_init(struct oci_create *c, pid_t *pid_out)
 	pid_t pid = clone_process(flags, cgfd, &in_cgroup);
 	if (cgfd >= 0)
 		close(cgfd);
-	if (pid == 0)
+	if (pid == 0) {
+		if (in_cgroup)
+			cgroup_close_procs(&c->join);
 		oci_init(c);
+	}
 	cgroup_close_procs(&c->join);
 	if (pid < 0)
 		return err_ret("cannot create the namespaces: %s", strerror(errno));
 	close(c->sync[1]);
 	*pid_out = pid;
-	rc = drive_init(c, pid, in_cgroup);
+	rc = drive_init(c, pid);
 	close(c->sync[0]);
 	return rc;
 }

@@ -218,10 +218,15 @@ static int prepare_host_side(struct container *c)
 	return 0;
 }
 
-/* A step the init may no longer hear: it died, maybe with an ERROR still queued for us. */
-static int send_step(struct container *c, enum sync_type type, int value)
+bool runtime_step(const struct container *c)
 {
-	if (sync_send_value(c->sync[0], type, value) == 0)
+	return (c->userns && c->host_uid == 0) || c->o->net == NET_BRIDGE;
+}
+
+/* A step the init may no longer hear: it died, maybe with an ERROR still queued for us. */
+static int send_step(struct container *c, enum sync_type type)
+{
+	if (sync_send(c->sync[0], type, 0, NULL) == 0)
 		return 0;
 	if (sync_expect(c->sync[0], SYNC_READY, "during setup") == 0)
 		err_ret("start protocol: READY before %s", sync_type_name(type));
@@ -248,8 +253,11 @@ static int start_container(struct container *c)
 	c->pid = clone_process(flags, cgfd, &in_cgroup);
 	if (cgfd >= 0)
 		close(cgfd);
-	if (c->pid == 0)
+	if (c->pid == 0) {
+		if (in_cgroup)
+			cgroup_close_procs(&c->join);
 		container_init(c);
+	}
 	cgroup_close_procs(&c->join);
 	if (c->pid < 0)
 		return err_ret("cannot create the namespaces: %s%s", strerror(errno),
@@ -261,7 +269,7 @@ static int start_container(struct container *c)
 		return -1;
 	if (c->o->net == NET_BRIDGE && net_veth_create(c->veth, c->pid) < 0)
 		return -1;
-	if (send_step(c, SYNC_NAMESPACES_DONE, in_cgroup) < 0 ||
+	if ((runtime_step(c) && send_step(c, SYNC_NAMESPACES_DONE) < 0) ||
 	    sync_expect(c->sync[0], SYNC_READY, "during setup") < 0)
 		return -1;
 	if (c->has_pty && pty_recv_master(&c->pty, c->sync[0]) < 0)

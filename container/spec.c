@@ -114,6 +114,14 @@ const char *spec_ns_name(int type)
 	return "?";
 }
 
+bool spec_new_user_ns(const struct spec *s)
+{
+	for (size_t i = 0; i < s->nns; i++)
+		if (s->ns[i].type == CLONE_NEWUSER)
+			return !s->ns[i].path;
+	return false;
+}
+
 bool spec_has_ns(const struct spec *s, int type)
 {
 	for (size_t i = 0; i < s->nns; i++)

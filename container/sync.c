@@ -55,12 +55,6 @@ int sync_recv(int fd, struct sync_msg *m, const char *stage)
 
 int sync_expect(int fd, enum sync_type want, const char *stage)
 {
-	int value;
-	return sync_expect_value(fd, want, stage, &value);
-}
-
-int sync_expect_value(int fd, enum sync_type want, const char *stage, int *value)
-{
 	struct sync_msg m;
 	if (sync_recv(fd, &m, stage) < 0)
 		return -1;
@@ -71,15 +65,13 @@ int sync_expect_value(int fd, enum sync_type want, const char *stage, int *value
 	if (m.type != (uint32_t)want)
 		return err_ret("start protocol: got %s %s, expected %s", sync_type_name(m.type),
 			       stage, sync_type_name(want));
-	*value = m.value;
 	return 0;
 }
 
-int sync_await_namespaces(int fd, struct cgroup_procs *join)
+int sync_await_namespaces(int fd, bool runtime_step, struct cgroup_procs *join)
 {
-	int in_cgroup;
-	int rc = sync_expect_value(fd, SYNC_NAMESPACES_DONE, "", &in_cgroup);
-	if (rc == 0 && !in_cgroup)
+	int rc = runtime_step ? sync_expect(fd, SYNC_NAMESPACES_DONE, "") : 0;
+	if (rc == 0)
 		rc = cgroup_enter_procs(join, 0);
 	cgroup_close_procs(join);
 	return rc;
