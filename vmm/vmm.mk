@@ -25,6 +25,12 @@ $(VMM_TEST_DIR)/snapshot_stream_test: $(VMM_TEST_DIR)/snapshot_stream_test.o \
 		$(BUILD)/vmm/snapshot/stream.o $(STDERR_CAPTURE)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 UNIT_TESTS += $(VMM_TEST_DIR)/snapshot_stream_test
+# The UART's snapshot section, on the fake machine of the virtio tests.
+$(VMM_TEST_DIR)/serial_state_test: $(VMM_TEST_DIR)/serial_state_test.o \
+		$(addprefix $(BUILD)/,vmm/dev/serial.o vmm/bus.o vmm/util.o vmm/event_loop.o \
+		vmm/snapshot/stream.o tests/virtio/fake_vm.o) $(STDERR_CAPTURE) $(ISOLAB_LIB)
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lpthread -lcmocka
+UNIT_TESTS += $(VMM_TEST_DIR)/serial_state_test
 
 # Sources, unit tests and their rules of the architecture.
 include vmm/$(VMM_ARCH)/arch.mk

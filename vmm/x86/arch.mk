@@ -18,3 +18,10 @@ $(VMM_TEST_DIR)/machine_test: $(VMM_TEST_DIR)/machine_test.o $(VMM_MACHINE_OBJS)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 
 UNIT_TESTS += $(VMM_TEST_DIR)/loaders_test $(VMM_TEST_DIR)/machine_test
+
+# The i8042's snapshot section, on the fake machine of the virtio tests.
+$(VMM_TEST_DIR)/i8042_state_test: $(VMM_TEST_DIR)/i8042_state_test.o \
+		$(addprefix $(BUILD)/,vmm/x86/i8042.o vmm/bus.o vmm/util.o vmm/event_loop.o \
+		vmm/snapshot/stream.o tests/virtio/fake_vm.o) $(STDERR_CAPTURE) $(ISOLAB_LIB)
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ -lpthread -lcmocka
+UNIT_TESTS += $(VMM_TEST_DIR)/i8042_state_test
