@@ -16,6 +16,7 @@
 
 #include "../machine.h"
 #include "../util.h"
+#include "../virtio/virtio.h"
 #include "snapshot.h"
 
 static uint64_t now_us(void)
@@ -64,10 +65,12 @@ int snapshot_save(struct vm *vm, const char *dir)
 		return vmm_err("snapshot: cannot create %s: %s", dir, strerror(errno));
 	bool was_paused = vm_paused(vm);
 	vm_pause(vm);
+	virtio_pause(vm); /* no device writes guest RAM while it is saved */
 	int ret = write_file(vm, dir, "memory", write_memory);
 	/* The state last: a directory with a state file has the memory that goes with it. */
 	if (ret == 0)
 		ret = write_file(vm, dir, "state", snapshot_write_state);
+	virtio_resume(vm);
 	if (!was_paused)
 		vm_resume(vm);
 	return ret;
