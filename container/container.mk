@@ -5,7 +5,7 @@ PKGS += libarchive-dev libssl-dev libzstd-dev e2fsprogs
 
 CONTAINER_SRCS := $(wildcard container/*.c container/image/*.c)
 CONTAINER_OBJS := $(CONTAINER_SRCS:%.c=$(BUILD)/%.o)
-CONTAINER_LIBS := -lseccomp -lcap -lmnl -ljson-c -lm -larchive -lcrypto
+CONTAINER_LIBS := -lseccomp -lcap -lmnl -ljson-c -lm
 BINS += $(BIN)/container
 
 $(BIN)/container: $(CONTAINER_OBJS) $(ISOLAB_LIB)

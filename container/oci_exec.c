@@ -111,17 +111,8 @@ static __attribute__((noreturn)) void run_process(const struct spec_process *p,
 			_exit(125);
 	}
 	close_fds_except(sync);
-	struct process_desc d = {
-	    .argv = p->args,
-	    .env = p->env ? p->env : (char *[]){NULL},
-	    .cwd = p->cwd,
-	    .uid = p->uid,
-	    .gid = p->gid,
-	    .gids = p->gids,
-	    .ngids = p->ngids,
-	    .umask = p->umask,
-	    .security = sec,
-	};
+	struct process_desc d;
+	oci_process_desc(p, sec, &d);
 	exec_command(&d);
 }
 

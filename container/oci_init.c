@@ -86,8 +86,6 @@ static void setup(struct oci_create *c)
 		die("sethostname: %s", strerror(errno));
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		die("setdomainname: %s", strerror(errno));
-	if (sync_expect(c->sync[1], SYNC_CGROUP_DONE, "") < 0)
-		_exit(125);
 	/* After the cgroup join, so that the cgroup is this namespace's root. */
 	if (spec_has_ns(s, CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		die("cgroup namespace: %s", strerror(errno));
@@ -114,6 +112,23 @@ static void wait_for_start(struct oci_create *c)
 	close(c->state_dir_fd);
 }
 
+void oci_process_desc(const struct spec_process *p, const struct process_security *sec,
+		      struct process_desc *out)
+{
+	static char *const no_env[] = {NULL};
+	*out = (struct process_desc){
+	    .argv = p->args,
+	    .env = p->env ? p->env : (char **)no_env,
+	    .cwd = p->cwd,
+	    .uid = p->uid,
+	    .gid = p->gid,
+	    .gids = p->gids,
+	    .ngids = p->ngids,
+	    .umask = p->umask,
+	    .security = sec,
+	};
+}
+
 void oci_init(struct oci_create *c)
 {
 	close(c->sync[0]);
@@ -124,7 +139,7 @@ void oci_init(struct oci_create *c)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (sync_expect(c->sync[1], SYNC_NAMESPACES_DONE, "") < 0)
+	if (sync_await_namespaces(c->sync[1], spec_new_user_ns(&c->s), &c->join) < 0)
 		_exit(125);
 	setup(c);
 	if (sync_send(c->sync[1], SYNC_READY, 0, NULL) < 0)
@@ -141,17 +156,7 @@ void oci_init(struct oci_create *c)
 		free(json);
 	}
 	close_fds_except(-1);
-	const struct spec_process *p = &c->s.process;
-	struct process_desc d = {
-	    .argv = p->args,
-	    .env = p->env ? p->env : (char *[]){NULL},
-	    .cwd = p->cwd,
-	    .uid = p->uid,
-	    .gid = p->gid,
-	    .gids = p->gids,
-	    .ngids = p->ngids,
-	    .umask = p->umask,
-	    .security = &c->sec,
-	};
+	struct process_desc d;
+	oci_process_desc(&c->s.process, &c->sec, &d);
 	exec_command(&d);
 }

@@ -227,3 +227,21 @@ void proc_title_set(const char *title)
 	memset(title_start, 0, title_len);
 	snprintf(title_start, title_len, "%s", title);
 }
+
+pid_t fork_with_pipe(bool child_reads, int *fd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_ret("pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return err_ret("fork: %s", strerror(errno));
+	}
+	/* The child's end is the read one when it reads; the parent holds the other. */
+	bool reader = (pid == 0) == child_reads;
+	close(p[reader ? 1 : 0]);
+	*fd = p[reader ? 0 : 1];
+	return pid;
+}
