@@ -128,7 +128,7 @@ HOST
 python3 "$tmp/host.py" "$tmp/after.err" "$tmp/from-guest" &
 host_pid=$!
 rm -f "$sock"
-timeout -k 5 600 "$vmm" --restore "$tmp/snap" "${opts[@]}" </dev/null >"$tmp/after" 2>"$tmp/after.err" &
+timeout -k 5 300 "$vmm" --restore "$tmp/snap" "${opts[@]}" </dev/null >"$tmp/after" 2>"$tmp/after.err" &
 vmm_pid=$!
 wait "$vmm_pid"
 rc=$?
@@ -151,7 +151,11 @@ last=$(sed -n 's/^SNAP: tick //p' <<<"$before" | tail -1)
 first=$(sed -n 's/^SNAP: \(tick\|restored\) //p' <<<"$after" | head -1)
 ok "$(awk -v a="$last" -v b="$first" 'BEGIN { exit !(a != "" && b != "" && b >= a && b - a < 5) }'; echo $?)" \
 	"the guest's uptime goes on from the pause ($last s before, $first s after)"
-unlike "$after" "SNAP: dmesg:" "the guest's log has no clock, watchdog or stall complaint"
+unlike "$after" "SNAP: dmesg:" "the guest's log has no clock, watchdog or stall complaint" ||
+	grep '^SNAP: dmesg:' <<<"$after" | head -5 | sed 's/^/#   /'
+diag "ticks before: $(sed -n 's/^SNAP: tick //p' <<<"$before" | tail -4 | tr '\n' ' ')" \
+	"after: $(sed -n 's/^SNAP: \(tick\|restored\) //p' <<<"$after" | head -3 | tr '\n' ' ')" \
+	"clocksource: $(grep -ao 'clocksource: Switched to clocksource [a-z-]*' "$tmp/before" | tail -1)"
 like "$after" "SNAP: sent" "TCP guest -> host over the re-attached TAP"
 is "$(cat "$tmp/from-guest" 2>/dev/null)" "after-restore" "the host got the guest's line"
 if ! grep -q '^SNAP: done' "$tmp/after"; then

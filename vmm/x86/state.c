@@ -18,11 +18,14 @@
 #include "../machine.h"
 #include "../snapshot/stream.h"
 #include "../util.h"
+#include "../vcpu.h"
+#include "state.h"
 
 #define VCPU_STATE_VERSION 1
 #define VM_STATE_VERSION   1
 #define MAX_MSRS	   1024
 #define NR_IRQCHIPS	   3 /* KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE, _IOAPIC */
+#define MSR_IA32_TSC	   0x10
 
 enum sregs_kind { SREGS_1 = 1, SREGS_2 = 2 };
 
@@ -141,11 +144,29 @@ static struct kvm_msrs *read_msrs(const struct vm *vm, int vcpu_fd)
 	return msrs;
 }
 
-static int save_msrs(const struct vm *vm, int vcpu_fd, struct snap_writer *w)
+/* The TSC at the pause (arch_vm_paused) of the vCPU with this fd; false when not kept. */
+static bool paused_tsc(struct vm *vm, int fd, uint64_t *tsc)
+{
+	const struct paused_clock *p = board_paused_clock(vm);
+	for (int i = 0; p->valid && i < p->nr; i++) {
+		if (vcpu_fd(vm_vcpu(vm, i)) == fd) {
+			*tsc = p->tsc[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+static int save_msrs(struct vm *vm, int vcpu_fd, struct snap_writer *w)
 {
 	struct kvm_msrs *msrs = read_msrs(vm, vcpu_fd);
 	if (!msrs)
 		return -1;
+	uint64_t tsc;
+	bool kept = paused_tsc(vm, vcpu_fd, &tsc);
+	for (uint32_t i = 0; kept && i < msrs->nmsrs; i++)
+		if (msrs->entries[i].index == MSR_IA32_TSC)
+			msrs->entries[i].data = tsc;
 	snap_put_u32(w, msrs->nmsrs);
 	for (uint32_t i = 0; i < msrs->nmsrs; i++) {
 		snap_put_u32(w, msrs->entries[i].index);
@@ -368,9 +389,57 @@ int arch_vm_save(struct vm *vm, struct snap_writer *w)
 	}
 	struct kvm_pit_state2 pit;
 	struct kvm_clock_data clock = {0};
-	if (SAVE(w, fd, KVM_GET_PIT2, pit) < 0 || SAVE(w, fd, KVM_GET_CLOCK, clock) < 0)
+	if (SAVE(w, fd, KVM_GET_PIT2, pit) < 0 || GET(fd, KVM_GET_CLOCK, &clock) < 0)
 		return -1;
+	const struct paused_clock *p = board_paused_clock(vm);
+	if (p->valid)
+		clock = p->clock; /* the guest's time stopped at the pause */
+	snap_put_blob(w, &clock, sizeof(clock));
 	return w->failed ? vmm_err("out of memory") : 0;
+}
+
+static int access_tsc(int vcpu_fd, unsigned long request, uint64_t *tsc)
+{
+	union {
+		struct kvm_msrs msrs;
+		uint8_t room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} buf = {0};
+	buf.msrs.nmsrs = 1;
+	buf.msrs.entries[0] = (struct kvm_msr_entry){.index = MSR_IA32_TSC, .data = *tsc};
+	if (ioctl(vcpu_fd, request, &buf.msrs) != 1)
+		return -1;
+	*tsc = buf.msrs.entries[0].data;
+	return 0;
+}
+
+/*
+ * KVM's clocks run on while the vCPUs are parked. Keeping their values at
+ * the pause lets vm_resume (and a snapshot's restore) continue from there,
+ * as cloud-hypervisor does for kvmclock: Linux reads either kvmclock or the
+ * TSC, so both are kept. Where KVM refuses one, nothing is kept.
+ */
+void arch_vm_paused(struct vm *vm)
+{
+	struct paused_clock *p = board_paused_clock(vm);
+	int n = vm_nr_vcpus(vm);
+	p->valid = n <= PAUSED_CLOCK_MAX_VCPUS && ioctl(vm_fd(vm), KVM_GET_CLOCK, &p->clock) == 0;
+	for (int i = 0; p->valid && i < n; i++)
+		p->valid = access_tsc(vcpu_fd(vm_vcpu(vm, i)), KVM_GET_MSRS, &p->tsc[i]) == 0;
+	p->nr = p->valid ? n : 0;
+}
+
+/* TSCs first, kvmclock last, as a restore sets them. */
+void arch_vm_resuming(struct vm *vm)
+{
+	struct paused_clock *p = board_paused_clock(vm);
+	if (!p->valid)
+		return;
+	for (int i = 0; i < p->nr; i++)
+		access_tsc(vcpu_fd(vm_vcpu(vm, i)), KVM_SET_MSRS, &p->tsc[i]);
+	struct kvm_clock_data set = {.clock = p->clock.clock};
+	if (ioctl(vm_fd(vm), KVM_SET_CLOCK, &set) < 0)
+		vmm_warn("resume: KVM_SET_CLOCK: %s: the guest's clock jumps", strerror(errno));
+	p->valid = false;
 }
 
 /*
