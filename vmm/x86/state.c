@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "../arch.h"
 #include "../machine.h"
@@ -295,7 +296,21 @@ static int load_tsc_khz(struct snap_reader *r, const struct state_caps *caps, in
 	return 0;
 }
 
-static int load_msrs(struct snap_reader *r, int vcpu_fd)
+static int access_tsc(int vcpu_fd, unsigned long request, uint64_t *tsc)
+{
+	union {
+		struct kvm_msrs msrs;
+		uint8_t room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} buf = {0};
+	buf.msrs.nmsrs = 1;
+	buf.msrs.entries[0] = (struct kvm_msr_entry){.index = MSR_IA32_TSC, .data = *tsc};
+	if (ioctl(vcpu_fd, request, &buf.msrs) != 1)
+		return -1;
+	*tsc = buf.msrs.entries[0].data;
+	return 0;
+}
+
+static int load_msrs(struct snap_reader *r, int vcpu_fd, uint64_t *tsc)
 {
 	uint32_t n;
 	if (snap_get_u32(r, &n) < 0)
@@ -310,6 +325,8 @@ static int load_msrs(struct snap_reader *r, int vcpu_fd)
 		uint64_t data = 0;
 		ret = snap_get_u32(r, &msrs->entries[i].index) < 0 || snap_get_u64(r, &data) < 0;
 		msrs->entries[i].data = data;
+		if (msrs->entries[i].index == MSR_IA32_TSC)
+			*tsc = data;
 	}
 	if (ret == 0) {
 		int set = ioctl(vcpu_fd, KVM_SET_MSRS, msrs);
@@ -351,29 +368,38 @@ static int load_version(struct snap_reader *r, uint32_t want)
 	return 0;
 }
 
-int arch_vcpu_load(struct vm *vm, int vcpu_fd, struct snap_reader *r)
+int arch_vcpu_load(struct vm *vm, int fd, struct snap_reader *r)
 {
 	struct state_caps caps;
 	state_caps(vm, &caps);
 	struct kvm_mp_state mp;
 	struct kvm_regs regs;
-	if (load_version(r, VCPU_STATE_VERSION) < 0 || LOAD(r, vcpu_fd, KVM_SET_MP_STATE, mp) < 0 ||
-	    LOAD(r, vcpu_fd, KVM_SET_REGS, regs) < 0 || load_sregs(r, &caps, vcpu_fd) < 0 ||
-	    load_fpu(r, &caps, vcpu_fd) < 0)
+	if (load_version(r, VCPU_STATE_VERSION) < 0 || LOAD(r, fd, KVM_SET_MP_STATE, mp) < 0 ||
+	    LOAD(r, fd, KVM_SET_REGS, regs) < 0 || load_sregs(r, &caps, fd) < 0 ||
+	    load_fpu(r, &caps, fd) < 0)
 		return -1;
 	bool xcrs_saved, dregs_saved;
 	struct kvm_xcrs xcrs;
 	struct kvm_debugregs dregs;
 	struct kvm_lapic_state lapic;
 	if (get_flag(r, caps.xcrs, "XCRs", &xcrs_saved) < 0 ||
-	    (xcrs_saved && LOAD(r, vcpu_fd, KVM_SET_XCRS, xcrs) < 0) ||
+	    (xcrs_saved && LOAD(r, fd, KVM_SET_XCRS, xcrs) < 0) ||
 	    get_flag(r, caps.debugregs, "debug registers", &dregs_saved) < 0 ||
-	    (dregs_saved && LOAD(r, vcpu_fd, KVM_SET_DEBUGREGS, dregs) < 0) ||
-	    LOAD(r, vcpu_fd, KVM_SET_LAPIC, lapic) < 0)
+	    (dregs_saved && LOAD(r, fd, KVM_SET_DEBUGREGS, dregs) < 0) ||
+	    LOAD(r, fd, KVM_SET_LAPIC, lapic) < 0)
 		return -1;
-	if (load_tsc_khz(r, &caps, vcpu_fd) < 0 || load_msrs(r, vcpu_fd) < 0 ||
-	    load_events(r, &caps, vcpu_fd) < 0)
+	uint64_t tsc = 0;
+	if (load_tsc_khz(r, &caps, fd) < 0 || load_msrs(r, fd, &tsc) < 0 ||
+	    load_events(r, &caps, fd) < 0)
 		return -1;
+	/* Kept for arch_vm_load, which sets it again next to kvmclock. */
+	struct paused_clock *p = board_paused_clock(vm);
+	for (int i = 0; i < vm_nr_vcpus(vm) && i < PAUSED_CLOCK_MAX_VCPUS; i++) {
+		if (vcpu_fd(vm_vcpu(vm, i)) == fd) {
+			p->tsc[i] = tsc;
+			p->nr = p->nr > i + 1 ? p->nr : i + 1;
+		}
+	}
 	return 0;
 }
 
@@ -398,17 +424,61 @@ int arch_vm_save(struct vm *vm, struct snap_writer *w)
 	return w->failed ? vmm_err("out of memory") : 0;
 }
 
-static int access_tsc(int vcpu_fd, unsigned long request, uint64_t *tsc)
+/*
+ * KVM's clocks run on while the vCPUs are parked. Keeping their values at
+ * the pause lets vm_resume (and a snapshot's restore) continue from there,
+ * as cloud-hypervisor does for kvmclock: Linux reads either kvmclock or the
+ * TSC, so both are kept. Where KVM refuses one, nothing is kept.
+ */
+static uint64_t monotonic_ns(void)
 {
-	union {
-		struct kvm_msrs msrs;
-		uint8_t room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
-	} buf = {0};
-	buf.msrs.nmsrs = 1;
-	buf.msrs.entries[0] = (struct kvm_msr_entry){.index = MSR_IA32_TSC, .data = *tsc};
-	if (ioctl(vcpu_fd, request, &buf.msrs) != 1)
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* TSC cycles of vCPU fd in ns nanoseconds (0 where KVM does not say its rate). */
+static uint64_t tsc_cycles(int fd, uint64_t ns)
+{
+	int khz = ioctl(fd, KVM_GET_TSC_KHZ);
+	return khz > 0 ? ns * (uint64_t)khz / 1000000 : 0;
+}
+
+/*
+ * kvmclock and every TSC as of one instant: each TSC read later than the
+ * clock is taken back by the time in between, so the two agree to
+ * microseconds (Linux's clocksource watchdog marks the TSC unstable past
+ * about half a millisecond of skew).
+ */
+static bool read_clocks(struct vm *vm, struct paused_clock *p)
+{
+	int n = vm_nr_vcpus(vm);
+	if (n > PAUSED_CLOCK_MAX_VCPUS || ioctl(vm_fd(vm), KVM_GET_CLOCK, &p->clock) < 0)
+		return false;
+	uint64_t at = monotonic_ns();
+	for (int i = 0; i < n; i++) {
+		int fd = vcpu_fd(vm_vcpu(vm, i));
+		if (access_tsc(fd, KVM_GET_MSRS, &p->tsc[i]) < 0)
+			return false;
+		p->tsc[i] -= tsc_cycles(fd, monotonic_ns() - at);
+	}
+	p->nr = n;
+	return true;
+}
+
+/* The other way: kvmclock, then each TSC advanced by the time since. */
+static int set_clocks(struct vm *vm, const struct paused_clock *p)
+{
+	struct kvm_clock_data set = {.clock = p->clock.clock};
+	if (ioctl(vm_fd(vm), KVM_SET_CLOCK, &set) < 0)
 		return -1;
-	*tsc = buf.msrs.entries[0].data;
+	uint64_t at = monotonic_ns();
+	for (int i = 0; i < p->nr && i < vm_nr_vcpus(vm); i++) {
+		int fd = vcpu_fd(vm_vcpu(vm, i));
+		uint64_t tsc = p->tsc[i] + tsc_cycles(fd, monotonic_ns() - at);
+		if (access_tsc(fd, KVM_SET_MSRS, &tsc) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -421,24 +491,15 @@ static int access_tsc(int vcpu_fd, unsigned long request, uint64_t *tsc)
 void arch_vm_paused(struct vm *vm)
 {
 	struct paused_clock *p = board_paused_clock(vm);
-	int n = vm_nr_vcpus(vm);
-	p->valid = n <= PAUSED_CLOCK_MAX_VCPUS && ioctl(vm_fd(vm), KVM_GET_CLOCK, &p->clock) == 0;
-	for (int i = 0; p->valid && i < n; i++)
-		p->valid = access_tsc(vcpu_fd(vm_vcpu(vm, i)), KVM_GET_MSRS, &p->tsc[i]) == 0;
-	p->nr = p->valid ? n : 0;
+	p->valid = read_clocks(vm, p);
 }
 
-/* TSCs first, kvmclock last, as a restore sets them. */
 void arch_vm_resuming(struct vm *vm)
 {
 	struct paused_clock *p = board_paused_clock(vm);
-	if (!p->valid)
-		return;
-	for (int i = 0; i < p->nr; i++)
-		access_tsc(vcpu_fd(vm_vcpu(vm, i)), KVM_SET_MSRS, &p->tsc[i]);
-	struct kvm_clock_data set = {.clock = p->clock.clock};
-	if (ioctl(vm_fd(vm), KVM_SET_CLOCK, &set) < 0)
-		vmm_warn("resume: KVM_SET_CLOCK: %s: the guest's clock jumps", strerror(errno));
+	if (p->valid && set_clocks(vm, p) < 0)
+		vmm_warn("resume: KVM refused the clock of the pause (%s): the guest's clock jumps",
+			 strerror(errno));
 	p->valid = false;
 }
 
@@ -468,8 +529,15 @@ int arch_vm_load(struct vm *vm, struct snap_reader *r)
 	struct kvm_clock_data clock;
 	if (LOAD(r, fd, KVM_SET_PIT2, pit) < 0 || snap_get_blob(r, &clock, sizeof(clock)) < 0)
 		return -1;
-	struct kvm_clock_data set = {.clock = clock.clock};
-	if (ioctl(fd, KVM_SET_CLOCK, &set) < 0)
-		return snap_bad(r, "KVM_SET_CLOCK: %s", strerror(errno));
+	/*
+	 * The TSCs were set with the rest of each vCPU, and ran on since while the
+	 * rest loaded (tens of ms in a nested host): set again next to kvmclock.
+	 */
+	struct paused_clock *p = board_paused_clock(vm);
+	p->clock.clock = clock.clock;
+	int ret = set_clocks(vm, p);
+	p->nr = 0;
+	if (ret < 0)
+		return snap_bad(r, "setting kvmclock and the TSCs: %s", strerror(errno));
 	return 0;
 }
