@@ -9,6 +9,7 @@
 #include "oci.h"
 #include "oci_cgroup.h"
 #include "oci_hooks.h"
+#include "seccomp_listener.h"
 #include "sync.h"
 #include "util.h"
 
@@ -237,7 +238,8 @@ int oci_do_create(const struct oci_globals *g, const char *id, const char *bundl
 		goto out;
 	c.have_sec = true;
 	/* Before anything exists: what the process could not get (runc's create fails too). */
-	if (security_check_host(&c.sec, any_user_ns(&c.s)) < 0)
+	if (security_check_host(&c.sec, any_user_ns(&c.s)) < 0 ||
+	    seccomp_listener_connect(&c.sec) < 0)
 		goto out;
 	if (oci_state_create(g->root, id, &c.st) < 0)
 		goto out;

@@ -8,6 +8,7 @@
 #include "container.h"
 #include "oci.h"
 #include "pty.h"
+#include "seccomp_listener.h"
 #include "security.h"
 #include "spec_json.h"
 #include "sync.h"
@@ -222,7 +223,11 @@ static int exec_in(const struct oci_globals *g, const struct exec_opts *o, const
 		 security_from_oci(doc ? doc : s.process_obj, s.linux_obj, &sec) == 0) {
 		/* Not kept locked while it runs: delete and kill must still get through. */
 		oci_state_unlock(&st);
-		rc = spawn(o, &st, &p, &sec);
+		/* Its notifications would have no agent (README, "Not done"). */
+		rc = seccomp_notifies(&sec)
+			 ? err_ret("exec: a seccomp profile with SCMP_ACT_NOTIFY "
+				   "is not supported for exec'd processes")
+			 : spawn(o, &st, &p, &sec);
 		security_free(&sec);
 	}
 	if (o->argv != p.args || doc)

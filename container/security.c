@@ -3,6 +3,7 @@
  * the kernel's rules need (see security.h), and docker's defaults for the docker-like CLI.
  */
 #include "security.h"
+#include "seccomp_listener.h"
 #include "util.h"
 
 #include <errno.h>
@@ -42,6 +43,9 @@ void security_free(struct process_security *s)
 	free(s->rlimits);
 	free(s->apparmor_profile);
 	free(s->selinux_label);
+	if (s->has_listener)
+		close(s->listener_fd);
+	free(s->listener_msg);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -96,7 +100,9 @@ static int load_filter(const struct process_security *s)
 		return 0;
 	if (s->filter.len == 0)
 		return err_ret("seccomp: the profile was not compiled, refusing to run unconfined");
-	return syscall_filter_load(&s->filter);
+	int notify_fd = syscall_filter_load(&s->filter);
+	/* At once: a notified syscall of ours would wait for an agent without the fd. */
+	return notify_fd > 0 ? seccomp_listener_send(s, notify_fd) : notify_fd;
 }
 
 int security_apply(const struct process_security *s)
