@@ -134,6 +134,15 @@ static void send_transport_reset(struct vsock *vs)
 	free(c);
 }
 
+/* A kick that came while the kernel was stopped was dropped: make it look at both rings. */
+static void kick_vhost(struct vsock *vs)
+{
+	uint64_t one = 1;
+	for (unsigned q = 0; q < VSOCK_VHOST_QUEUES; q++)
+		if (write(vs->dev->kick_fd[q], &one, sizeof(one)) != sizeof(one))
+			dev_err(vs->dev, "queue %u: kick lost: %s", q, strerror(errno));
+}
+
 /* DRIVER_OK: hand the negotiated features, guest RAM and both rings to the kernel. */
 static int vsock_activate(struct virtio_dev *dev)
 {
@@ -146,8 +155,11 @@ static int vsock_activate(struct virtio_dev *dev)
 	    vhost(vs, VHOST_VSOCK_SET_RUNNING, &one, "VHOST_VSOCK_SET_RUNNING"))
 		return -1;
 	vs->running = true;
-	if (vs->restored && dev->vqs[VSOCK_EVENT].ready)
-		send_transport_reset(vs);
+	if (vs->restored) {
+		kick_vhost(vs);
+		if (dev->vqs[VSOCK_EVENT].ready)
+			send_transport_reset(vs);
+	}
 	vs->restored = false;
 	return 0;
 }
@@ -185,8 +197,10 @@ static void vsock_quiesce(struct virtio_dev *dev)
 static void vsock_resume(struct virtio_dev *dev)
 {
 	struct vsock *vs = dev->priv;
-	if (vs->running)
-		set_running(vs, 1);
+	if (!vs->running)
+		return;
+	set_running(vs, 1);
+	kick_vhost(vs);
 }
 
 static int vsock_save(struct virtio_dev *dev, struct snap_writer *w)
