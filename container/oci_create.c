@@ -217,6 +217,10 @@ static void fill_state(struct oci_create *c, const char *bundle, pid_t pid)
 	snprintf(c->st.bundle, sizeof(c->st.bundle), "%s", bundle);
 	if (c->s.annotations)
 		c->st.annotations = json_object_get(c->s.annotations);
+	struct json_object *hooks;
+	if (json_object_object_get_ex(c->s.doc, "hooks", &hooks) && hooks &&
+	    (c->s.nhooks[HOOK_POSTSTART] || c->s.nhooks[HOOK_POSTSTOP]))
+		c->st.hooks = json_object_get(hooks);
 }
 
 int oci_do_create(const struct oci_globals *g, const char *id, const char *bundle_arg,

@@ -38,6 +38,13 @@ int seccomp_listener_connect(struct process_security *s)
 	return 0;
 }
 
+void seccomp_listener_release(struct process_security *s)
+{
+	if (s->has_listener)
+		close(s->listener_fd);
+	s->has_listener = false;
+}
+
 void seccomp_listener_prepare(struct process_security *s, const char *state_json, pid_t pid)
 {
 	if (!s->has_listener)
