@@ -9,6 +9,7 @@
 #include "oci.h"
 #include "oci_cgroup.h"
 #include "oci_hooks.h"
+#include "seccomp_listener.h"
 #include "sync.h"
 #include "util.h"
 
@@ -216,6 +217,10 @@ static void fill_state(struct oci_create *c, const char *bundle, pid_t pid)
 	snprintf(c->st.bundle, sizeof(c->st.bundle), "%s", bundle);
 	if (c->s.annotations)
 		c->st.annotations = json_object_get(c->s.annotations);
+	struct json_object *hooks;
+	if (json_object_object_get_ex(c->s.doc, "hooks", &hooks) && hooks &&
+	    (c->s.nhooks[HOOK_POSTSTART] || c->s.nhooks[HOOK_POSTSTOP]))
+		c->st.hooks = json_object_get(hooks);
 }
 
 int oci_do_create(const struct oci_globals *g, const char *id, const char *bundle_arg,
@@ -233,7 +238,8 @@ int oci_do_create(const struct oci_globals *g, const char *id, const char *bundl
 		goto out;
 	c.have_sec = true;
 	/* Before anything exists: what the process could not get (runc's create fails too). */
-	if (security_check_host(&c.sec, any_user_ns(&c.s)) < 0)
+	if (security_check_host(&c.sec, any_user_ns(&c.s)) < 0 ||
+	    seccomp_listener_connect(&c.sec) < 0)
 		goto out;
 	if (oci_state_create(g->root, id, &c.st) < 0)
 		goto out;

@@ -9,12 +9,14 @@
 #include "oci_hooks.h"
 #include "oci_rootfs.h"
 #include "pty.h"
+#include "seccomp_listener.h"
 #include "security.h"
 #include "sync.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,6 +114,22 @@ static void wait_for_start(struct oci_create *c)
 	close(c->state_dir_fd);
 }
 
+/* The container process state for a seccomp listener, made while /proc is still the
+ * runtime's: its /proc/self is our pid as the runtime sees it, the one the state names. */
+static void listener_state(struct oci_create *c)
+{
+	char self[32];
+	ssize_t n = c->sec.has_listener ? readlink("/proc/self", self, sizeof(self) - 1) : -1;
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	if (!c->st.annotations && c->s.annotations)
+		c->st.annotations = json_object_get(c->s.annotations);
+	char *state = oci_hook_state(&c->st, "created", atoi(self));
+	seccomp_listener_prepare(&c->sec, state, atoi(self));
+	free(state);
+}
+
 void oci_process_desc(const struct spec_process *p, const struct process_security *sec,
 		      struct process_desc *out)
 {
@@ -141,6 +159,7 @@ void oci_init(struct oci_create *c)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (sync_await_namespaces(c->sync[1], spec_new_user_ns(&c->s), &c->join) < 0)
 		_exit(125);
+	listener_state(c);
 	setup(c);
 	if (sync_send(c->sync[1], SYNC_READY, 0, NULL) < 0)
 		_exit(125);
@@ -155,7 +174,7 @@ void oci_init(struct oci_create *c)
 			_exit(125);
 		free(json);
 	}
-	close_fds_except(-1);
+	close_fds_except(c->sec.has_listener ? c->sec.listener_fd : -1);
 	struct process_desc d;
 	oci_process_desc(&c->s.process, &c->sec, &d);
 	exec_command(&d);

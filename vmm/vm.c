@@ -310,6 +310,7 @@ void vm_pause(struct vm *vm)
 			vm->vcpu_ctl->pause(vm->vcpus[i]);
 		/* Each vCPU delivered the writes it saw; a last look catches any left over. */
 		vm_deliver_batched_writes(vm);
+		arch_vm_paused(vm);
 		vm->paused = true;
 	}
 	pthread_mutex_unlock(&vm->pause_lock);
@@ -319,6 +320,7 @@ void vm_resume(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->pause_lock);
 	if (vm->paused) {
+		arch_vm_resuming(vm);
 		for (int i = 0; i < vm->nr_vcpus; i++)
 			vm->vcpu_ctl->resume(vm->vcpus[i]);
 		vm->paused = false;
