@@ -26,10 +26,29 @@ const struct vm_config *vm_config(const struct vm *vm);
 /* Call vcpus_destroy first. */
 void vm_destroy(struct vm *vm);
 /*
- * The vCPU layer hands the VM its vCPUs and how to kick one out of KVM_RUN,
- * so that vm_request_exit can stop them without vm.c depending on vcpu.c.
+ * What the VM may ask of one of its vCPUs: kick it out of KVM_RUN, park it
+ * outside KVM_RUN with its pending I/O completed, let it run again.
  */
-void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, void (*kick)(struct vcpu *vcpu));
+struct vcpu_control {
+	void (*kick)(struct vcpu *vcpu);
+	void (*pause)(struct vcpu *vcpu);
+	void (*resume)(struct vcpu *vcpu);
+};
+/*
+ * The vCPU layer hands the VM its vCPUs and how to control them, so that
+ * vm_request_exit and vm_pause reach them without vm.c depending on vcpu.c.
+ */
+void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, const struct vcpu_control *ctl);
+/*
+ * Stops every vCPU out of KVM_RUN at a clean point (each re-enters KVM_RUN
+ * once with immediate_exit, so an exit's pending MMIO/PIO completes) and
+ * then delivers the writes KVM batched: devices and guest state are still
+ * until vm_resume. For the monitor's pause, snapshots and migration; any
+ * thread but a vCPU's. Pausing a paused VM does nothing.
+ */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+bool vm_paused(const struct vm *vm);
 struct arch_vm *vm_arch(const struct vm *vm);
 /* The VM's batched-write ring (struct kvm_coalesced_mmio_ring), mapped with each vCPU. */
 void vm_set_write_ring(struct vm *vm, void *ring);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,7 +37,9 @@ struct vm {
 	char device_cmdline[ARCH_CMDLINE_MAX];
 	struct vcpu **vcpus; /* owned by the vCPU layer (vcpus_create) */
 	int nr_vcpus;
-	void (*kick)(struct vcpu *vcpu);
+	const struct vcpu_control *vcpu_ctl;
+	pthread_mutex_t pause_lock; /* one pause or resume at a time */
+	atomic_bool paused;
 	atomic_bool exit_requested;
 	atomic_int exit_status;
 	_Atomic int64_t marker_ms;
@@ -115,6 +118,7 @@ struct vm *vm_create(struct kvm_host *host, const struct vm_config *config)
 	vm->next_gsi = arch_layout.first_device_irq;
 	vm->next_mmio = arch_layout.mmio_start;
 	vm->marker_ms = -1;
+	pthread_mutex_init(&vm->pause_lock, NULL);
 	write_batch_init(&vm->batch);
 	vm->loop = event_loop_create();
 	if (!vm->loop) {
@@ -125,6 +129,8 @@ struct vm *vm_create(struct kvm_host *host, const struct vm_config *config)
 	if (vm->fd < 0) {
 		vmm_err("KVM_CREATE_VM: %s", strerror(errno));
 		event_loop_destroy(vm->loop);
+		write_batch_destroy(&vm->batch);
+		pthread_mutex_destroy(&vm->pause_lock);
 		free(vm);
 		return NULL;
 	}
@@ -146,6 +152,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->fd);
 	event_loop_destroy(vm->loop);
 	write_batch_destroy(&vm->batch);
+	pthread_mutex_destroy(&vm->pause_lock);
 	free(vm);
 }
 
@@ -247,7 +254,36 @@ void vm_request_exit(struct vm *vm, int status)
 	if (atomic_compare_exchange_strong(&vm->exit_requested, &expected, true))
 		vm->exit_status = status;
 	for (int i = 0; i < vm->nr_vcpus; i++)
-		vm->kick(vm->vcpus[i]);
+		vm->vcpu_ctl->kick(vm->vcpus[i]);
+}
+
+void vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!vm->paused) {
+		for (int i = 0; i < vm->nr_vcpus; i++)
+			vm->vcpu_ctl->pause(vm->vcpus[i]);
+		/* Each vCPU delivered the writes it saw; a last look catches any left over. */
+		vm_deliver_batched_writes(vm);
+		vm->paused = true;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->paused) {
+		for (int i = 0; i < vm->nr_vcpus; i++)
+			vm->vcpu_ctl->resume(vm->vcpus[i]);
+		vm->paused = false;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vm_paused(const struct vm *vm)
+{
+	return vm->paused;
 }
 
 int vm_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t base, uint64_t size,
@@ -256,11 +292,11 @@ int vm_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t base
 	return arch_announce_mmio_device(vm, compatible, base, size, irq);
 }
 
-void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, void (*kick)(struct vcpu *vcpu))
+void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, const struct vcpu_control *ctl)
 {
 	vm->vcpus = vcpus;
 	vm->nr_vcpus = nr;
-	vm->kick = kick;
+	vm->vcpu_ctl = ctl;
 }
 
 struct arch_vm *vm_arch(const struct vm *vm)

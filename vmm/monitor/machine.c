@@ -1,13 +1,12 @@
 /*
  * The monitor's operations on the real machine: pause by parking every
- * vCPU outside KVM_RUN (vcpu_pause), then read its state with the KVM
+ * vCPU outside KVM_RUN (vm_pause), then read its state with the KVM
  * vCPU ioctls from this thread, which KVM allows while no KVM_RUN holds
  * the vCPU.
  */
 #include "machine.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -17,7 +16,6 @@
 
 struct monitor_machine {
 	struct vm *vm;
-	atomic_bool paused;
 };
 
 static int m_nr_vcpus(void *ctx)
@@ -27,25 +25,19 @@ static int m_nr_vcpus(void *ctx)
 
 static int m_pause(void *ctx)
 {
-	struct monitor_machine *m = ctx;
-	for (int i = 0; i < vm_nr_vcpus(m->vm); i++)
-		vcpu_pause(vm_vcpu(m->vm, i));
-	m->paused = true;
+	vm_pause(((struct monitor_machine *)ctx)->vm);
 	return 0;
 }
 
 static int m_resume(void *ctx)
 {
-	struct monitor_machine *m = ctx;
-	for (int i = 0; i < vm_nr_vcpus(m->vm); i++)
-		vcpu_resume(vm_vcpu(m->vm, i));
-	m->paused = false;
+	vm_resume(((struct monitor_machine *)ctx)->vm);
 	return 0;
 }
 
 static bool m_paused(void *ctx)
 {
-	return ((struct monitor_machine *)ctx)->paused;
+	return vm_paused(((struct monitor_machine *)ctx)->vm);
 }
 
 static int m_get_regs(void *ctx, int cpu, struct kvm_regs *regs, struct kvm_sregs *sregs)
@@ -98,7 +90,7 @@ static const struct guest_mem *m_mem(void *ctx)
 static int m_nmi(void *ctx)
 {
 	struct monitor_machine *m = ctx;
-	bool was_paused = m->paused;
+	bool was_paused = vm_paused(m->vm);
 	if (!was_paused)
 		m_pause(m);
 	int ret = 0;
