@@ -12,7 +12,7 @@
 #
 # --arch arm64: the arm64 lab host, linux-image-6.1.0-*-arm64 for
 # qemu-system-aarch64 -M virt (kernel= is Debian's raw Image, no bzimage=),
-# with busybox-static:arm64 (also apt-get download) in its initramfs and
+# with busybox-static:arm64 (../arm64/busybox.sh) in its initramfs and
 # init-arm64 as its first stage: host binaries cannot run there, so its root
 # stays the initramfs (tests/nested/run --arch arm64 says what it mounts).
 #
@@ -123,7 +123,6 @@ unpack() {
 	say "unpacking with dpkg-deb -x (not installed on this host)"
 	mkdir "$tmp/x" "$tmp/out"
 	dpkg-deb -x "$tmp"/*.deb "$tmp/x"
-	[ "$arch" = amd64 ] || unpack_busybox "$tmp/out" || return 1
 	release=$(basename "$(ls -d "$tmp"/x/lib/modules/*)")
 	command -v depmod >/dev/null || PATH=$PATH:/usr/sbin:/sbin
 	depmod -b "$tmp/x" "$release"
@@ -140,19 +139,6 @@ unpack() {
 	rm -rf "$dest.new"
 	mv "$tmp/out" "$dest.new"
 	mv -T "$dest.new" "$dest" 2>/dev/null || rm -rf "$dest.new" # another build won the race
-}
-
-# unpack_busybox DIR: busybox-static for $arch (apt-get download), as DIR/busybox.
-unpack_busybox() {
-	local dl
-	dl=$(mktemp -d "$cache_root/.labhost-bb.XXXXXX")
-	if ! (cd "$dl" && apt-get download "busybox-static:$arch" >download.log 2>&1 &&
-		dpkg-deb -x busybox-static_*.deb x && cp x/bin/busybox "$1/busybox"); then
-		tail -3 "$dl/download.log" >&2
-		rm -rf "$dl"
-		return 1
-	fi
-	rm -rf "$dl"
 }
 
 # initramfs DIR: busybox, the modules, the two init stages; keyed on their contents.
@@ -201,7 +187,7 @@ release=$(sed -n 's/^release=//p' "$dir/info")
 version=$(sed -n 's/^version=//p' "$dir/info")
 if [ "$arch" = arm64 ]; then
 	# Debian's arm64 vmlinuz is the raw Image QEMU boots as it is.
-	busybox=$dir/busybox
+	busybox=$("$here/../arm64/busybox.sh") || skip "no busybox-static:arm64 (see above)"
 	initrd=$(initramfs "$dir")
 	printf 'kernel=%s\ninitrd=%s\nrelease=%s\nversion=%s\n' "$dir/vmlinuz" "$initrd" "$release" "$version"
 	exit 0
