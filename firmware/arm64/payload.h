@@ -55,14 +55,23 @@ static inline void serial_puts(const char *s)
 		serial_putc(*s++);
 }
 
-/* A PSCI call through HVC (the conduit KVM's device tree names); x0 comes back. */
+/*
+ * A PSCI call through HVC (the conduit vmm's device tree names); x0 comes
+ * back. The SMC Calling Convention returns in x0-x3 (KVM writes all four)
+ * and lets a v1.0 implementation corrupt x4-x17, so all of them are outputs
+ * or clobbers: the compiler must not keep a value there across the call.
+ */
 static inline long psci_call(unsigned long fn, unsigned long a1, unsigned long a2, unsigned long a3)
 {
 	register unsigned long x0 __asm__("x0") = fn;
 	register unsigned long x1 __asm__("x1") = a1;
 	register unsigned long x2 __asm__("x2") = a2;
 	register unsigned long x3 __asm__("x3") = a3;
-	__asm__ volatile("hvc #0" : "+r"(x0) : "r"(x1), "r"(x2), "r"(x3) : "memory");
+	__asm__ volatile("hvc #0"
+			 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
+			 :
+			 : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
+			   "x15", "x16", "x17", "memory");
 	return (long)x0;
 }
 

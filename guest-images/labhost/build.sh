@@ -141,14 +141,15 @@ unpack() {
 	mv -T "$dest.new" "$dest" 2>/dev/null || rm -rf "$dest.new" # another build won the race
 }
 
-# initramfs DIR: busybox, the modules, the two init stages; keyed on their contents.
+# initramfs DIR: busybox, the modules, the two init stages; keyed on their
+# contents and this script's.
 initramfs() {
 	local dir=$1 key root out
-	key=$(cat "$here/$stage1" "$here/stage2" "$busybox" "$dir/modules/order" | sha256sum | cut -c1-12)
+	key=$(cat "$0" "$here/$stage1" "$here/stage2" "$busybox" "$dir/modules/order" | sha256sum | cut -c1-12)
 	out=$dir/initramfs-$key.cpio
 	if [ ! -f "$out" ]; then
 		root=$(mktemp -d "$dir/.initramfs.XXXXXX")
-		mkdir -p "$root"/{bin,dev,proc,sys,lower,rw,newroot,job,lib/modules,run/labhost}
+		mkdir -p "$root"/{bin,dev,proc,sys,lower,rw,newroot,job,lib/modules,run/labhost,tmp}
 		cp "$busybox" "$root/bin/busybox"
 		ln -s busybox "$root/bin/sh"
 		cp "$dir"/modules/*.ko "$dir/modules/order" "$root/lib/modules/"
