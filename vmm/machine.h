@@ -17,7 +17,8 @@ struct arch_vm;
 /* What the user chose for the machine as a whole. */
 struct vm_config {
 	uint64_t mem_size;
-	bool pmu; /* --pmu: the guest sees the host's performance counters */
+	bool pmu;	      /* --pmu: the guest sees the host's performance counters */
+	const char *dump_dtb; /* --dump-dtb FILE: write the guest's device tree there (arm64) */
 };
 
 /* RAM and the arch's interrupt controller; the vCPUs come from vcpus_create (vcpu.h). */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../firmware/isolab-abi.h"
@@ -22,6 +23,7 @@
 #include "memstat.h"
 #include "monitor/machine.h"
 #include "options.h"
+#include "snapshot/snapshot.h"
 #include "util.h"
 #include "vcpu.h"
 #include "virtio/virtio.h"
@@ -39,6 +41,8 @@ struct devices {
 
 static int open_files(const struct vmm_options *opts, struct files *f)
 {
+	if (opts->restore)
+		return 0; /* the guest is in the snapshot */
 	if (opts->firmware)
 		return image_file_open(&f->firmware, opts->firmware, "firmware");
 	if (image_file_open(&f->kernel, opts->kernel, "kernel") < 0)
@@ -102,8 +106,11 @@ static int build_cmdline(struct vm *vm, const struct vmm_options *opts, char *bu
 	return 0;
 }
 
-static int load_guest(struct vm *vm, const struct vmm_options *opts, struct files *f)
+static int load_guest(struct vm *vm, const struct vmm_options *opts, struct files *f,
+		      struct restore_stats *restored)
 {
+	if (opts->restore)
+		return snapshot_restore(vm, opts->restore, opts->restore_eager, restored);
 	if (opts->firmware)
 		return arch_load_firmware(vm, &f->firmware, opts->cmdline ? opts->cmdline : "");
 	char cmdline[ARCH_CMDLINE_MAX];
@@ -158,9 +165,24 @@ static int run_vcpus(struct vm *vm)
 	return vm_exit_status(vm);
 }
 
-static void print_stats(struct vm *vm, const struct devices *dev)
+/* How long a restore took, and how many page faults vmm took since (the guest's first touches). */
+static void print_restore_stats(const struct restore_stats *r)
+{
+	fprintf(stderr,
+		"restore_mode: %s\nrestore_us: %" PRIu64 "\nrestore_state_us: %" PRIu64
+		"\nrestore_memory_us: %" PRIu64 "\n",
+		r->eager ? "eager" : "lazy", r->total_us, r->state_us, r->memory_us);
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		fprintf(stderr, "vmm_minor_faults: %ld\nvmm_major_faults: %ld\n", ru.ru_minflt,
+			ru.ru_majflt);
+}
+
+static void print_stats(struct vm *vm, const struct devices *dev, const struct restore_stats *r)
 {
 	fprintf(stderr, "first_kvm_run_ms: %" PRId64 "\n", vcpu_first_run_ms(vm_vcpu(vm, 0)));
+	if (r->total_us)
+		print_restore_stats(r);
 	int64_t marker = vm_marker_ms(vm);
 	if (marker >= 0)
 		fprintf(stderr, "userspace_marker_ms: %" PRId64 "\n", marker);
@@ -188,12 +210,14 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	if (host->emulated && opts->kernel)
 		vmm_warn("this host's KVM emulates guest kernel code (kvm_pvm, no VT-x/AMD-V): "
 			 "a Linux boot takes minutes; hiding CPU features its emulator lacks");
-	struct vm_config config = {.mem_size = opts->mem_size, .pmu = opts->pmu};
+	struct vm_config config = {
+	    .mem_size = opts->mem_size, .pmu = opts->pmu, .dump_dtb = opts->dump_dtb};
 	struct vm *vm = vm_create(host, &config);
 	if (!vm)
 		return -1;
 	struct devices dev = {0};
 	struct monitor *mon = NULL;
+	struct restore_stats restored = {0};
 	int status = -1;
 	if (vcpus_create(vm, opts->cpus) < 0 || !(dev.console = console_open(opts->console)))
 		goto out;
@@ -202,7 +226,7 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 		status = added == VIRTIO_BAD_SPEC ? EXIT_USAGE : -1;
 		goto out;
 	}
-	if (load_guest(vm, opts, f) < 0)
+	if (load_guest(vm, opts, f, &restored) < 0)
 		goto out;
 	close_files(f); /* the guest has its copy */
 	if (start_monitor(vm, opts, dev.console, &mon) < 0)
@@ -215,7 +239,7 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	event_loop_stop(vm_event_loop(vm)); /* devices, console and monitor go quiet */
 	console_close(dev.console);
 	if (opts->stats)
-		print_stats(vm, &dev);
+		print_stats(vm, &dev, &restored);
 out:
 	virtio_shutdown(vm);
 	monitor_for_vm_destroy(mon);

@@ -98,6 +98,8 @@ static int setup_memory(struct vm *vm, uint64_t mem_size)
 {
 	struct guest_region regions[GUEST_MEM_MAX_REGIONS];
 	int n = arch_ram_regions(mem_size, regions);
+	if (n < 0)
+		return -1;
 	for (int i = 0; i < n; i++)
 		if (add_ram(vm, regions[i].gpa, regions[i].size) < 0)
 			return -1;
@@ -243,7 +245,7 @@ int vm_cmdline_append(struct vm *vm, const char *fmt, ...)
 
 int vm_set_irq_line(struct vm *vm, int gsi, int level)
 {
-	struct kvm_irq_level irq = {.irq = gsi, .level = level};
+	struct kvm_irq_level irq = {.irq = arch_irq_line(gsi), .level = level};
 	return ioctl(vm->fd, KVM_IRQ_LINE, &irq);
 }
 

@@ -43,13 +43,6 @@
 #define ARM64_LAST_DEVICE_SPI  63
 #define ARM64_SPI_INTID_BASE   32
 
-/* Arch timer PPIs (INTID - 16 in the device tree's PPI numbering), as Linux's binding lists them.
- */
-#define ARM64_TIMER_PPI_SEC_PHYS 13
-#define ARM64_TIMER_PPI_PHYS	 14
-#define ARM64_TIMER_PPI_VIRT	 11
-#define ARM64_TIMER_PPI_HYP	 10
-
 /* Linux Image placement (Documentation/arch/arm64/booting.rst). */
 #define ARM64_IMAGE_ALIGN 0x200000ULL /* the Image's base is 2 MiB aligned */
 #define ARM64_DTB_MAX	  0x200000ULL /* a DTB is at most 2 MiB */

@@ -1,8 +1,12 @@
-/* info cpus and info registers: what a paused vCPU's registers say. */
+/*
+ * The x86 side of the monitor: info cpus and info registers (what a paused
+ * vCPU's registers say), and guest virtual addresses through its page tables.
+ */
 #include <inttypes.h>
 
 #include "../x86/processor.h"
 #include "internal.h"
+#include "pagewalk.h"
 
 static const char *cpu_mode(const struct kvm_sregs *s)
 {
@@ -111,4 +115,24 @@ int cmd_info_registers(struct cmd_ctx *c)
 		return cmd_error(c, "KVM would not give vCPU %d's registers", (int)cpu);
 	print_registers(c->out, (int)cpu, &regs, &sregs);
 	return 0;
+}
+
+static int translate(const void *mmu, const struct guest_mem *mem, uint64_t va,
+		     struct monitor_translation *out)
+{
+	struct walk w;
+	enum walk_result r = page_walk(mem, mmu, va, &w);
+	*out = (struct monitor_translation){.gpa = w.gpa, .page_size = w.page_size};
+	if (r != WALK_OK)
+		out->why = walk_result_text(r);
+	return r == WALK_OK ? 0 : -1;
+}
+
+int monitor_read_virtual(struct cmd_ctx *c, int cpu, uint64_t addr, uint8_t *buf, uint64_t len)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (c->mon->ops->get_regs(c->mon->ctx, cpu, &regs, &sregs) < 0)
+		return cmd_error(c, "KVM would not give vCPU %d's registers", cpu);
+	return monitor_copy_virtual(c, translate, &sregs, addr, buf, len);
 }

@@ -75,7 +75,26 @@ int cmd_x(struct cmd_ctx *c);
 int cmd_xp(struct cmd_ctx *c);
 int cmd_info_memory(struct cmd_ctx *c);
 int cmd_stats(struct cmd_ctx *c);
+
+/*
+ * What depends on the architecture (x86: cpu.c and pagewalk.c; arm64:
+ * vmm/arm64/monitor_cpu.c), called while the vCPUs are paused.
+ */
 int cmd_info_cpus(struct cmd_ctx *c);
 int cmd_info_registers(struct cmd_ctx *c);
+/* Copies len bytes at guest virtual addr as vCPU cpu's MMU maps them; -1 after cmd_error. */
+int monitor_read_virtual(struct cmd_ctx *c, int cpu, uint64_t addr, uint8_t *buf, uint64_t len);
+
+/* Where one guest virtual address goes: gpa and its page's size (0: no paging), or why not. */
+struct monitor_translation {
+	uint64_t gpa, page_size;
+	const char *why;
+};
+/* An arch's page walk over its MMU registers (mmu); 0, or -1 with why set. */
+typedef int (*monitor_translate_fn)(const void *mmu, const struct guest_mem *mem, uint64_t va,
+				    struct monitor_translation *out);
+/* The arch-neutral part of monitor_read_virtual: copies page by page through translate. */
+int monitor_copy_virtual(struct cmd_ctx *c, monitor_translate_fn translate, const void *mmu,
+			 uint64_t addr, uint8_t *buf, uint64_t len);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 
 #include "../machine.h"
+#include "../snapshot/snapshot.h"
 #include "../vcpu.h"
 
 struct monitor_machine {
@@ -46,6 +47,15 @@ static int m_get_regs(void *ctx, int cpu, struct kvm_regs *regs, struct kvm_sreg
 	if (ioctl(fd, KVM_GET_REGS, regs) < 0 || ioctl(fd, KVM_GET_SREGS, sregs) < 0)
 		return -1;
 	return 0;
+}
+
+static int m_get_one_reg(void *ctx, int cpu, uint64_t id, uint64_t *value)
+{
+	struct kvm_one_reg reg = {.id = id, .addr = (uintptr_t)value};
+	return ioctl(vcpu_fd(vm_vcpu(((struct monitor_machine *)ctx)->vm, cpu)), KVM_GET_ONE_REG,
+		     &reg) < 0
+		   ? -1
+		   : 0;
 }
 
 static int m_get_mp_state(void *ctx, int cpu, uint32_t *state)
@@ -112,6 +122,11 @@ static void m_quit(void *ctx)
 	vm_request_exit(((struct monitor_machine *)ctx)->vm, 0);
 }
 
+static int m_snapshot(void *ctx, const char *dir)
+{
+	return snapshot_save(((struct monitor_machine *)ctx)->vm, dir);
+}
+
 static bool m_exiting(void *ctx)
 {
 	return vm_exit_requested(((struct monitor_machine *)ctx)->vm);
@@ -123,12 +138,14 @@ static const struct monitor_ops machine_ops = {
     .resume = m_resume,
     .paused = m_paused,
     .get_regs = m_get_regs,
+    .get_one_reg = m_get_one_reg,
     .get_mp_state = m_get_mp_state,
     .exit_counters = m_exit_counters,
     .mem = m_mem,
     .nmi = m_nmi,
     .device_counters = m_device_counters,
     .quit = m_quit,
+    .snapshot = m_snapshot,
     .exiting = m_exiting,
 };
 

@@ -33,8 +33,10 @@ struct monitor_ops {
 	int (*pause)(void *ctx);
 	int (*resume)(void *ctx);
 	bool (*paused)(void *ctx);
-	/* Register state of vCPU cpu; only called while paused. 0 or -1. */
+	/* x86 register state of vCPU cpu; only called while paused. 0 or -1. */
 	int (*get_regs)(void *ctx, int cpu, struct kvm_regs *regs, struct kvm_sregs *sregs);
+	/* One register by its KVM_GET_ONE_REG id (arm64's way); only called while paused. */
+	int (*get_one_reg)(void *ctx, int cpu, uint64_t id, uint64_t *value);
 	/* KVM_MP_STATE_* of vCPU cpu (halted or runnable); only called while paused. */
 	int (*get_mp_state)(void *ctx, int cpu, uint32_t *state);
 	/* Fills up to max counters with the exits of vCPU cpu seen so far; returns how many. */
@@ -46,6 +48,8 @@ struct monitor_ops {
 	void (*quit)(void *ctx);
 	/* The devices' --stats counters ("virtio_blk0_requests: N" lines); may be NULL. */
 	void (*device_counters)(void *ctx, FILE *out);
+	/* Writes a snapshot to directory dir (state and memory), pausing meanwhile; may be NULL. */
+	int (*snapshot)(void *ctx, const char *dir);
 	/* True once the VM is going away: long-running commands stop. */
 	bool (*exiting)(void *ctx);
 };

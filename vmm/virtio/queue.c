@@ -35,29 +35,51 @@ static void *ring_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len, u
 	return guest_mem_ptr(mem, gpa, len);
 }
 
-bool vq_activate(struct virtqueue *vq, const struct guest_mem *mem, bool event_idx)
+bool vq_layout_valid(const struct guest_mem *mem, uint16_t n, uint16_t max, uint64_t desc_gpa,
+		     uint64_t avail_gpa, uint64_t used_gpa)
+{
+	if (n == 0 || n > max || (n & (n - 1)))
+		return false;
+	/* desc[n]; avail: flags, idx, ring[n], used_event; used: flags, idx, ring[n], avail_event
+	 */
+	return ring_ptr(mem, desc_gpa, 16ull * n, 16) &&
+	       ring_ptr(mem, avail_gpa, 6ull + 2ull * n, 2) &&
+	       ring_ptr(mem, used_gpa, 6ull + 8ull * n, 4);
+}
+
+bool vq_restore(struct virtqueue *vq, const struct guest_mem *mem, bool event_idx,
+		const struct vq_position *pos)
 {
 	uint16_t n = vq->size;
-	if (n == 0 || n > vq->max_size || (n & (n - 1)))
-		return false;
-	struct vring_desc *desc = ring_ptr(mem, vq->desc_gpa, 16ull * n, 16);
-	/* flags, idx, ring[n], used_event */
-	struct vring_avail *avail = ring_ptr(mem, vq->avail_gpa, 6ull + 2ull * n, 2);
-	/* flags, idx, ring[n], avail_event */
-	struct vring_used *used = ring_ptr(mem, vq->used_gpa, 6ull + 8ull * n, 4);
-	if (!desc || !avail || !used)
+	if (!vq_layout_valid(mem, n, vq->max_size, vq->desc_gpa, vq->avail_gpa, vq->used_gpa))
 		return false;
 	pthread_mutex_lock(&vq->push_lock);
 	vq->mem = mem;
-	vq->desc = desc;
-	vq->avail = avail;
-	vq->used = used;
+	vq->desc = guest_mem_ptr(mem, vq->desc_gpa, 16ull * n);
+	vq->avail = guest_mem_ptr(mem, vq->avail_gpa, 6ull + 2ull * n);
+	vq->used = guest_mem_ptr(mem, vq->used_gpa, 6ull + 8ull * n);
 	vq->event_idx = event_idx;
-	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
-	vq->signalled_valid = false;
+	vq->last_avail = pos->last_avail;
+	vq->used_idx = pos->used_idx;
+	vq->signalled_used = pos->signalled_used;
+	vq->signalled_valid = pos->signalled_valid;
 	vq->ready = true;
 	pthread_mutex_unlock(&vq->push_lock);
 	return true;
+}
+
+bool vq_activate(struct virtqueue *vq, const struct guest_mem *mem, bool event_idx)
+{
+	return vq_restore(vq, mem, event_idx, &(struct vq_position){0});
+}
+
+struct vq_position vq_position(struct virtqueue *vq)
+{
+	pthread_mutex_lock(&vq->push_lock);
+	struct vq_position pos = {vq->last_avail, vq->used_idx, vq->signalled_used,
+				  vq->signalled_valid};
+	pthread_mutex_unlock(&vq->push_lock);
+	return pos;
 }
 
 static uint16_t avail_idx(const struct virtqueue *vq)

@@ -93,6 +93,11 @@ int arch_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t ba
 				 base, irq);
 }
 
+uint32_t arch_irq_line(int irq)
+{
+	return (uint32_t)irq; /* KVM_IRQ_LINE takes the GSI */
+}
+
 int arch_cmdline_base(const struct vm *vm, char *buf, size_t size)
 {
 	const char *emulated = vm_host(vm)->emulated ? " " CPUID_EMULATED_CMDLINE : "";
