@@ -16,3 +16,6 @@ GUEST_ARM64_KERNEL_INPUTS := guest-images/arm64/kernel.config guest-images/arm64
 
 $(GUEST_IMAGE): $(GUEST_ARM64_KERNEL_INPUTS) | $(DEPS_STAMP)
 	@guest-images/arm64/build-kernel.sh $(IMAGES_OUT)
+
+# make demo ARCH=arm64: this guest booted by the arm64 vmm in the arm64 lab host.
+DEMO := guest-images/arm64/demo
