@@ -15,25 +15,6 @@
 #define TOUCH_BASE  (4ULL << 20)
 #define PAGE	    4096ULL
 
-static inline unsigned long long rdtsc(void)
-{
-	unsigned int lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (unsigned long long)hi << 32 | lo;
-}
-
-static void put_number(unsigned long long n)
-{
-	char digits[24];
-	int i = 0;
-	do {
-		digits[i++] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
-	while (i)
-		serial_putc(digits[--i]);
-}
-
 /* The M of "touch=M" in the command line, or 0. */
 static unsigned long long touch_mib(const char *cmdline)
 {
@@ -67,10 +48,10 @@ PAYLOAD_ENTRY void _start(unsigned long cpu, unsigned long ncpus, const char *cm
 	for (unsigned long long n = 0;; n++) {
 		unsigned long long cycles = mib ? sweep(mib, n) : 0;
 		serial_puts("count ");
-		put_number(n);
+		serial_put_number(n);
 		if (mib) {
 			serial_puts(" cycles ");
-			put_number(cycles);
+			serial_put_number(cycles);
 		}
 		serial_putc('\n');
 		unsigned long long until = rdtsc() + STEP_CYCLES;

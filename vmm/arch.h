@@ -119,6 +119,16 @@ int arch_vcpu_pc(int vcpu_fd, uint64_t *pc);
  * load runs after every vCPU's. Each returns 0, or -1 after one message.
  */
 extern const char arch_name[];
+/*
+ * vm_pause calls arch_vm_paused once every vCPU is parked, vm_resume calls
+ * arch_vm_resuming before they run again: x86 keeps kvmclock and each
+ * vCPU's TSC at the pause, sets them back on resume, and a snapshot saves
+ * those values, so that neither a resumed nor a restored guest sees the time
+ * it spent paused (its clocksource watchdog would complain); arm64 would do
+ * the same with the virtual counter (KVM_REG_ARM_TIMER_CNT).
+ */
+void arch_vm_paused(struct vm *vm);
+void arch_vm_resuming(struct vm *vm);
 int arch_vcpu_save(struct vm *vm, int vcpu_fd, struct snap_writer *w);
 int arch_vcpu_load(struct vm *vm, int vcpu_fd, struct snap_reader *r);
 int arch_vm_save(struct vm *vm, struct snap_writer *w);

@@ -56,6 +56,17 @@ void vm_set_write_ring(struct vm *vm, void *ring);
 /* Delivers the writes KVM queued (vm_batch_writes); any thread, cheap when none. */
 void vm_deliver_batched_writes(struct vm *vm);
 
+/* Guest RAM, writable: for loading a snapshot or an incoming migration into it. */
+struct guest_mem *vm_ram(struct vm *vm);
+/*
+ * KVM's dirty page log on every RAM region (KVM_MEM_LOG_DIRTY_PAGES), for
+ * live migration. vm_get_dirty_log fills bitmap (one bit per 4 KiB page of
+ * region, in longs) with the pages the guest wrote since the last call and
+ * clears KVM's copy. 0, or -1 after a message.
+ */
+int vm_log_dirty_pages(struct vm *vm, bool on);
+int vm_get_dirty_log(struct vm *vm, int region, unsigned long *bitmap);
+
 struct kvm_host *vm_host(const struct vm *vm);
 int vm_nr_vcpus(const struct vm *vm);
 struct vcpu *vm_vcpu(const struct vm *vm, int index);

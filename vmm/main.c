@@ -21,6 +21,7 @@
 #include "kvm.h"
 #include "machine.h"
 #include "memstat.h"
+#include "migration/migration.h"
 #include "monitor/machine.h"
 #include "options.h"
 #include "snapshot/snapshot.h"
@@ -41,8 +42,8 @@ struct devices {
 
 static int open_files(const struct vmm_options *opts, struct files *f)
 {
-	if (opts->restore)
-		return 0; /* the guest is in the snapshot */
+	if (opts->restore || opts->incoming)
+		return 0; /* the guest is in the snapshot, or comes from the migration */
 	if (opts->firmware)
 		return image_file_open(&f->firmware, opts->firmware, "firmware");
 	if (image_file_open(&f->kernel, opts->kernel, "kernel") < 0)
@@ -124,15 +125,24 @@ static void print_virtio_info(void *vm, FILE *out)
 	virtio_print_info(vm, out);
 }
 
-/* --monitor: Ctrl-A c opens the prompt; unix:PATH serves the same commands on a socket. */
+/*
+ * --monitor: Ctrl-A c opens the prompt; unix:PATH serves the same commands on
+ * a socket. Its `migrate` needs the VM's migration source (mig).
+ */
 static int start_monitor(struct vm *vm, const struct vmm_options *opts, struct console *con,
-			 struct monitor **mon)
+			 struct monitor **mon, struct migration **mig)
 {
 	if (!opts->monitor)
 		return 0;
 	*mon = monitor_for_vm(vm);
 	if (!*mon)
 		return vmm_err("out of memory");
+	/* vhost-vsock writes guest memory in the kernel, where neither dirty log looks. */
+	const char *unsupported =
+	    opts->vsock ? "its vsock device (vhost writes guest RAM outside the dirty log)" : NULL;
+	if (!(*mig = migration_create(vm, unsupported)))
+		return -1;
+	monitor_for_vm_allow_migration(*mon, *mig);
 	if (virtio_has_devices(vm) &&
 	    monitor_add_device_info(*mon, "virtio", print_virtio_info, vm) < 0)
 		return vmm_err("monitor: no room for the virtio devices");
@@ -217,6 +227,8 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 		return -1;
 	struct devices dev = {0};
 	struct monitor *mon = NULL;
+	struct migration *mig = NULL;
+	struct migration_incoming *incoming = NULL;
 	struct restore_stats restored = {0};
 	int status = -1;
 	if (vcpus_create(vm, opts->cpus) < 0 || !(dev.console = console_open(opts->console)))
@@ -226,22 +238,40 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 		status = added == VIRTIO_BAD_SPEC ? EXIT_USAGE : -1;
 		goto out;
 	}
-	if (load_guest(vm, opts, f, &restored) < 0)
+	/* An incoming migration brings RAM and CPU state instead of a boot. */
+	int loaded = opts->incoming ? migration_receive(vm, opts->incoming, &incoming)
+				    : load_guest(vm, opts, f, &restored);
+	if (loaded != 0) {
+		status = loaded > 0 ? vm_exit_status(vm) : -1;
 		goto out;
+	}
 	close_files(f); /* the guest has its copy */
-	if (start_monitor(vm, opts, dev.console, &mon) < 0)
+	if (start_monitor(vm, opts, dev.console, &mon, &mig) < 0)
 		goto out;
 	if (vcpu_init_kick_signal() < 0 || console_catch_signals(vm) < 0 ||
 	    console_start_input(dev.console, vm, dev.serial) < 0 ||
 	    event_loop_start(vm_event_loop(vm)) < 0)
 		goto out;
+	if (incoming) {
+		int confirmed = migration_confirm(incoming, opts->stats ? stderr : NULL);
+		incoming = NULL;
+		if (confirmed < 0)
+			goto out;
+	}
 	status = run_vcpus(vm);
 	event_loop_stop(vm_event_loop(vm)); /* devices, console and monitor go quiet */
+	migration_cancel(mig);
 	console_close(dev.console);
-	if (opts->stats)
+	if (opts->stats) {
 		print_stats(vm, &dev, &restored);
+		migration_print_stats(mig, stderr);
+	}
 out:
+	migration_incoming_free(incoming);
+	event_loop_stop(vm_event_loop(vm));
+	migration_cancel(mig);
 	virtio_shutdown(vm);
+	migration_destroy(mig); /* no device marks pages any more */
 	monitor_for_vm_destroy(mon);
 	console_destroy(dev.console);
 	vcpus_destroy(vm);

@@ -146,6 +146,14 @@ static int set_restore_eager(struct vmm_options *o, const char *a)
 	return 0;
 }
 
+static int set_incoming(struct vmm_options *o, const char *a)
+{
+	if (strncmp(a, "unix:", 5) != 0 || !a[5] || strlen(a + 5) >= 108)
+		return vmm_err("invalid --incoming '%s': use unix:PATH (at most 107 bytes)", a);
+	o->incoming = a;
+	return 0;
+}
+
 static const struct option_def option_table[] = {
     {"kernel", "FILE", "Linux kernel: bzImage, or ELF vmlinux with a PVH note", set_kernel},
     {"initrd", "FILE", "initramfs (cpio, optionally compressed) for the kernel", set_initrd},
@@ -173,6 +181,10 @@ static const struct option_def option_table[] = {
      "map it, pages load when touched)",
      set_restore_eager},
     {"dump-dtb", "FILE", "write the guest's device tree (DTB) to FILE (arm64)", set_dump_dtb},
+    {"incoming", "unix:PATH",
+     "wait on PATH for a live migration instead of booting (the "
+     "source's options otherwise)",
+     set_incoming},
 };
 
 #define NR_OPTIONS (sizeof(option_table) / sizeof(option_table[0]))
@@ -277,7 +289,13 @@ enum options_result options_parse(int argc, char **argv, struct vmm_options *opt
 			"--firmware with it");
 		return OPTIONS_ERROR;
 	}
-	if (!opts->restore && !opts->kernel == !opts->firmware) {
+	if (opts->incoming && opts->restore) {
+		vmm_err("--incoming and --restore both bring a guest: give one");
+		return OPTIONS_ERROR;
+	}
+	/* The source's command line works as it is: its --kernel or --firmware is not loaded. */
+	if (!opts->restore && !(opts->incoming && !opts->kernel && !opts->firmware) &&
+	    !opts->kernel == !opts->firmware) {
 		vmm_err(opts->kernel ? "give either --kernel or --firmware, not both"
 				     : "no kernel given: use --kernel FILE (see vmm --help)");
 		return OPTIONS_ERROR;

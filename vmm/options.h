@@ -37,6 +37,7 @@ struct vmm_options {
 	const char *monitor_socket; /* --monitor unix:PATH also serves it there */
 	const char *restore;	    /* --restore DIR: the guest comes from a snapshot */
 	bool restore_eager;	    /* read the snapshot's memory in whole instead of mapping it */
+	const char *incoming;	    /* --incoming unix:PATH: the guest comes from a migration */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };

@@ -198,6 +198,38 @@ const struct guest_mem *vm_mem(const struct vm *vm)
 	return &vm->mem;
 }
 
+struct guest_mem *vm_ram(struct vm *vm)
+{
+	return &vm->mem;
+}
+
+/* RAM region i is KVM memory slot i (add_ram). */
+int vm_log_dirty_pages(struct vm *vm, bool on)
+{
+	for (int i = 0; i < vm->mem.nr_regions; i++) {
+		const struct guest_region *r = &vm->mem.region[i];
+		struct kvm_userspace_memory_region region = {
+		    .slot = i,
+		    .flags = on ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+		    .guest_phys_addr = r->gpa,
+		    .memory_size = r->size,
+		    .userspace_addr = (uintptr_t)r->host,
+		};
+		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+			return vmm_err("KVM_SET_USER_MEMORY_REGION (dirty log %s): %s",
+				       on ? "on" : "off", strerror(errno));
+	}
+	return 0;
+}
+
+int vm_get_dirty_log(struct vm *vm, int region, unsigned long *bitmap)
+{
+	struct kvm_dirty_log log = {.slot = region, .dirty_bitmap = bitmap};
+	if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return vmm_err("KVM_GET_DIRTY_LOG: %s", strerror(errno));
+	return 0;
+}
+
 struct bus *vm_pio_bus(struct vm *vm)
 {
 	return &vm->pio;
@@ -267,6 +299,7 @@ void vm_pause(struct vm *vm)
 			vm->vcpu_ctl->pause(vm->vcpus[i]);
 		/* Each vCPU delivered the writes it saw; a last look catches any left over. */
 		vm_deliver_batched_writes(vm);
+		arch_vm_paused(vm);
 		vm->paused = true;
 	}
 	pthread_mutex_unlock(&vm->pause_lock);
@@ -276,6 +309,7 @@ void vm_resume(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->pause_lock);
 	if (vm->paused) {
+		arch_vm_resuming(vm);
 		for (int i = 0; i < vm->nr_vcpus; i++)
 			vm->vcpu_ctl->resume(vm->vcpus[i]);
 		vm->paused = false;

@@ -42,6 +42,9 @@ VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/%.o)
 # The monitor keeps its own fragment (sources, unit tests, its firmware target).
 include vmm/monitor/monitor.mk
 
+# Live migration keeps its own fragment (sources, unit tests).
+include vmm/migration/migration.mk
+
 # Virtio devices keep their own fragment (sources, unit tests, fuzz harness).
 include vmm/virtio/virtio.mk
 

@@ -16,6 +16,17 @@ static int refuse(void)
 		       "save the vGICv3 state)");
 }
 
+/* Nothing kept yet: the virtual counter (KVM_REG_ARM_TIMER_CNT) would be, with the rest. */
+void arch_vm_paused(struct vm *vm)
+{
+	(void)vm;
+}
+
+void arch_vm_resuming(struct vm *vm)
+{
+	(void)vm;
+}
+
 int arch_vcpu_save(struct vm *vm, int vcpu_fd, struct snap_writer *w)
 {
 	(void)vm, (void)vcpu_fd, (void)w;

@@ -49,9 +49,13 @@ struct monitor_session {
 	bool stop_at_tick;	   /* input arrived: the next tick is the last */
 	void (*watch_ended)(struct monitor_session *s); /* may be NULL */
 	void *owner;
+	bool migrating; /* `migrate` answers later: input waits as for stats watch */
 };
 
+/* stats watch runs or a migration is under way: the session's input waits. */
 bool monitor_session_watching(const struct monitor_session *s);
+/* The session goes away: a migration it started reports to stderr instead. */
+void monitor_session_leave_migration(struct monitor_session *s);
 /* Stops stats watch now (the loop's timer is removed); calls watch_ended. */
 void monitor_session_end_watch(struct monitor_session *s);
 
@@ -96,5 +100,6 @@ typedef int (*monitor_translate_fn)(const void *mmu, const struct guest_mem *mem
 /* The arch-neutral part of monitor_read_virtual: copies page by page through translate. */
 int monitor_copy_virtual(struct cmd_ctx *c, monitor_translate_fn translate, const void *mmu,
 			 uint64_t addr, uint8_t *buf, uint64_t len);
+int cmd_migrate(struct cmd_ctx *c);
 
 #endif

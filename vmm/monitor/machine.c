@@ -12,11 +12,13 @@
 #include <sys/ioctl.h>
 
 #include "../machine.h"
+#include "../migration/migration.h"
 #include "../snapshot/snapshot.h"
 #include "../vcpu.h"
 
 struct monitor_machine {
 	struct vm *vm;
+	struct migration *migration; /* NULL: this VM does not migrate */
 };
 
 static int m_nr_vcpus(void *ctx)
@@ -132,6 +134,22 @@ static bool m_exiting(void *ctx)
 	return vm_exit_requested(((struct monitor_machine *)ctx)->vm);
 }
 
+static int m_migrate(void *ctx, const char *uri, void (*answer)(void *arg, const char *text),
+		     void *arg, char *err, size_t err_size)
+{
+	struct monitor_machine *m = ctx;
+	if (!m->migration) {
+		snprintf(err, err_size, "this VM cannot migrate");
+		return -1;
+	}
+	return migration_start(m->migration, uri, answer, arg, err, err_size);
+}
+
+static void m_migrate_forget(void *ctx, void *arg)
+{
+	migration_forget_reporter(((struct monitor_machine *)ctx)->migration, arg);
+}
+
 static const struct monitor_ops machine_ops = {
     .nr_vcpus = m_nr_vcpus,
     .pause = m_pause,
@@ -147,6 +165,8 @@ static const struct monitor_ops machine_ops = {
     .quit = m_quit,
     .snapshot = m_snapshot,
     .exiting = m_exiting,
+    .migrate = m_migrate,
+    .migrate_forget = m_migrate_forget,
 };
 
 struct monitor *monitor_for_vm(struct vm *vm)
@@ -159,6 +179,11 @@ struct monitor *monitor_for_vm(struct vm *vm)
 	if (!mon)
 		free(m);
 	return mon;
+}
+
+void monitor_for_vm_allow_migration(struct monitor *mon, struct migration *migration)
+{
+	((struct monitor_machine *)monitor_ctx(mon))->migration = migration;
 }
 
 void monitor_for_vm_destroy(struct monitor *mon)

@@ -18,15 +18,6 @@
 #define RUN_MAX	   (4u << 20) /* bytes one pwrite takes at most */
 #define READ_CHUNK (8u << 20)
 
-static bool page_is_zero(const uint8_t *page)
-{
-	const uint64_t *w = (const uint64_t *)page;
-	for (unsigned i = 0; i < PAGE / sizeof(*w); i++)
-		if (w[i])
-			return false;
-	return true;
-}
-
 static int pwrite_full(int fd, const uint8_t *buf, size_t len, off_t off)
 {
 	while (len) {
@@ -48,7 +39,7 @@ static int write_region(int fd, const struct guest_region *r, off_t file_off)
 {
 	uint64_t run = 0, run_len = 0;
 	for (uint64_t off = 0; off < r->size; off += PAGE) {
-		bool zero = page_is_zero(r->host + off);
+		bool zero = guest_page_is_zero(r->host + off);
 		if (!zero && run_len == 0)
 			run = off;
 		if (!zero)

@@ -185,16 +185,42 @@ void vq_unpop(struct virtqueue *vq, uint16_t n)
 	vq->last_avail -= n;
 }
 
+/*
+ * While a migration tracks dirty pages (guest_mem_mark_written), the pages
+ * the device wrote for this chain: its writable buffers, walked again from
+ * the descriptors the driver may not touch until the chain is used. KVM's
+ * dirty log does not see writes from vmm. A guest that rewrote them anyway
+ * only spoils its own migration.
+ */
+static void mark_chain_written(struct virtqueue *vq, uint16_t head)
+{
+	if (!__atomic_load_n(&vq->mem->track_vmm_writes, __ATOMIC_ACQUIRE))
+		return;
+	struct vq_chain chain;
+	if (head >= vq->size || walk_chain(vq, &chain, head) != VQ_OK)
+		return;
+	for (unsigned i = chain.n_out; i < chain.n_out + chain.n_in; i++)
+		guest_mem_mark_written(vq->mem, chain.iov[i].iov_base, chain.iov[i].iov_len);
+}
+
+/* The used ring: flags, idx, ring[size], avail_event. */
+static void mark_used_ring_written(struct virtqueue *vq)
+{
+	guest_mem_mark_written(vq->mem, vq->used, 6ull + 8ull * vq->size);
+}
+
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 {
 	pthread_mutex_lock(&vq->push_lock);
 	if (vq->ready) {
+		mark_chain_written(vq, head); /* before the guest may reuse it */
 		struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
 		__atomic_store_n(&e->id, head, __ATOMIC_RELAXED);
 		__atomic_store_n(&e->len, written, __ATOMIC_RELAXED);
 		vq->used_idx++;
 		/* Release: the element is visible before the index that publishes it. */
 		__atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
+		mark_used_ring_written(vq);
 	}
 	pthread_mutex_unlock(&vq->push_lock);
 }
@@ -233,6 +259,7 @@ bool vq_enable_notify(struct virtqueue *vq)
 		uint16_t *avail_event = (uint16_t *)((char *)vq->used->ring +
 						     sizeof(struct vring_used_elem) * vq->size);
 		__atomic_store_n(avail_event, vq->last_avail, __ATOMIC_RELAXED);
+		mark_used_ring_written(vq);
 	}
 	/* The guest reads avail_event after publishing; we read idx after writing it. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

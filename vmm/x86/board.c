@@ -19,6 +19,7 @@
 #include "cpuid.h"
 #include "i8042.h"
 #include "pmu.h"
+#include "state.h"
 
 /* Where KVM on VMX keeps its real-mode TSS; harmless elsewhere, must not overlap RAM. */
 #define KVM_TSS_ADDR 0xfffbd000
@@ -29,7 +30,13 @@ struct arch_vm {
 	struct serial *uart;
 	struct i8042 *kbc;
 	struct exit_port *ports;
+	struct paused_clock paused; /* state.c's, while the VM is paused */
 };
+
+struct paused_clock *board_paused_clock(struct vm *vm)
+{
+	return &vm_arch(vm)->paused;
+}
 
 /* The interrupt controllers and the PIT must exist before the first vCPU. */
 static int create_irqchip(int vm_fd)

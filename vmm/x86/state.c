@@ -13,16 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "../arch.h"
 #include "../machine.h"
 #include "../snapshot/stream.h"
 #include "../util.h"
+#include "../vcpu.h"
+#include "state.h"
 
 #define VCPU_STATE_VERSION 1
 #define VM_STATE_VERSION   1
 #define MAX_MSRS	   1024
 #define NR_IRQCHIPS	   3 /* KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE, _IOAPIC */
+#define MSR_IA32_TSC	   0x10
 
 enum sregs_kind { SREGS_1 = 1, SREGS_2 = 2 };
 
@@ -141,11 +145,29 @@ static struct kvm_msrs *read_msrs(const struct vm *vm, int vcpu_fd)
 	return msrs;
 }
 
-static int save_msrs(const struct vm *vm, int vcpu_fd, struct snap_writer *w)
+/* The TSC at the pause (arch_vm_paused) of the vCPU with this fd; false when not kept. */
+static bool paused_tsc(struct vm *vm, int fd, uint64_t *tsc)
+{
+	const struct paused_clock *p = board_paused_clock(vm);
+	for (int i = 0; p->valid && i < p->nr; i++) {
+		if (vcpu_fd(vm_vcpu(vm, i)) == fd) {
+			*tsc = p->tsc[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+static int save_msrs(struct vm *vm, int vcpu_fd, struct snap_writer *w)
 {
 	struct kvm_msrs *msrs = read_msrs(vm, vcpu_fd);
 	if (!msrs)
 		return -1;
+	uint64_t tsc;
+	bool kept = paused_tsc(vm, vcpu_fd, &tsc);
+	for (uint32_t i = 0; kept && i < msrs->nmsrs; i++)
+		if (msrs->entries[i].index == MSR_IA32_TSC)
+			msrs->entries[i].data = tsc;
 	snap_put_u32(w, msrs->nmsrs);
 	for (uint32_t i = 0; i < msrs->nmsrs; i++) {
 		snap_put_u32(w, msrs->entries[i].index);
@@ -274,7 +296,21 @@ static int load_tsc_khz(struct snap_reader *r, const struct state_caps *caps, in
 	return 0;
 }
 
-static int load_msrs(struct snap_reader *r, int vcpu_fd)
+static int access_tsc(int vcpu_fd, unsigned long request, uint64_t *tsc)
+{
+	union {
+		struct kvm_msrs msrs;
+		uint8_t room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} buf = {0};
+	buf.msrs.nmsrs = 1;
+	buf.msrs.entries[0] = (struct kvm_msr_entry){.index = MSR_IA32_TSC, .data = *tsc};
+	if (ioctl(vcpu_fd, request, &buf.msrs) != 1)
+		return -1;
+	*tsc = buf.msrs.entries[0].data;
+	return 0;
+}
+
+static int load_msrs(struct snap_reader *r, int vcpu_fd, uint64_t *tsc)
 {
 	uint32_t n;
 	if (snap_get_u32(r, &n) < 0)
@@ -289,6 +325,8 @@ static int load_msrs(struct snap_reader *r, int vcpu_fd)
 		uint64_t data = 0;
 		ret = snap_get_u32(r, &msrs->entries[i].index) < 0 || snap_get_u64(r, &data) < 0;
 		msrs->entries[i].data = data;
+		if (msrs->entries[i].index == MSR_IA32_TSC)
+			*tsc = data;
 	}
 	if (ret == 0) {
 		int set = ioctl(vcpu_fd, KVM_SET_MSRS, msrs);
@@ -330,29 +368,38 @@ static int load_version(struct snap_reader *r, uint32_t want)
 	return 0;
 }
 
-int arch_vcpu_load(struct vm *vm, int vcpu_fd, struct snap_reader *r)
+int arch_vcpu_load(struct vm *vm, int fd, struct snap_reader *r)
 {
 	struct state_caps caps;
 	state_caps(vm, &caps);
 	struct kvm_mp_state mp;
 	struct kvm_regs regs;
-	if (load_version(r, VCPU_STATE_VERSION) < 0 || LOAD(r, vcpu_fd, KVM_SET_MP_STATE, mp) < 0 ||
-	    LOAD(r, vcpu_fd, KVM_SET_REGS, regs) < 0 || load_sregs(r, &caps, vcpu_fd) < 0 ||
-	    load_fpu(r, &caps, vcpu_fd) < 0)
+	if (load_version(r, VCPU_STATE_VERSION) < 0 || LOAD(r, fd, KVM_SET_MP_STATE, mp) < 0 ||
+	    LOAD(r, fd, KVM_SET_REGS, regs) < 0 || load_sregs(r, &caps, fd) < 0 ||
+	    load_fpu(r, &caps, fd) < 0)
 		return -1;
 	bool xcrs_saved, dregs_saved;
 	struct kvm_xcrs xcrs;
 	struct kvm_debugregs dregs;
 	struct kvm_lapic_state lapic;
 	if (get_flag(r, caps.xcrs, "XCRs", &xcrs_saved) < 0 ||
-	    (xcrs_saved && LOAD(r, vcpu_fd, KVM_SET_XCRS, xcrs) < 0) ||
+	    (xcrs_saved && LOAD(r, fd, KVM_SET_XCRS, xcrs) < 0) ||
 	    get_flag(r, caps.debugregs, "debug registers", &dregs_saved) < 0 ||
-	    (dregs_saved && LOAD(r, vcpu_fd, KVM_SET_DEBUGREGS, dregs) < 0) ||
-	    LOAD(r, vcpu_fd, KVM_SET_LAPIC, lapic) < 0)
+	    (dregs_saved && LOAD(r, fd, KVM_SET_DEBUGREGS, dregs) < 0) ||
+	    LOAD(r, fd, KVM_SET_LAPIC, lapic) < 0)
 		return -1;
-	if (load_tsc_khz(r, &caps, vcpu_fd) < 0 || load_msrs(r, vcpu_fd) < 0 ||
-	    load_events(r, &caps, vcpu_fd) < 0)
+	uint64_t tsc = 0;
+	if (load_tsc_khz(r, &caps, fd) < 0 || load_msrs(r, fd, &tsc) < 0 ||
+	    load_events(r, &caps, fd) < 0)
 		return -1;
+	/* Kept for arch_vm_load, which sets it again next to kvmclock. */
+	struct paused_clock *p = board_paused_clock(vm);
+	for (int i = 0; i < vm_nr_vcpus(vm) && i < PAUSED_CLOCK_MAX_VCPUS; i++) {
+		if (vcpu_fd(vm_vcpu(vm, i)) == fd) {
+			p->tsc[i] = tsc;
+			p->nr = p->nr > i + 1 ? p->nr : i + 1;
+		}
+	}
 	return 0;
 }
 
@@ -368,9 +415,92 @@ int arch_vm_save(struct vm *vm, struct snap_writer *w)
 	}
 	struct kvm_pit_state2 pit;
 	struct kvm_clock_data clock = {0};
-	if (SAVE(w, fd, KVM_GET_PIT2, pit) < 0 || SAVE(w, fd, KVM_GET_CLOCK, clock) < 0)
+	if (SAVE(w, fd, KVM_GET_PIT2, pit) < 0 || GET(fd, KVM_GET_CLOCK, &clock) < 0)
 		return -1;
+	const struct paused_clock *p = board_paused_clock(vm);
+	if (p->valid)
+		clock = p->clock; /* the guest's time stopped at the pause */
+	snap_put_blob(w, &clock, sizeof(clock));
 	return w->failed ? vmm_err("out of memory") : 0;
+}
+
+/*
+ * KVM's clocks run on while the vCPUs are parked. Keeping their values at
+ * the pause lets vm_resume (and a snapshot's restore) continue from there,
+ * as cloud-hypervisor does for kvmclock: Linux reads either kvmclock or the
+ * TSC, so both are kept. Where KVM refuses one, nothing is kept.
+ */
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* TSC cycles of vCPU fd in ns nanoseconds (0 where KVM does not say its rate). */
+static uint64_t tsc_cycles(int fd, uint64_t ns)
+{
+	int khz = ioctl(fd, KVM_GET_TSC_KHZ);
+	return khz > 0 ? ns * (uint64_t)khz / 1000000 : 0;
+}
+
+/*
+ * kvmclock and every TSC as of one instant: each TSC read later than the
+ * clock is taken back by the time in between, so the two agree to
+ * microseconds (Linux's clocksource watchdog marks the TSC unstable past
+ * about half a millisecond of skew).
+ */
+static bool read_clocks(struct vm *vm, struct paused_clock *p)
+{
+	int n = vm_nr_vcpus(vm);
+	if (n > PAUSED_CLOCK_MAX_VCPUS || ioctl(vm_fd(vm), KVM_GET_CLOCK, &p->clock) < 0)
+		return false;
+	uint64_t at = monotonic_ns();
+	for (int i = 0; i < n; i++) {
+		int fd = vcpu_fd(vm_vcpu(vm, i));
+		if (access_tsc(fd, KVM_GET_MSRS, &p->tsc[i]) < 0)
+			return false;
+		p->tsc[i] -= tsc_cycles(fd, monotonic_ns() - at);
+	}
+	p->nr = n;
+	return true;
+}
+
+/* The other way: kvmclock, then each TSC advanced by the time since. */
+static int set_clocks(struct vm *vm, const struct paused_clock *p)
+{
+	struct kvm_clock_data set = {.clock = p->clock.clock};
+	if (ioctl(vm_fd(vm), KVM_SET_CLOCK, &set) < 0)
+		return -1;
+	uint64_t at = monotonic_ns();
+	for (int i = 0; i < p->nr && i < vm_nr_vcpus(vm); i++) {
+		int fd = vcpu_fd(vm_vcpu(vm, i));
+		uint64_t tsc = p->tsc[i] + tsc_cycles(fd, monotonic_ns() - at);
+		if (access_tsc(fd, KVM_SET_MSRS, &tsc) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * KVM's clocks run on while the vCPUs are parked. Keeping their values at
+ * the pause lets vm_resume (and a snapshot's restore) continue from there,
+ * as cloud-hypervisor does for kvmclock: Linux reads either kvmclock or the
+ * TSC, so both are kept. Where KVM refuses one, nothing is kept.
+ */
+void arch_vm_paused(struct vm *vm)
+{
+	struct paused_clock *p = board_paused_clock(vm);
+	p->valid = read_clocks(vm, p);
+}
+
+void arch_vm_resuming(struct vm *vm)
+{
+	struct paused_clock *p = board_paused_clock(vm);
+	if (p->valid && set_clocks(vm, p) < 0)
+		vmm_warn("resume: KVM refused the clock of the pause (%s): the guest's clock jumps",
+			 strerror(errno));
+	p->valid = false;
 }
 
 /*
@@ -399,8 +529,15 @@ int arch_vm_load(struct vm *vm, struct snap_reader *r)
 	struct kvm_clock_data clock;
 	if (LOAD(r, fd, KVM_SET_PIT2, pit) < 0 || snap_get_blob(r, &clock, sizeof(clock)) < 0)
 		return -1;
-	struct kvm_clock_data set = {.clock = clock.clock};
-	if (ioctl(fd, KVM_SET_CLOCK, &set) < 0)
-		return snap_bad(r, "KVM_SET_CLOCK: %s", strerror(errno));
+	/*
+	 * The TSCs were set with the rest of each vCPU, and ran on since while the
+	 * rest loaded (tens of ms in a nested host): set again next to kvmclock.
+	 */
+	struct paused_clock *p = board_paused_clock(vm);
+	p->clock.clock = clock.clock;
+	int ret = set_clocks(vm, p);
+	p->nr = 0;
+	if (ret < 0)
+		return snap_bad(r, "setting kvmclock and the TSCs: %s", strerror(errno));
 	return 0;
 }
