@@ -9,7 +9,7 @@
 #                       (kernel: the ELF vmlinux QEMU boots by PVH; bzimage:
 #                       Debian's own vmlinuz, a stock guest kernel for vmm)
 #
-# Cache: ${XDG_CACHE_HOME:-~/.cache}/isolab/labhost-VERSION/ holds vmlinuz,
+# Cache: ${XDG_CACHE_HOME:-~/.cache}/isolab/labhost-VERSION-MODKEY/ holds vmlinuz,
 # config, the modules the lab host loads (with their load order) and the
 # initramfs, keyed on the init scripts and busybox. The newest package apt
 # knows of is used; without apt (or offline) the newest cached one.
@@ -33,9 +33,14 @@ die() {
 # What the L1 machine needs, by module name; dependencies come from
 # modules.dep. virtio/9p/overlay mount the root; kvm* give /dev/kvm; vhost*
 # and tun give vmm's guests vsock and TAP; bridge, veth, loop and bfq serve
-# the container and its cgroup-v2 io limits.
+# the container and its cgroup-v2 io limits; the socket diag modules and
+# nf_tables (its libcrc32c wants crc32c_generic, which nothing modprobes here)
+# are what CRIU needs to dump sockets and lock a container's network.
 MODULES="virtio_pci 9pnet_virtio 9p overlay irqbypass ccp kvm kvm_amd vhost vhost_net
-	vhost_vsock tun tap bridge veth loop bfq"
+	vhost_vsock tun tap bridge veth loop bfq unix_diag inet_diag tcp_diag udp_diag
+	netlink_diag af_packet_diag crc32c_generic nf_tables"
+# The cache keeps only these modules: a changed list is another cache directory.
+modules_key=$(echo $MODULES | sha256sum | cut -c1-8)
 
 # newest_package: "NAME VERSION" of the newest linux-image-6.1.0-N-amd64 apt offers.
 newest_package() {
@@ -144,13 +149,13 @@ initramfs() {
 mkdir -p "$cache_root" 2>/dev/null || skip "cannot create the cache directory $cache_root"
 if pkg=$(newest_package); then
 	read -r name version <<<"$pkg"
-	dir=$cache_root/labhost-$version
+	dir=$cache_root/labhost-$version-$modules_key
 	if [ ! -f "$dir/info" ]; then
 		unpack "$name" "$version" "$dir" || say "download of $name $version failed"
 	fi
 fi
 if [ -z "${dir:-}" ] || [ ! -f "$dir/info" ]; then
-	dir=$(ls -d "$cache_root"/labhost-*/info 2>/dev/null | sort -V | tail -1)
+	dir=$(ls -d "$cache_root"/labhost-*-"$modules_key"/info 2>/dev/null | sort -V | tail -1)
 	[ -n "$dir" ] || skip "no Debian kernel: apt offers no linux-image-6.1.0-*-amd64 and the cache has none"
 	dir=$(dirname "$dir")
 	say "using the cached $(basename "$dir")"
