@@ -160,7 +160,7 @@ static int drive_init(struct oci_create *c, pid_t pid, bool in_cgroup)
 	}
 }
 
-static void rfc3339_now(char *buf, size_t len)
+void rfc3339_now(char *buf, size_t len)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -170,7 +170,7 @@ static void rfc3339_now(char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
 }
 
-static int write_pid_file(const char *path, pid_t pid)
+int write_pid_file(const char *path, pid_t pid)
 {
 	char *tmp = xasprintf("%s.tmp", path), val[32];
 	snprintf(val, sizeof(val), "%d", (int)pid);

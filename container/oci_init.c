@@ -124,6 +124,10 @@ void oci_init(struct oci_create *c)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* A session of its own (runc and crun do the same): the caller's session is outside
+	 * the pid namespace, which CRIU cannot checkpoint. A terminal's setsid comes later. */
+	if (!c->s.process.terminal)
+		setsid();
 	if (sync_expect(c->sync[1], SYNC_NAMESPACES_DONE, "") < 0)
 		_exit(125);
 	setup(c);

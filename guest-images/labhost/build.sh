@@ -34,11 +34,12 @@ die() {
 # modules.dep. virtio/9p/overlay mount the root; kvm* give /dev/kvm; vhost*
 # and tun give vmm's guests vsock and TAP; bridge, veth, loop and bfq serve
 # the container and its cgroup-v2 io limits; the socket diag modules and
-# nf_tables (its libcrc32c wants crc32c_generic, which nothing modprobes here)
-# are what CRIU needs to dump sockets and lock a container's network.
+# nf_tables and nf_conntrack_netlink (libcrc32c wants crc32c_generic, which
+# nothing modprobes here)
+# are what CRIU needs to dump sockets, lock a netns and dump its conntrack.
 MODULES="virtio_pci 9pnet_virtio 9p overlay irqbypass ccp kvm kvm_amd vhost vhost_net
 	vhost_vsock tun tap bridge veth loop bfq unix_diag inet_diag tcp_diag udp_diag
-	netlink_diag af_packet_diag crc32c_generic nf_tables"
+	netlink_diag af_packet_diag crc32c_generic nf_tables nf_conntrack_netlink"
 # The cache keeps only these modules: a changed list is another cache directory.
 modules_key=$(echo $MODULES | sha256sum | cut -c1-8)
 
