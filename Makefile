@@ -14,9 +14,19 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
-CC := $(if $(filter default,$(origin CC)),gcc,$(CC))
 
-BUILD ?= build
+# ARCH=x86_64|arm64 (aliases x86, aarch64): the architecture to build for,
+# default the build host's. Another one than the host's cross-compiles with
+# $(CROSS_COMPILE)gcc into build-ARCH/, and `all` builds only CROSS_BINS,
+# what the fragments can build for it (vmm: vmm/README.md).
+ARCH ?= $(shell uname -m)
+norm_arch = $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(1)))
+TARGET_ARCH_NAME := $(call norm_arch,$(ARCH))
+CROSS := $(if $(filter $(TARGET_ARCH_NAME),$(call norm_arch,$(shell uname -m))),,1)
+CROSS_COMPILE ?= $(if $(CROSS),$(if $(filter arm64,$(TARGET_ARCH_NAME)),aarch64,x86_64)-linux-gnu-)
+CC := $(if $(filter default,$(origin CC)),$(CROSS_COMPILE)gcc,$(CC))
+
+BUILD ?= $(if $(CROSS),build-$(TARGET_ARCH_NAME),build)
 BIN := $(BUILD)/bin
 SANITIZE ?=
 
@@ -54,6 +64,7 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 
 PKGS :=
 BINS :=
+CROSS_BINS :=
 UNIT_TESTS :=
 ROOTFS_BINS :=
 # cmocka suites that expect error messages link this to capture and assert them.
@@ -102,7 +113,7 @@ $(BUILD)/.dir:
 	@mkdir -p $(@D) && touch $@
 
 .PHONY: all deps asan test demo bench fuzz format clean
-all: $(BINS) $(UNIT_TESTS)
+all: $(if $(CROSS),$(CROSS_BINS),$(BINS) $(UNIT_TESTS))
 deps: $(DEPS_STAMP)
 
 # Tests run the normal build for real-kernel boots (speed) and the

@@ -48,14 +48,21 @@ int cgroup_create(struct cgroup *cg, const char *name, const struct limits *lim)
 	return 0;
 }
 
-int cgroup_open_procs(const struct cgroup *cg, struct cgroup_procs *out)
+/* Each directory's `file` (O_CREAT: a no-op on cgroupfs, as in cg_write; the unit tests
+ * use a plain directory). */
+static int open_each(const struct cgroup *cg, bool self, struct cgroup_procs *out)
 {
 	out->n = 0;
 	for (int i = 0; i < cg->ndirs; i++) {
-		char *path = xasprintf("%s/cgroup.procs", cg->dirs[i]);
-		/* O_CREAT: a no-op on cgroupfs, as in cg_write; the unit tests use a plain dir. */
-		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		char *path = xasprintf("%s/tasks", cg->dirs[i]);
+		/* v1's `tasks` for a process joining itself: see cgroup_open_procs. */
+		int fd = self ? open(path, O_WRONLY | O_CLOEXEC) : -1;
 		free(path);
+		if (fd < 0) {
+			path = xasprintf("%s/cgroup.procs", cg->dirs[i]);
+			fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+			free(path);
+		}
 		if (fd < 0) {
 			err_ret("cannot open %s/cgroup.procs: %s", cg->dirs[i], strerror(errno));
 			cgroup_close_procs(out);
@@ -65,6 +72,11 @@ int cgroup_open_procs(const struct cgroup *cg, struct cgroup_procs *out)
 		out->fds[out->n++] = fd;
 	}
 	return 0;
+}
+
+int cgroup_open_procs(const struct cgroup *cg, struct cgroup_procs *out)
+{
+	return open_each(cg, true, out);
 }
 
 int cgroup_enter_procs(const struct cgroup_procs *p, pid_t pid)
@@ -87,7 +99,7 @@ void cgroup_close_procs(struct cgroup_procs *p)
 int cgroup_enter(const struct cgroup *cg, pid_t pid)
 {
 	struct cgroup_procs p;
-	if (cgroup_open_procs(cg, &p) < 0)
+	if (open_each(cg, false, &p) < 0)
 		return -1;
 	int rc = cgroup_enter_procs(&p, pid);
 	cgroup_close_procs(&p);

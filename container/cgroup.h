@@ -42,8 +42,12 @@ bool cgroup_unified(void);
 int cgroup_create(struct cgroup *cg, const char *name, const struct limits *lim);
 /* Move a process (0: the caller) into every directory of the cgroup. */
 int cgroup_enter(const struct cgroup *cg, pid_t pid);
-/* The same in two steps, for a process that joins after leaving the host's mount
- * namespace (exec): open the cgroup.procs files first, write to them later. */
+/* A process joining itself, in two steps (it may have left the host's mount namespace
+ * or its user by then): open the files first, write pid 0 to them later, from a
+ * single-threaded process (a fork). On v1 the files are `tasks`: moving the caller's own
+ * (only) thread skips the global lock whose first writer waits for an RCU grace period
+ * (5-15 ms here), which cgroup.procs or another pid takes. The writes are checked against
+ * the opener's credentials, so a process that gave up root may still make them. */
 struct cgroup_procs {
 	int n;
 	int fds[CG_MAX_DIRS];

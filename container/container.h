@@ -17,6 +17,7 @@ struct container {
 	char *dir; /* state directory */
 	struct rootfs_spec fs;
 	struct cgroup cg;
+	struct cgroup_procs join; /* the init joins its cgroup itself (unless born there) */
 	struct state st;
 	struct pty pty;
 	struct process_security security; /* the command's, built before the clone */
@@ -63,5 +64,7 @@ __attribute__((noreturn)) void container_init(struct container *c);
 __attribute__((noreturn)) void exec_command(const struct process_desc *p);
 
 int cmd_run(int argc, char **argv);
+/* Has the runtime work between the clone and NAMESPACES_DONE (id maps, the veth)? */
+bool runtime_step(const struct container *c);
 
 #endif

@@ -158,12 +158,10 @@ void container_init(struct container *c)
 		prctl(PR_SET_DUMPABLE, 0);
 	}
 	/* A failed expect means the runtime is gone: nobody left to tell. */
-	if (sync_expect(c->sync[1], SYNC_NAMESPACES_DONE, "") < 0)
+	/* The cgroup before the rootfs: its mounts are charged to the container. */
+	if (sync_await_namespaces(c->sync[1], runtime_step(c), &c->join) < 0)
 		_exit(125);
 	setup_inside(c);
-	/* The runtime joins our cgroup while we built the rootfs: wait until it is done. */
-	if (sync_expect(c->sync[1], SYNC_CGROUP_DONE, "") < 0)
-		_exit(125);
 	/* After the cgroup join, so that the cgroup is this namespace's root. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die("cgroup namespace: %s", strerror(errno));

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -100,4 +101,84 @@ int json_string_at(struct json_object *arr, const struct json_path *path, size_t
 	}
 	*out = json_object_get_string(v);
 	return 0;
+}
+
+static void path_of(struct json_path *p, const char *where)
+{
+	snprintf(p->s, sizeof(p->s), "%s", where);
+}
+
+const char *json_str_of(struct json_object *o, const char *key, const char *where, int *bad)
+{
+	struct json_path p;
+	struct json_object *v;
+	path_of(&p, where);
+	if (json_member(o, &p, key, json_type_string, &v) < 0)
+		*bad = -1;
+	return v ? json_object_get_string(v) : NULL;
+}
+
+long long json_int_of(struct json_object *o, const char *key, long long min, long long max,
+		      long long def, const char *where, int *bad)
+{
+	struct json_path p, field;
+	struct json_object *v;
+	int64_t n;
+	path_of(&p, where);
+	if (json_member(o, &p, key, json_type_int, &v) < 0) {
+		*bad = -1;
+		return def;
+	}
+	json_path_key(&field, &p, key);
+	if (!v)
+		return def;
+	if (json_int_in(v, &field, min, max, &n) < 0) {
+		*bad = -1;
+		return def;
+	}
+	return n;
+}
+
+struct json_object *json_obj_of(struct json_object *o, const char *key, enum json_type type,
+				const char *where, int *bad)
+{
+	struct json_path p;
+	struct json_object *v;
+	path_of(&p, where);
+	if (json_member(o, &p, key, type, &v) < 0)
+		*bad = -1;
+	return v;
+}
+
+char **json_str_array(struct json_object *a, const char *what, int *bad)
+{
+	if (!a)
+		return NULL;
+	struct json_path p;
+	path_of(&p, what);
+	size_t n = json_object_array_length(a);
+	char **out = xrealloc(NULL, (n + 1) * sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		const char *e;
+		if (json_string_at(a, &p, i, &e) < 0) {
+			*bad = -1;
+			out[i] = NULL;
+			return out;
+		}
+		out[i] = (char *)e;
+	}
+	out[n] = NULL;
+	return out;
+}
+
+struct json_object *jget(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+const char *jstr(struct json_object *o, const char *key)
+{
+	const char *s = json_object_get_string(jget(o, key));
+	return s ? s : "";
 }

@@ -5,6 +5,7 @@
 #include "oci.h"
 #include "cgroup.h"
 #include "oci_hooks.h"
+#include "spec_json.h"
 #include "util.h"
 
 #include <errno.h>
@@ -39,16 +40,7 @@ char *oci_hook_state(const struct oci_state *st, const char *status, pid_t pid)
 
 int oci_send_fd(int sock, int fd)
 {
-	char data = 0, ctl[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = &data, .iov_len = 1};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+	return send_fd(sock, fd, "", 1);
 }
 
 int oci_parse_signal(const char *s)
@@ -72,6 +64,21 @@ int oci_parse_signal(const char *s)
 	char *end;
 	long v = strtol(s, &end, 10);
 	return *s && !*end && v > 0 && v < NSIG ? (int)v : -1;
+}
+
+/* The hooks of one kind that create recorded in the state (none: nothing to parse). */
+static int run_recorded_hooks(const struct oci_state *st, enum hook_kind kind, const char *status,
+			      pid_t pid)
+{
+	struct spec s = {0};
+	int rc = 0;
+	if (st->hooks && spec_parse_hooks(st->hooks, &s) == 0 && s.nhooks[kind]) {
+		char *json = oci_hook_state(st, status, pid);
+		rc = oci_run_hooks(&s, kind, json);
+		free(json);
+	}
+	spec_free(&s);
+	return rc;
 }
 
 /* Open exec.fifo for reading (unblocking the init), take its byte, remove it. */
@@ -118,14 +125,8 @@ int oci_do_start(const struct oci_globals *g, const char *id)
 		err_ret("container %s is %s, not created: cannot start it", id, status);
 	else
 		rc = release_init(&st);
-	struct spec s;
-	if (rc == 0 && spec_load(st.bundle, &s) == 0) {
-		char *json = oci_hook_state(&st, "running", st.pid);
-		if (oci_run_hooks(&s, HOOK_POSTSTART, json) < 0)
-			warnx_ctr("container %s: a poststart hook failed", id);
-		free(json);
-		spec_free(&s);
-	}
+	if (rc == 0 && run_recorded_hooks(&st, HOOK_POSTSTART, "running", st.pid) < 0)
+		warnx_ctr("container %s: a poststart hook failed", id);
 	oci_state_release(&st);
 	return rc;
 }
@@ -161,14 +162,8 @@ int oci_do_delete(const struct oci_globals *g, const char *id, bool force)
 	}
 	if (st.own_cgroup)
 		cgroup_destroy(&st.cg);
-	struct spec s;
-	if (spec_load(st.bundle, &s) == 0) {
-		char *json = oci_hook_state(&st, "stopped", 0);
-		if (oci_run_hooks(&s, HOOK_POSTSTOP, json) < 0)
-			warnx_ctr("container %s: a poststop hook failed", id);
-		free(json);
-		spec_free(&s);
-	}
+	if (run_recorded_hooks(&st, HOOK_POSTSTOP, "stopped", 0) < 0)
+		warnx_ctr("container %s: a poststop hook failed", id);
 	oci_state_remove(&st);
 	return 0;
 }

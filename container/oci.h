@@ -22,10 +22,15 @@ struct oci_create {
 	int console_fd;	  /* connected --console-socket, or -1 */
 	int ns_fds[8];	  /* per s.ns[i]: opened path to join, or -1 for a new one */
 	bool no_pivot;
+	struct cgroup_procs join;    /* the init joins its cgroup itself (unless born there) */
 	struct process_security sec; /* built before the clone: errors come first */
 	bool have_sec;
 };
 
+struct process_desc;
+/* The process to exec from the spec's process object (create's init, exec's process). */
+void oci_process_desc(const struct spec_process *p, const struct process_security *sec,
+		      struct process_desc *out);
 /* The init's side: set up, READY, wait for start, exec the process. */
 __attribute__((noreturn)) void oci_init(struct oci_create *c);
 /* create: the init waits for `start`; 0 or -1 after one line. *pid_out for run. */

@@ -2,9 +2,10 @@
  * An OCI container's cgroup: linux.cgroupsPath (absolute: from the hierarchy's root;
  * relative: below the runtime's own cgroup; default isolab/oci-ID) in every v1
  * hierarchy, or the one v2 directory, with linux.resources written into it.
- * On v2 the device rules are not enforced (they need a BPF program): documented.
+ * On v2 the device rules are a BPF program (cgroup_v2_devices.c).
  */
 #include "oci_cgroup.h"
+#include "cgroup_v2_devices.h"
 #include "util.h"
 
 #include <errno.h>
@@ -91,10 +92,10 @@ static int make_path(const char *base, const char *rel, bool cpuset, char **out)
 	return 0;
 }
 
-static int v1_devices(const char *dir, const struct spec_resources *r)
+static int v1_devices(const char *dir, const struct spec_dev_rule *rules, size_t n)
 {
-	for (size_t i = 0; i < r->ndev_rules; i++) {
-		const struct spec_dev_rule *d = &r->dev_rules[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct spec_dev_rule *d = &rules[i];
 		char rule[64], maj[24] = "*", min[24] = "*";
 		if (d->major >= 0)
 			snprintf(maj, sizeof(maj), "%lld", d->major);
@@ -110,27 +111,15 @@ static int v1_devices(const char *dir, const struct spec_resources *r)
 	return 0;
 }
 
-/* After the spec's rules, as runc: the default devices the runtime creates and the
- * spec's linux.devices must stay usable whatever the rules denied. */
+/* After the spec's rules, the ones device_rules adds: the default devices and the
+ * spec's linux.devices stay usable whatever the rules denied. */
 static int v1_default_devices(const char *dir, const struct spec *s)
 {
-	static const char *const allow[] = {"c 1:3 rwm",   "c 1:5 rwm",	  "c 1:7 rwm", "c 1:8 rwm",
-					    "c 1:9 rwm",   "c 5:0 rwm",	  "c 5:1 rwm", "c 5:2 rwm",
-					    "c 136:* rwm", "c 10:200 rwm"};
-	for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
-		if (put_str(dir, "devices.allow", allow[i]) < 0)
-			return -1;
-	for (size_t i = 0; i < s->ndevices; i++) {
-		const struct spec_device *d = &s->devices[i];
-		char rule[64];
-		if (d->type == 'p')
-			continue;
-		snprintf(rule, sizeof(rule), "%c %lld:%lld rwm", d->type == 'u' ? 'c' : d->type,
-			 d->major, d->minor);
-		if (put_str(dir, "devices.allow", rule) < 0)
-			return -1;
-	}
-	return 0;
+	size_t n;
+	struct spec_dev_rule *rules = device_rules(s, &n);
+	int rc = v1_devices(dir, rules + s->res.ndev_rules, n - s->res.ndev_rules);
+	free(rules);
+	return rc;
 }
 
 static int v1_apply(const char *dir, const char *ctrls, const struct spec_resources *r)
@@ -171,7 +160,7 @@ static int v1_apply(const char *dir, const char *ctrls, const struct spec_resour
 	if (has_token(ctrls, "pids", 4) && r->pids_limit > 0)
 		rc |= put(dir, "pids.max", "%lld", r->pids_limit);
 	if (has_token(ctrls, "devices", 7))
-		rc |= v1_devices(dir, r);
+		rc |= v1_devices(dir, r->dev_rules, r->ndev_rules);
 	return rc ? -1 : 0;
 }
 
@@ -262,8 +251,7 @@ static int v2_apply(const char *dir, const struct spec_resources *r)
 	return rc ? -1 : 0;
 }
 
-static int v2_create(struct cgroup *cg, const char *root, const char *path,
-		     const struct spec_resources *r)
+static int v2_create(struct cgroup *cg, const char *root, const char *path, const struct spec *s)
 {
 	char *dir, *own = path[0] == '/' ? xstrdup("") : own_path("", "/", true);
 	char *base = xasprintf("%s%s", root, own);
@@ -280,7 +268,7 @@ static int v2_create(struct cgroup *cg, const char *root, const char *path,
 		cg_write(dir, "cgroup.subtree_control", "%s", "+memory +cpu +pids +cpuset");
 	}
 	cg->dirs[cg->ndirs++] = dir;
-	return v2_apply(dir, r);
+	return v2_apply(dir, &s->res) < 0 ? -1 : v2_devices_apply(dir, s);
 }
 
 int oci_cgroup_create(const struct spec *s, const char *id, struct cgroup *cg)
@@ -294,8 +282,7 @@ int oci_cgroup_create(const struct spec *s, const char *id, struct cgroup *cg)
 		free(path);
 		return err_ret("bad linux.cgroupsPath '%s' (no '..')", s->cgroups_path);
 	}
-	int rc =
-	    cg->ops->clone_into ? v2_create(cg, cg->root, path, &s->res) : v1_create(cg, path, s);
+	int rc = cg->ops->clone_into ? v2_create(cg, cg->root, path, s) : v1_create(cg, path, s);
 	free(path);
 	if (rc < 0)
 		cgroup_destroy(cg);
@@ -310,7 +297,12 @@ int oci_cgroup_apply(const struct cgroup *cg, const struct spec_resources *r)
 		const char *rest = !strncmp(d, "/sys/fs/cgroup/", 15) ? d + 15 : "";
 		char ctrls[128];
 		snprintf(ctrls, sizeof(ctrls), "%.*s", (int)strcspn(rest, "/"), rest);
-		int rc = has_file(d, "cgroup.controllers") ? v2_apply(d, r) : v1_apply(d, ctrls, r);
+		bool v2 = has_file(d, "cgroup.controllers");
+		/* v2's rules are a program made at create (runc's update ignores devices) */
+		if (v2 && r->ndev_rules)
+			return err_ret(
+			    "update: linux.resources.devices cannot be changed on cgroup v2");
+		int rc = v2 ? v2_apply(d, r) : v1_apply(d, ctrls, r);
 		if (rc < 0)
 			return -1;
 	}

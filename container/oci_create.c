@@ -9,6 +9,7 @@
 #include "oci.h"
 #include "oci_cgroup.h"
 #include "oci_hooks.h"
+#include "seccomp_listener.h"
 #include "sync.h"
 #include "util.h"
 
@@ -110,14 +111,6 @@ static int hooks_in_runtime(struct oci_create *c, pid_t pid)
 	return rc;
 }
 
-static bool new_user_ns(const struct spec *s)
-{
-	for (size_t i = 0; i < s->nns; i++)
-		if (s->ns[i].type == CLONE_NEWUSER)
-			return !s->ns[i].path;
-	return false;
-}
-
 /* A user namespace, new or joined: the process then holds a full set of its own. */
 static bool any_user_ns(const struct spec *s)
 {
@@ -128,18 +121,14 @@ static bool any_user_ns(const struct spec *s)
 }
 
 /* The runtime's half of the start protocol; 0 once the init said READY. */
-static int drive_init(struct oci_create *c, pid_t pid, bool in_cgroup)
+static int drive_init(struct oci_create *c, pid_t pid)
 {
 	const struct spec *s = &c->s;
 	int fd = c->sync[0];
-	if (new_user_ns(s) && (write_map(pid, "uid_map", s->uid_maps, s->nuid_maps) < 0 ||
-			       write_map(pid, "gid_map", s->gid_maps, s->ngid_maps) < 0))
+	if (spec_new_user_ns(s) && (write_map(pid, "uid_map", s->uid_maps, s->nuid_maps) < 0 ||
+				    write_map(pid, "gid_map", s->gid_maps, s->ngid_maps) < 0))
 		return -1;
-	if (sync_send(fd, SYNC_NAMESPACES_DONE, 0, NULL) < 0)
-		return sync_expect(fd, SYNC_READY, "during setup"), -1;
-	if (!in_cgroup && cgroup_enter(&c->st.cg, pid) < 0)
-		return -1;
-	if (sync_send(fd, SYNC_CGROUP_DONE, 0, NULL) < 0)
+	if (spec_new_user_ns(s) && sync_send(fd, SYNC_NAMESPACES_DONE, 0, NULL) < 0)
 		return sync_expect(fd, SYNC_READY, "during setup"), -1;
 	for (;;) {
 		struct sync_msg m;
@@ -200,17 +189,23 @@ static int spawn_init(struct oci_create *c, pid_t *pid_out)
 	int cgfd = cg->ops && cg->ops->clone_into && cg->ndirs == 1
 		       ? open(cg->dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 		       : -1;
+	if (cgroup_open_procs(cg, &c->join) < 0)
+		return -1;
 	bool in_cgroup;
 	pid_t pid = clone_process(flags, cgfd, &in_cgroup);
 	if (cgfd >= 0)
 		close(cgfd);
+	if (pid == 0) {
+		if (in_cgroup)
+			cgroup_close_procs(&c->join);
+		oci_init(c);
+	}
+	cgroup_close_procs(&c->join);
 	if (pid < 0)
 		return err_ret("cannot create the namespaces: %s", strerror(errno));
-	if (pid == 0)
-		oci_init(c);
 	close(c->sync[1]);
 	*pid_out = pid;
-	rc = drive_init(c, pid, in_cgroup);
+	rc = drive_init(c, pid);
 	close(c->sync[0]);
 	return rc;
 }
@@ -222,6 +217,10 @@ static void fill_state(struct oci_create *c, const char *bundle, pid_t pid)
 	snprintf(c->st.bundle, sizeof(c->st.bundle), "%s", bundle);
 	if (c->s.annotations)
 		c->st.annotations = json_object_get(c->s.annotations);
+	struct json_object *hooks;
+	if (json_object_object_get_ex(c->s.doc, "hooks", &hooks) && hooks &&
+	    (c->s.nhooks[HOOK_POSTSTART] || c->s.nhooks[HOOK_POSTSTOP]))
+		c->st.hooks = json_object_get(hooks);
 }
 
 int oci_do_create(const struct oci_globals *g, const char *id, const char *bundle_arg,
@@ -239,7 +238,8 @@ int oci_do_create(const struct oci_globals *g, const char *id, const char *bundl
 		goto out;
 	c.have_sec = true;
 	/* Before anything exists: what the process could not get (runc's create fails too). */
-	if (security_check_host(&c.sec, any_user_ns(&c.s)) < 0)
+	if (security_check_host(&c.sec, any_user_ns(&c.s)) < 0 ||
+	    seccomp_listener_connect(&c.sec) < 0)
 		goto out;
 	if (oci_state_create(g->root, id, &c.st) < 0)
 		goto out;

@@ -48,23 +48,18 @@ static int wait_hook(pid_t pid, int timeout_s)
 
 static int run_hook(const struct spec_hook *h, const char *state_json)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return err_ret("pipe: %s", strerror(errno));
-	pid_t pid = fork();
+	int fd;
+	pid_t pid = fork_with_pipe(true, &fd);
 	if (pid < 0)
-		return err_ret("fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(p[1]);
-		exec_hook(h, p[0]);
-	}
-	close(p[0]);
+		return -1;
+	if (pid == 0)
+		exec_hook(h, fd);
 	/* A hook that does not read its stdin must not block us: ignore EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	size_t len = strlen(state_json);
-	if (write(p[1], state_json, len) != (ssize_t)len && errno != EPIPE)
+	if (write(fd, state_json, len) != (ssize_t)len && errno != EPIPE)
 		warnx_ctr("hook %s: cannot write its state: %s", h->path, strerror(errno));
-	close(p[1]);
+	close(fd);
 	int code = wait_hook(pid, h->timeout);
 	if (code < 0)
 		return err_ret("hook %s: %s", h->path,

@@ -9,12 +9,14 @@
 #include "oci_hooks.h"
 #include "oci_rootfs.h"
 #include "pty.h"
+#include "seccomp_listener.h"
 #include "security.h"
 #include "sync.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,8 +88,6 @@ static void setup(struct oci_create *c)
 		die("sethostname: %s", strerror(errno));
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		die("setdomainname: %s", strerror(errno));
-	if (sync_expect(c->sync[1], SYNC_CGROUP_DONE, "") < 0)
-		_exit(125);
 	/* After the cgroup join, so that the cgroup is this namespace's root. */
 	if (spec_has_ns(s, CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		die("cgroup namespace: %s", strerror(errno));
@@ -114,6 +114,39 @@ static void wait_for_start(struct oci_create *c)
 	close(c->state_dir_fd);
 }
 
+/* The container process state for a seccomp listener, made while /proc is still the
+ * runtime's: its /proc/self is our pid as the runtime sees it, the one the state names. */
+static void listener_state(struct oci_create *c)
+{
+	char self[32];
+	ssize_t n = c->sec.has_listener ? readlink("/proc/self", self, sizeof(self) - 1) : -1;
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	if (!c->st.annotations && c->s.annotations)
+		c->st.annotations = json_object_get(c->s.annotations);
+	char *state = oci_hook_state(&c->st, "created", atoi(self));
+	seccomp_listener_prepare(&c->sec, state, atoi(self));
+	free(state);
+}
+
+void oci_process_desc(const struct spec_process *p, const struct process_security *sec,
+		      struct process_desc *out)
+{
+	static char *const no_env[] = {NULL};
+	*out = (struct process_desc){
+	    .argv = p->args,
+	    .env = p->env ? p->env : (char **)no_env,
+	    .cwd = p->cwd,
+	    .uid = p->uid,
+	    .gid = p->gid,
+	    .gids = p->gids,
+	    .ngids = p->ngids,
+	    .umask = p->umask,
+	    .security = sec,
+	};
+}
+
 void oci_init(struct oci_create *c)
 {
 	close(c->sync[0]);
@@ -128,8 +161,9 @@ void oci_init(struct oci_create *c)
 	 * the pid namespace, which CRIU cannot checkpoint. A terminal's setsid comes later. */
 	if (!c->s.process.terminal)
 		setsid();
-	if (sync_expect(c->sync[1], SYNC_NAMESPACES_DONE, "") < 0)
+	if (sync_await_namespaces(c->sync[1], spec_new_user_ns(&c->s), &c->join) < 0)
 		_exit(125);
+	listener_state(c);
 	setup(c);
 	if (sync_send(c->sync[1], SYNC_READY, 0, NULL) < 0)
 		_exit(125);
@@ -144,18 +178,8 @@ void oci_init(struct oci_create *c)
 			_exit(125);
 		free(json);
 	}
-	close_fds_except(-1);
-	const struct spec_process *p = &c->s.process;
-	struct process_desc d = {
-	    .argv = p->args,
-	    .env = p->env ? p->env : (char *[]){NULL},
-	    .cwd = p->cwd,
-	    .uid = p->uid,
-	    .gid = p->gid,
-	    .gids = p->gids,
-	    .ngids = p->ngids,
-	    .umask = p->umask,
-	    .security = &c->sec,
-	};
+	close_fds_except(c->sec.has_listener ? c->sec.listener_fd : -1);
+	struct process_desc d;
+	oci_process_desc(&c->s.process, &c->sec, &d);
 	exec_command(&d);
 }

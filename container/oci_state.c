@@ -86,6 +86,8 @@ int oci_state_load(const char *root, const char *id, struct oci_state *st)
 		read_cgroups(v, st);
 	if (json_object_object_get_ex(doc, "annotations", &v))
 		st->annotations = json_object_get(v);
+	if (json_object_object_get_ex(doc, "hooks", &v))
+		st->hooks = json_object_get(v);
 	json_object_put(doc);
 	return 0;
 }
@@ -104,6 +106,8 @@ int oci_state_save(const struct oci_state *st)
 	json_object_object_add(doc, "cgroups", cg);
 	if (st->annotations)
 		json_object_object_add(doc, "annotations", json_object_get(st->annotations));
+	if (st->hooks)
+		json_object_object_add(doc, "hooks", json_object_get(st->hooks));
 	char *tmp = xasprintf("%s/state.json.tmp", st->dir),
 	     *path = xasprintf("%s/state.json", st->dir);
 	int rc = json_object_to_file_ext(tmp, doc, JSON_C_TO_STRING_PLAIN);
@@ -205,6 +209,9 @@ void oci_state_release(struct oci_state *st)
 	if (st->annotations)
 		json_object_put(st->annotations);
 	st->annotations = NULL;
+	if (st->hooks)
+		json_object_put(st->hooks);
+	st->hooks = NULL;
 }
 
 void oci_state_remove(struct oci_state *st)

@@ -24,6 +24,10 @@ struct oci_state {
 	struct cgroup cg; /* dirs only */
 	bool own_cgroup;  /* created by us: removed at delete */
 	struct json_object *annotations;
+	/* config.json's hooks as create read them: start and delete run poststart and
+	 * poststop from here, not from a config.json that may have changed since (and
+	 * without parsing it again). */
+	struct json_object *hooks;
 	int lock_fd;
 };
 

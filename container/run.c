@@ -218,6 +218,11 @@ static int prepare_host_side(struct container *c)
 	return 0;
 }
 
+bool runtime_step(const struct container *c)
+{
+	return (c->userns && c->host_uid == 0) || c->o->net == NET_BRIDGE;
+}
+
 /* A step the init may no longer hear: it died, maybe with an ERROR still queued for us. */
 static int send_step(struct container *c, enum sync_type type)
 {
@@ -241,30 +246,30 @@ static int start_container(struct container *c)
 	int cgfd = -1;
 	if (c->cg.ops && c->cg.ops->clone_into && c->cg.ndirs == 1)
 		cgfd = open(c->cg.dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cgroup_open_procs(&c->cg, &c->join) < 0)
+		return -1;
 	c->t_clone = now_ns();
 	bool in_cgroup;
 	c->pid = clone_process(flags, cgfd, &in_cgroup);
 	if (cgfd >= 0)
 		close(cgfd);
+	if (c->pid == 0) {
+		if (in_cgroup)
+			cgroup_close_procs(&c->join);
+		container_init(c);
+	}
+	cgroup_close_procs(&c->join);
 	if (c->pid < 0)
 		return err_ret("cannot create the namespaces: %s%s", strerror(errno),
 			       c->userns && errno == EPERM ? " (user namespaces unavailable?)"
 							   : "");
-	if (c->pid == 0)
-		container_init(c);
 	close(c->sync[1]);
 	c->st.pid = c->pid;
 	if (c->userns && c->host_uid == 0 && write_id_maps(c->pid) < 0)
 		return -1;
 	if (c->o->net == NET_BRIDGE && net_veth_create(c->veth, c->pid) < 0)
 		return -1;
-	/* Two steps: the first cgroup join of a process waits for an RCU grace period
-	 * (~10 ms on v1 here), so the container builds its rootfs meanwhile. */
-	if (send_step(c, SYNC_NAMESPACES_DONE) < 0)
-		return -1;
-	if (!in_cgroup && cgroup_enter(&c->cg, c->pid) < 0)
-		return -1;
-	if (send_step(c, SYNC_CGROUP_DONE) < 0 ||
+	if ((runtime_step(c) && send_step(c, SYNC_NAMESPACES_DONE) < 0) ||
 	    sync_expect(c->sync[0], SYNC_READY, "during setup") < 0)
 		return -1;
 	if (c->has_pty && pty_recv_master(&c->pty, c->sync[0]) < 0)
@@ -387,21 +392,17 @@ static void cleanup(struct container *c, int code)
 /* -d: the caller waits only for the start; a session-less child monitors. */
 static int detach(int *notify_fd)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return err_ret("pipe: %s", strerror(errno));
-	pid_t pid = fork();
+	int fd;
+	pid_t pid = fork_with_pipe(false, &fd);
 	if (pid < 0)
-		return err_ret("fork: %s", strerror(errno));
+		return -1;
 	if (pid == 0) {
-		close(p[0]);
 		setsid();
-		*notify_fd = p[1];
+		*notify_fd = fd;
 		return 0;
 	}
-	close(p[1]);
 	unsigned char code = 125;
-	ssize_t n = read(p[0], &code, 1);
+	ssize_t n = read(fd, &code, 1);
 	_exit(n == 1 ? code : 125);
 }
 

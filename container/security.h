@@ -32,6 +32,11 @@ struct process_security {
 	struct syscall_bpf filter;	 /* seccomp compiled (len 0: none) */
 	char *apparmor_profile;		 /* set only where the host has AppArmor */
 	char *selinux_label;		 /* process label, where the host has SELinux */
+	/* SCMP_ACT_NOTIFY: the connection to listenerPath and what goes over it with the
+	 * notification fd (seccomp_listener.h). */
+	bool has_listener;
+	int listener_fd;
+	char *listener_msg;
 };
 
 /* The OCI config's "process" and "linux" objects (either may be NULL); -1 after a one-line
@@ -63,5 +68,6 @@ void security_free(struct process_security *s);
 int confine_process(uid_t uid, gid_t gid, const struct process_security *s);
 /* Close every descriptor above 2 except keep (-1 for none). */
 void close_fds_except(int keep);
+void close_fds_except_two(int a, int b);
 
 #endif

@@ -16,69 +16,6 @@
 #include <string.h>
 #include <sys/mount.h>
 
-const char *spec_str_of(struct json_object *o, const char *key, const char *where, int *bad)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	if (!json_object_is_type(v, json_type_string)) {
-		*bad = err_ret("config.json: %s.%s must be a string", where, key);
-		return NULL;
-	}
-	return json_object_get_string(v);
-}
-
-/* An integer field in [min, max]; def when absent. */
-long long spec_int_of(struct json_object *o, const char *key, long long min, long long max,
-		      long long def, const char *where, int *bad)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return def;
-	errno = 0;
-	long long n = json_object_get_int64(v);
-	if (!json_object_is_type(v, json_type_int) || errno || n < min || n > max) {
-		*bad = err_ret("config.json: %s.%s must be an integer in %lld..%lld", where, key,
-			       min, max);
-		return def;
-	}
-	return n;
-}
-
-struct json_object *spec_obj_of(struct json_object *o, const char *key, json_type type,
-				const char *where, int *bad)
-{
-	struct json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	if (!json_object_is_type(v, type)) {
-		*bad = err_ret("config.json: %s.%s must be an %s", where, key,
-			       type == json_type_array ? "array" : "object");
-		return NULL;
-	}
-	return v;
-}
-
-/* A NULL-terminated array of the strings of a JSON array (pointing into the document). */
-char **spec_str_array(struct json_object *a, const char *what, int *bad)
-{
-	if (!a)
-		return NULL;
-	size_t n = json_object_array_length(a);
-	char **out = xrealloc(NULL, (n + 1) * sizeof(*out));
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(a, i);
-		if (!json_object_is_type(e, json_type_string)) {
-			*bad = err_ret("config.json: %s[%zu] must be a string", what, i);
-			out[i] = NULL;
-			return out;
-		}
-		out[i] = (char *)json_object_get_string(e);
-	}
-	out[n] = NULL;
-	return out;
-}
-
 static size_t count(char **v)
 {
 	size_t n = 0;
@@ -123,25 +60,25 @@ int spec_parse_process(struct json_object *o, struct spec_process *p)
 					    NULL};
 	if (only_keys(o, "process", known) < 0)
 		return -1;
-	p->args = spec_str_array(spec_obj_of(o, "args", json_type_array, "process", &bad),
+	p->args = json_str_array(json_obj_of(o, "args", json_type_array, "process", &bad),
 				 "process.args", &bad);
-	p->env = spec_str_array(spec_obj_of(o, "env", json_type_array, "process", &bad),
+	p->env = json_str_array(json_obj_of(o, "env", json_type_array, "process", &bad),
 				"process.env", &bad);
-	p->cwd = spec_str_of(o, "cwd", "process", &bad);
-	struct json_object *t, *u = spec_obj_of(o, "user", json_type_object, "process", &bad);
+	p->cwd = json_str_of(o, "cwd", "process", &bad);
+	struct json_object *t, *u = json_obj_of(o, "user", json_type_object, "process", &bad);
 	if (json_object_object_get_ex(o, "terminal", &t))
 		p->terminal = json_object_get_boolean(t);
 	if (u) {
-		p->uid = (uid_t)spec_int_of(u, "uid", 0, UINT_MAX - 1, 0, "process.user", &bad);
-		p->gid = (gid_t)spec_int_of(u, "gid", 0, UINT_MAX - 1, 0, "process.user", &bad);
-		p->umask = (int)spec_int_of(u, "umask", 0, 0777, -1, "process.user", &bad);
+		p->uid = (uid_t)json_int_of(u, "uid", 0, UINT_MAX - 1, 0, "process.user", &bad);
+		p->gid = (gid_t)json_int_of(u, "gid", 0, UINT_MAX - 1, 0, "process.user", &bad);
+		p->umask = (int)json_int_of(u, "umask", 0, 0777, -1, "process.user", &bad);
 		struct json_object *g =
-		    spec_obj_of(u, "additionalGids", json_type_array, "process.user", &bad);
+		    json_obj_of(u, "additionalGids", json_type_array, "process.user", &bad);
 		p->ngids = g ? json_object_array_length(g) : 0;
 		p->gids = p->ngids ? xrealloc(NULL, p->ngids * sizeof(gid_t)) : NULL;
 		for (size_t i = 0; i < p->ngids; i++)
 			p->gids[i] = (gid_t)json_object_get_int64(json_object_array_get_idx(g, i));
-		if (spec_str_of(u, "username", "process.user", &bad))
+		if (json_str_of(u, "username", "process.user", &bad))
 			bad = err_ret("config.json: process.user.username is for Windows");
 	}
 	if (!bad && count(p->args) == 0)
@@ -177,6 +114,14 @@ const char *spec_ns_name(int type)
 	return "?";
 }
 
+bool spec_new_user_ns(const struct spec *s)
+{
+	for (size_t i = 0; i < s->nns; i++)
+		if (s->ns[i].type == CLONE_NEWUSER)
+			return !s->ns[i].path;
+	return false;
+}
+
 bool spec_has_ns(const struct spec *s, int type)
 {
 	for (size_t i = 0; i < s->nns; i++)
@@ -190,7 +135,7 @@ int spec_parse_namespaces(struct json_object *a, struct spec *s)
 	int bad = 0;
 	for (size_t i = 0; a && !bad && i < json_object_array_length(a); i++) {
 		struct json_object *e = json_object_array_get_idx(a, i);
-		const char *type = spec_str_of(e, "type", "linux.namespaces[]", &bad);
+		const char *type = json_str_of(e, "type", "linux.namespaces[]", &bad);
 		int t = 0;
 		for (size_t k = 0; type && k < sizeof(ns_types) / sizeof(ns_types[0]); k++)
 			if (!strcmp(type, ns_types[k].name))
@@ -201,7 +146,7 @@ int spec_parse_namespaces(struct json_object *a, struct spec *s)
 		if (spec_has_ns(s, t))
 			return err_ret("config.json: namespace '%s' given twice", type);
 		s->ns[s->nns].type = t;
-		s->ns[s->nns++].path = spec_str_of(e, "path", "linux.namespaces[]", &bad);
+		s->ns[s->nns++].path = json_str_of(e, "path", "linux.namespaces[]", &bad);
 	}
 	return bad;
 }
@@ -215,9 +160,9 @@ int spec_parse_idmaps(struct json_object *a, struct spec_idmap *m, size_t *n, co
 	for (size_t i = 0; i < len && !bad; i++) {
 		struct json_object *e = json_object_array_get_idx(a, i);
 		m[i].container =
-		    (unsigned)spec_int_of(e, "containerID", 0, UINT_MAX, 0, what, &bad);
-		m[i].host = (unsigned)spec_int_of(e, "hostID", 0, UINT_MAX, 0, what, &bad);
-		m[i].size = (unsigned)spec_int_of(e, "size", 1, UINT_MAX, 1, what, &bad);
+		    (unsigned)json_int_of(e, "containerID", 0, UINT_MAX, 0, what, &bad);
+		m[i].host = (unsigned)json_int_of(e, "hostID", 0, UINT_MAX, 0, what, &bad);
+		m[i].size = (unsigned)json_int_of(e, "size", 1, UINT_MAX, 1, what, &bad);
 	}
 	*n = len;
 	return bad;
@@ -232,13 +177,13 @@ static int parse_mounts(struct json_object *a, struct spec *s)
 		struct json_object *e = json_object_array_get_idx(a, i);
 		struct spec_mount *m = &s->mounts[i];
 		*m = (struct spec_mount){0};
-		m->dest = spec_str_of(e, "destination", "mounts[]", &bad);
-		m->type = spec_str_of(e, "type", "mounts[]", &bad);
-		m->source = spec_str_of(e, "source", "mounts[]", &bad);
+		m->dest = json_str_of(e, "destination", "mounts[]", &bad);
+		m->type = json_str_of(e, "type", "mounts[]", &bad);
+		m->source = json_str_of(e, "source", "mounts[]", &bad);
 		if (!bad && (!m->dest || m->dest[0] != '/'))
 			return err_ret("config.json: mounts[%zu].destination must be absolute", i);
 		char **opts =
-		    spec_str_array(spec_obj_of(e, "options", json_type_array, "mounts[]", &bad),
+		    json_str_array(json_obj_of(e, "options", json_type_array, "mounts[]", &bad),
 				   "mounts[].options", &bad);
 		for (char **o = opts; !bad && o && *o; o++)
 			spec_mount_option(m, *o);
@@ -272,8 +217,8 @@ int spec_parse_string_map(struct json_object *o, const char ***keys, const char 
 static int parse_root(struct json_object *doc, struct spec *s)
 {
 	int bad = 0;
-	struct json_object *root = spec_obj_of(doc, "root", json_type_object, "", &bad), *ro;
-	const char *path = root ? spec_str_of(root, "path", "root", &bad) : NULL;
+	struct json_object *root = json_obj_of(doc, "root", json_type_object, "", &bad), *ro;
+	const char *path = root ? json_str_of(root, "path", "root", &bad) : NULL;
 	if (bad || !path)
 		return err_ret("config.json: root.path is required");
 	if (json_object_object_get_ex(root, "readonly", &ro))
@@ -294,25 +239,25 @@ static int parse_doc(struct json_object *doc, struct spec *s)
 					    "linux",	  NULL};
 	if (only_keys(doc, "", known) < 0)
 		return -1;
-	s->oci_version = spec_str_of(doc, "ociVersion", "", &bad);
+	s->oci_version = json_str_of(doc, "ociVersion", "", &bad);
 	if (!bad && (!s->oci_version || strncmp(s->oci_version, "1.", 2)))
 		return err_ret("config.json: ociVersion must be 1.x (got %s)",
 			       s->oci_version ? s->oci_version : "nothing");
 	if (parse_root(doc, s) < 0)
 		return -1;
-	s->hostname = spec_str_of(doc, "hostname", "", &bad);
-	s->domainname = spec_str_of(doc, "domainname", "", &bad);
-	s->process_obj = spec_obj_of(doc, "process", json_type_object, "", &bad);
+	s->hostname = json_str_of(doc, "hostname", "", &bad);
+	s->domainname = json_str_of(doc, "domainname", "", &bad);
+	s->process_obj = json_obj_of(doc, "process", json_type_object, "", &bad);
 	s->has_process = s->process_obj != NULL;
 	if (!bad && s->process_obj && spec_parse_process(s->process_obj, &s->process) < 0)
 		return -1;
-	s->annotations = spec_obj_of(doc, "annotations", json_type_object, "", &bad);
-	if (bad || parse_mounts(spec_obj_of(doc, "mounts", json_type_array, "", &bad), s))
+	s->annotations = json_obj_of(doc, "annotations", json_type_object, "", &bad);
+	if (bad || parse_mounts(json_obj_of(doc, "mounts", json_type_array, "", &bad), s))
 		return -1;
-	s->linux_obj = spec_obj_of(doc, "linux", json_type_object, "", &bad);
+	s->linux_obj = json_obj_of(doc, "linux", json_type_object, "", &bad);
 	if (bad || (s->linux_obj && spec_parse_linux(s->linux_obj, s)))
 		return -1;
-	struct json_object *hooks = spec_obj_of(doc, "hooks", json_type_object, "", &bad);
+	struct json_object *hooks = json_obj_of(doc, "hooks", json_type_object, "", &bad);
 	return bad || (hooks && spec_parse_hooks(hooks, s)) ? -1 : 0;
 }
 

@@ -124,6 +124,8 @@ void spec_free(struct spec *s);
 /* Every limit unset (-1). */
 void spec_resources_init(struct spec_resources *r);
 bool spec_has_ns(const struct spec *s, int type);
+/* A new user namespace (not one joined by path): the runtime writes its id maps. */
+bool spec_new_user_ns(const struct spec *s);
 /* The OCI name of a namespace type ("pid", "network", ...). */
 const char *spec_ns_name(int type);
 

@@ -92,8 +92,8 @@ static int parse_devices(struct json_object *a, struct spec *s)
 	for (size_t i = 0; i < s->ndevices && !bad; i++) {
 		struct json_object *e = json_object_array_get_idx(a, i);
 		struct spec_device *d = &s->devices[i];
-		d->path = spec_str_of(e, "path", "linux.devices[]", &bad);
-		const char *type = spec_str_of(e, "type", "linux.devices[]", &bad);
+		d->path = json_str_of(e, "path", "linux.devices[]", &bad);
+		const char *type = json_str_of(e, "type", "linux.devices[]", &bad);
 		if (!bad && (!d->path || d->path[0] != '/' || !type || strlen(type) != 1 ||
 			     !strchr("cbup", type[0])))
 			return err_ret(
@@ -101,12 +101,12 @@ static int parse_devices(struct json_object *a, struct spec *s)
 			    "type c, b, u or p",
 			    i);
 		d->type = type[0];
-		d->major = spec_int_of(e, "major", 0, UINT_MAX, 0, "linux.devices[]", &bad);
-		d->minor = spec_int_of(e, "minor", 0, UINT_MAX, 0, "linux.devices[]", &bad);
+		d->major = json_int_of(e, "major", 0, UINT_MAX, 0, "linux.devices[]", &bad);
+		d->minor = json_int_of(e, "minor", 0, UINT_MAX, 0, "linux.devices[]", &bad);
 		d->mode =
-		    (mode_t)spec_int_of(e, "fileMode", 0, 07777, 0666, "linux.devices[]", &bad);
-		d->uid = (uid_t)spec_int_of(e, "uid", 0, UINT_MAX - 1, 0, "linux.devices[]", &bad);
-		d->gid = (gid_t)spec_int_of(e, "gid", 0, UINT_MAX - 1, 0, "linux.devices[]", &bad);
+		    (mode_t)json_int_of(e, "fileMode", 0, 07777, 0666, "linux.devices[]", &bad);
+		d->uid = (uid_t)json_int_of(e, "uid", 0, UINT_MAX - 1, 0, "linux.devices[]", &bad);
+		d->gid = (gid_t)json_int_of(e, "gid", 0, UINT_MAX - 1, 0, "linux.devices[]", &bad);
 	}
 	return bad;
 }
@@ -121,13 +121,13 @@ static int parse_dev_rules(struct json_object *a, struct spec_resources *r)
 		struct spec_dev_rule *d = &r->dev_rules[i];
 		d->allow =
 		    json_object_object_get_ex(e, "allow", &allow) && json_object_get_boolean(allow);
-		const char *type = spec_str_of(e, "type", "linux.resources.devices[]", &bad);
-		const char *access = spec_str_of(e, "access", "linux.resources.devices[]", &bad);
+		const char *type = json_str_of(e, "type", "linux.resources.devices[]", &bad);
+		const char *access = json_str_of(e, "access", "linux.resources.devices[]", &bad);
 		d->type = type && type[0] ? type[0] : 'a';
 		d->major =
-		    spec_int_of(e, "major", -1, UINT_MAX, -1, "linux.resources.devices[]", &bad);
+		    json_int_of(e, "major", -1, UINT_MAX, -1, "linux.resources.devices[]", &bad);
 		d->minor =
-		    spec_int_of(e, "minor", -1, UINT_MAX, -1, "linux.resources.devices[]", &bad);
+		    json_int_of(e, "minor", -1, UINT_MAX, -1, "linux.resources.devices[]", &bad);
 		snprintf(d->access, sizeof(d->access), "%s", access ? access : "rwm");
 		if (!strchr("acb", d->type) || strspn(d->access, "rwm") != strlen(d->access))
 			return err_ret(
@@ -140,40 +140,40 @@ int spec_parse_resources(struct json_object *o, struct spec_resources *r)
 {
 	int bad = 0;
 	static const char *const ll = "linux.resources";
-	struct json_object *mem = spec_obj_of(o, "memory", json_type_object, ll, &bad);
-	struct json_object *cpu = spec_obj_of(o, "cpu", json_type_object, ll, &bad);
-	struct json_object *pids = spec_obj_of(o, "pids", json_type_object, ll, &bad);
+	struct json_object *mem = json_obj_of(o, "memory", json_type_object, ll, &bad);
+	struct json_object *cpu = json_obj_of(o, "cpu", json_type_object, ll, &bad);
+	struct json_object *pids = json_obj_of(o, "pids", json_type_object, ll, &bad);
 	if (mem) {
-		r->memory_limit = spec_int_of(mem, "limit", -1, LLONG_MAX, -1, "memory", &bad);
+		r->memory_limit = json_int_of(mem, "limit", -1, LLONG_MAX, -1, "memory", &bad);
 		r->memory_reservation =
-		    spec_int_of(mem, "reservation", -1, LLONG_MAX, -1, "memory", &bad);
-		r->memory_swap = spec_int_of(mem, "swap", -1, LLONG_MAX, -1, "memory", &bad);
-		r->memory_kernel = spec_int_of(mem, "kernel", -1, LLONG_MAX, -1, "memory", &bad);
+		    json_int_of(mem, "reservation", -1, LLONG_MAX, -1, "memory", &bad);
+		r->memory_swap = json_int_of(mem, "swap", -1, LLONG_MAX, -1, "memory", &bad);
+		r->memory_kernel = json_int_of(mem, "kernel", -1, LLONG_MAX, -1, "memory", &bad);
 		r->memory_kernel_tcp =
-		    spec_int_of(mem, "kernelTCP", -1, LLONG_MAX, -1, "memory", &bad);
-		r->swappiness = spec_int_of(mem, "swappiness", 0, 100, -1, "memory", &bad);
+		    json_int_of(mem, "kernelTCP", -1, LLONG_MAX, -1, "memory", &bad);
+		r->swappiness = json_int_of(mem, "swappiness", 0, 100, -1, "memory", &bad);
 		struct json_object *oom;
 		r->disable_oom_killer = json_object_object_get_ex(mem, "disableOOMKiller", &oom) &&
 					json_object_get_boolean(oom);
 	}
 	if (cpu) {
-		r->cpu_shares = spec_int_of(cpu, "shares", 0, LLONG_MAX, -1, "cpu", &bad);
-		r->cpu_quota = spec_int_of(cpu, "quota", -1, LLONG_MAX, -1, "cpu", &bad);
-		r->cpu_period = spec_int_of(cpu, "period", 0, LLONG_MAX, -1, "cpu", &bad);
-		r->cpus = spec_str_of(cpu, "cpus", "cpu", &bad);
-		r->mems = spec_str_of(cpu, "mems", "cpu", &bad);
+		r->cpu_shares = json_int_of(cpu, "shares", 0, LLONG_MAX, -1, "cpu", &bad);
+		r->cpu_quota = json_int_of(cpu, "quota", -1, LLONG_MAX, -1, "cpu", &bad);
+		r->cpu_period = json_int_of(cpu, "period", 0, LLONG_MAX, -1, "cpu", &bad);
+		r->cpus = json_str_of(cpu, "cpus", "cpu", &bad);
+		r->mems = json_str_of(cpu, "mems", "cpu", &bad);
 	}
 	if (pids)
-		r->pids_limit = spec_int_of(pids, "limit", -1, LLONG_MAX, -1, "pids", &bad);
+		r->pids_limit = json_int_of(pids, "limit", -1, LLONG_MAX, -1, "pids", &bad);
 	if (bad)
 		return -1;
-	return parse_dev_rules(spec_obj_of(o, "devices", json_type_array, ll, &bad), r) || bad;
+	return parse_dev_rules(json_obj_of(o, "devices", json_type_array, ll, &bad), r) || bad;
 }
 
 static int parse_paths(struct json_object *l, const char *key, const char ***out, size_t *n)
 {
 	int bad = 0;
-	char **v = spec_str_array(spec_obj_of(l, key, json_type_array, "linux", &bad), key, &bad);
+	char **v = json_str_array(json_obj_of(l, key, json_type_array, "linux", &bad), key, &bad);
 	*out = (const char **)v;
 	*n = 0;
 	while (v && v[*n])
@@ -201,28 +201,28 @@ int spec_parse_linux(struct json_object *l, struct spec *s)
 				       key);
 	}
 	int bad = 0;
-	if (spec_parse_namespaces(spec_obj_of(l, "namespaces", json_type_array, "linux", &bad),
+	if (spec_parse_namespaces(json_obj_of(l, "namespaces", json_type_array, "linux", &bad),
 				  s) ||
-	    spec_parse_idmaps(spec_obj_of(l, "uidMappings", json_type_array, "linux", &bad),
+	    spec_parse_idmaps(json_obj_of(l, "uidMappings", json_type_array, "linux", &bad),
 			      s->uid_maps, &s->nuid_maps, "linux.uidMappings") ||
-	    spec_parse_idmaps(spec_obj_of(l, "gidMappings", json_type_array, "linux", &bad),
+	    spec_parse_idmaps(json_obj_of(l, "gidMappings", json_type_array, "linux", &bad),
 			      s->gid_maps, &s->ngid_maps, "linux.gidMappings") ||
-	    parse_devices(spec_obj_of(l, "devices", json_type_array, "linux", &bad), s) || bad)
+	    parse_devices(json_obj_of(l, "devices", json_type_array, "linux", &bad), s) || bad)
 		return -1;
-	struct json_object *res = spec_obj_of(l, "resources", json_type_object, "linux", &bad);
+	struct json_object *res = json_obj_of(l, "resources", json_type_object, "linux", &bad);
 	if (bad || (res && spec_parse_resources(res, &s->res)))
 		return -1;
-	s->cgroups_path = spec_str_of(l, "cgroupsPath", "linux", &bad);
-	if (bad || spec_parse_string_map(spec_obj_of(l, "sysctl", json_type_object, "linux", &bad),
+	s->cgroups_path = json_str_of(l, "cgroupsPath", "linux", &bad);
+	if (bad || spec_parse_string_map(json_obj_of(l, "sysctl", json_type_object, "linux", &bad),
 					 &s->sysctl_keys, &s->sysctl_values, &s->nsysctl))
 		return -1;
 	if (parse_paths(l, "maskedPaths", &s->masked, &s->nmasked) ||
 	    parse_paths(l, "readonlyPaths", &s->readonly, &s->nreadonly))
 		return -1;
-	const char *prop = spec_str_of(l, "rootfsPropagation", "linux", &bad);
+	const char *prop = json_str_of(l, "rootfsPropagation", "linux", &bad);
 	if (prop && !(s->rootfs_propagation = propagation_of(prop)))
 		return err_ret("config.json: bad linux.rootfsPropagation '%s'", prop);
-	if (spec_str_of(l, "mountLabel", "linux", &bad))
+	if (json_str_of(l, "mountLabel", "linux", &bad))
 		return err_ret("config.json: linux.mountLabel: SELinux is not supported here");
 	if (spec_has_ns(s, CLONE_NEWUSER) && (!s->nuid_maps || !s->ngid_maps))
 		return err_ret("config.json: a user namespace needs uidMappings and gidMappings");
@@ -237,7 +237,7 @@ int spec_parse_hooks(struct json_object *h, struct spec *s)
 	int bad = 0;
 	for (int k = 0; k < HOOK_KINDS && !bad; k++) {
 		struct json_object *a =
-		    spec_obj_of(h, hook_names[k], json_type_array, "hooks", &bad);
+		    json_obj_of(h, hook_names[k], json_type_array, "hooks", &bad);
 		s->nhooks[k] = a ? json_object_array_length(a) : 0;
 		s->hooks[k] =
 		    s->nhooks[k] ? xrealloc(NULL, s->nhooks[k] * sizeof(struct spec_hook)) : NULL;
@@ -245,13 +245,13 @@ int spec_parse_hooks(struct json_object *h, struct spec *s)
 			struct json_object *e = json_object_array_get_idx(a, i);
 			struct spec_hook *hk = &s->hooks[k][i];
 			*hk = (struct spec_hook){0};
-			hk->path = spec_str_of(e, "path", hook_names[k], &bad);
+			hk->path = json_str_of(e, "path", hook_names[k], &bad);
 			hk->args =
-			    spec_str_array(spec_obj_of(e, "args", json_type_array, "hook", &bad),
+			    json_str_array(json_obj_of(e, "args", json_type_array, "hook", &bad),
 					   "hook.args", &bad);
-			hk->env = spec_str_array(
-			    spec_obj_of(e, "env", json_type_array, "hook", &bad), "hook.env", &bad);
-			hk->timeout = (int)spec_int_of(e, "timeout", 1, INT_MAX, 0, "hook", &bad);
+			hk->env = json_str_array(
+			    json_obj_of(e, "env", json_type_array, "hook", &bad), "hook.env", &bad);
+			hk->timeout = (int)json_int_of(e, "timeout", 1, INT_MAX, 0, "hook", &bad);
 			if (!bad && (!hk->path || hk->path[0] != '/'))
 				return err_ret("config.json: hooks.%s[%zu].path must be absolute",
 					       hook_names[k], i);

@@ -1,5 +1,6 @@
 /* The runtime/init start protocol: see sync.h for the sequence. */
 #include "sync.h"
+#include "cgroup.h"
 #include "util.h"
 
 #include <errno.h>
@@ -10,7 +11,7 @@
 
 const char *sync_type_name(uint32_t type)
 {
-	static const char *const names[] = {"?",     "NAMESPACES_DONE", "CGROUP_DONE", "READY",
+	static const char *const names[] = {"?",     "NAMESPACES_DONE", "READY",
 					    "ERROR", "HOOKS",		"HOOKS_DONE"};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }
@@ -65,4 +66,13 @@ int sync_expect(int fd, enum sync_type want, const char *stage)
 		return err_ret("start protocol: got %s %s, expected %s", sync_type_name(m.type),
 			       stage, sync_type_name(want));
 	return 0;
+}
+
+int sync_await_namespaces(int fd, bool runtime_step, struct cgroup_procs *join)
+{
+	int rc = runtime_step ? sync_expect(fd, SYNC_NAMESPACES_DONE, "") : 0;
+	if (rc == 0)
+		rc = cgroup_enter_procs(join, 0);
+	cgroup_close_procs(join);
+	return rc;
 }

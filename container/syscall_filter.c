@@ -36,6 +36,8 @@ void syscall_profile_free(struct syscall_profile *p)
 	}
 	free(p->rules);
 	free(p->arches);
+	free(p->listener_path);
+	free(p->listener_metadata);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -194,8 +196,9 @@ int syscall_filter_compile(const struct syscall_profile *p, struct syscall_bpf *
 int syscall_filter_load(const struct syscall_bpf *f)
 {
 	struct sock_fprog prog = {.len = (unsigned short)f->len, .filter = f->insns};
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &prog) == 0)
-		return 0;
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &prog);
+	if (rc >= 0)
+		return (int)rc;
 	int e = errno;
 	if (e == EACCES)
 		return err_ret("seccomp: loading a filter without no_new_privs needs "

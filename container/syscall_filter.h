@@ -31,6 +31,9 @@ struct syscall_profile {
 	unsigned int flags; /* SECCOMP_FILTER_FLAG_* for the seccomp(2) call */
 	struct syscall_rule *rules;
 	size_t nrules;
+	/* SCMP_ACT_NOTIFY: where the notification fd goes (flags then hold
+	 * SECCOMP_FILTER_FLAG_NEW_LISTENER), and what the listener is told with it. */
+	char *listener_path, *listener_metadata;
 };
 
 /* The filter as the kernel takes it, built by the runtime before anything starts. */
@@ -52,7 +55,8 @@ int syscall_filter_compile(const struct syscall_profile *p, struct syscall_bpf *
  * /run/isolab/seccomp as root, $XDG_RUNTIME_DIR/isolab/seccomp rootless; empty: none),
  * as compiling can take tens of ms. */
 int syscall_filter_build(const struct syscall_profile *p, struct syscall_bpf *out);
-/* seccomp(2) with the profile's flags: the last thing before the exec. */
+/* seccomp(2) with the profile's flags: the last thing before the exec. 0, or with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER the notification fd; -1 after one line. */
 int syscall_filter_load(const struct syscall_bpf *f);
 void syscall_bpf_free(struct syscall_bpf *f);
 

@@ -29,6 +29,7 @@ static const struct {
     {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0)},
     {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
     {"SCMP_ACT_LOG", SCMP_ACT_LOG},
+    {"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY},
 };
 
 static const struct {
@@ -84,10 +85,6 @@ static int parse_action(struct json_object *o, const struct json_path *path, con
 	if (!a)
 		return err_ret("config.json: %s is missing", p.s);
 	const char *name = json_object_get_string(a);
-	if (!strcmp(name, "SCMP_ACT_NOTIFY"))
-		return err_ret("config.json: %s: SCMP_ACT_NOTIFY is not supported (no seccomp "
-			       "listener)",
-			       p.s);
 	int i = LOOKUP(actions, name);
 	if (i < 0)
 		return err_ret("config.json: %s: unknown seccomp action %s", p.s, name);
@@ -226,19 +223,51 @@ static int parse_rule(struct json_object *o, const struct json_path *path, struc
 	return 0;
 }
 
-static int refuse_listener(struct json_object *obj, const struct json_path *path)
+/* The rule that would stall the process: it sends the listener its notification fd
+ * with sendmsg right after loading the filter, before anyone can answer (runc refuses
+ * its own write the same way). */
+static int check_notify_rule(const struct syscall_rule *r, const struct json_path *path)
 {
-	struct json_object *v;
-	const char *keys[] = {"listenerPath", "listenerMetadata"};
-	for (size_t i = 0; i < 2; i++) {
-		if (json_member(obj, path, keys[i], json_type_string, &v) < 0)
-			return -1;
-		if (v && json_object_get_string_len(v) > 0) {
-			struct json_path p;
-			json_path_key(&p, path, keys[i]);
-			return err_ret("config.json: %s: seccomp listeners are not supported", p.s);
-		}
+	int sendmsg_nr = seccomp_syscall_resolve_name("sendmsg");
+	for (size_t i = 0; r->action == SCMP_ACT_NOTIFY && i < r->nsyscalls; i++)
+		if (r->syscalls[i] == sendmsg_nr)
+			return err_ret(
+			    "config.json: %s: SCMP_ACT_NOTIFY cannot be used for sendmsg "
+			    "(the runtime sends the listener its fd with it)",
+			    path->s);
+	return 0;
+}
+
+/* listenerPath (where the notification fd goes, with the container's state) and
+ * listenerMetadata; a profile that notifies needs the path, one that does not ignores it
+ * (runtime spec). The fd is asked of the kernel with SECCOMP_FILTER_FLAG_NEW_LISTENER. */
+static int parse_listener(struct json_object *obj, const struct json_path *path,
+			  struct syscall_profile *out)
+{
+	struct json_object *lp, *md;
+	struct json_path p;
+	if (json_member(obj, path, "listenerPath", json_type_string, &lp) < 0 ||
+	    json_member(obj, path, "listenerMetadata", json_type_string, &md) < 0)
+		return -1;
+	bool notifies = false;
+	for (size_t i = 0; i < out->nrules; i++)
+		notifies |= out->rules[i].action == SCMP_ACT_NOTIFY;
+	if (lp && json_object_get_string_len(lp) > 0)
+		out->listener_path = xstrdup(json_object_get_string(lp));
+	if (md && json_object_get_string_len(md) > 0) {
+		json_path_key(&p, path, "listenerMetadata");
+		if (!out->listener_path)
+			return err_ret("config.json: %s is set without listenerPath", p.s);
+		out->listener_metadata = xstrdup(json_object_get_string(md));
 	}
+	if (!notifies)
+		return 0;
+	json_path_key(&p, path, "listenerPath");
+	if (!out->listener_path)
+		return err_ret("config.json: SCMP_ACT_NOTIFY needs %s", p.s);
+	if (out->listener_path[0] != '/')
+		return err_ret("config.json: %s must be an absolute path", p.s);
+	out->flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
 	return 0;
 }
 
@@ -249,9 +278,10 @@ static int parse_profile(struct json_object *obj, const struct json_path *path,
 	struct json_path p;
 	if (!json_object_is_type(obj, json_type_object))
 		return err_ret("config.json: %s must be an object", path->s);
-	if (refuse_listener(obj, path) < 0 ||
-	    parse_action(obj, path, "defaultAction", "defaultErrnoRet", &out->default_action) < 0)
+	if (parse_action(obj, path, "defaultAction", "defaultErrnoRet", &out->default_action) < 0)
 		return -1;
+	if (out->default_action == SCMP_ACT_NOTIFY) /* every syscall, ours too (runc's rule) */
+		return err_ret("config.json: %s.defaultAction cannot be SCMP_ACT_NOTIFY", path->s);
 	if (json_member(obj, path, "architectures", json_type_array, &arches) < 0 ||
 	    json_member(obj, path, "flags", json_type_array, &flags) < 0 ||
 	    json_member(obj, path, "syscalls", json_type_array, &calls) < 0)
@@ -269,10 +299,11 @@ static int parse_profile(struct json_object *obj, const struct json_path *path,
 		struct json_path ip;
 		json_path_index(&ip, &p, i);
 		if (parse_rule(json_object_array_get_idx(calls, i), &ip,
-			       &out->rules[out->nrules++]))
+			       &out->rules[out->nrules++]) ||
+		    check_notify_rule(&out->rules[out->nrules - 1], &ip) < 0)
 			return -1;
 	}
-	return 0;
+	return parse_listener(obj, path, out);
 }
 
 int syscall_profile_from_oci(struct json_object *obj, const struct json_path *path,

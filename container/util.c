@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -226,4 +227,39 @@ void proc_title_set(const char *title)
 		return;
 	memset(title_start, 0, title_len);
 	snprintf(title_start, title_len, "%s", title);
+}
+
+int send_fd(int sock, int fd, const void *data, size_t len)
+{
+	char ctl[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	if (n >= 0 && (size_t)n != len)
+		errno = EMSGSIZE;
+	return n >= 0 && (size_t)n == len ? 0 : -1;
+}
+
+pid_t fork_with_pipe(bool child_reads, int *fd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_ret("pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return err_ret("fork: %s", strerror(errno));
+	}
+	/* The child's end is the read one when it reads; the parent holds the other. */
+	bool reader = (pid == 0) == child_reads;
+	close(p[reader ? 1 : 0]);
+	*fd = p[reader ? 0 : 1];
+	return pid;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Print "container: MSG" on stderr; err_ret returns -1, die _exits with 125. */
 __attribute__((format(printf, 1, 2))) int err_ret(const char *fmt, ...);
@@ -27,8 +28,13 @@ int write_file(const char *path, const char *s);
 /* Read up to len-1 bytes of a file, NUL-terminated; -1 on failure. */
 int read_file(const char *path, char *buf, size_t len);
 int mkdir_p(const char *path, unsigned mode);
+/* One message of len bytes (at least 1) with fd attached (SCM_RIGHTS); -1 with errno. */
+int send_fd(int sock, int fd, const void *data, size_t len);
 int remove_tree(const char *path);
 uint64_t now_ns(void);
+/* fork with a pipe from parent to child (child_reads) or back: *fd is this side's end
+ * (close-on-exec), the other end closed. The pid, 0 in the child, -1 after one line. */
+pid_t fork_with_pipe(bool child_reads, int *fd);
 /* Replace what ps shows for this process (the container's init hides the host's paths). */
 void proc_title_init(int argc, char **argv);
 void proc_title_set(const char *title);

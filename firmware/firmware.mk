@@ -14,7 +14,7 @@ BINS += $(FIRMWARE_MARKER)
 
 # Payloads: `vmm --firmware $(FW_OUT)/NAME.bin` (see vmm --help for the entry state).
 # Built without sanitizers or SSE: they run at guest CPL 0 with no runtime.
-FW_PAYLOADS := hello smp triple_fault echo fpu syscall
+FW_PAYLOADS := hello smp triple_fault echo fpu syscall counter
 FW_PAYLOAD_CFLAGS := $(FW_CFLAGS) -m64 -mno-red-zone -mgeneral-regs-only -mcmodel=small \
 	-fno-sanitize=all -Wl,--build-id=none,--no-warn-rwx-segments -T firmware/payload.ld
 FW_BINS := $(FW_PAYLOADS:%=$(FW_OUT)/%.bin)

@@ -55,6 +55,26 @@ static inline char serial_getc(void)
 	return (char)inb(COM1);
 }
 
+/* n in decimal on COM1. */
+static inline void serial_put_number(unsigned long long n)
+{
+	char digits[24];
+	int i = 0;
+	do {
+		digits[i++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	while (i)
+		serial_putc(digits[--i]);
+}
+
+static inline unsigned long long rdtsc(void)
+{
+	unsigned int lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (unsigned long long)hi << 32 | lo;
+}
+
 static inline __attribute__((noreturn)) void halt_forever(void)
 {
 	for (;;)

@@ -36,9 +36,21 @@ is() {
 	fi
 }
 
-# like TEXT EXTENDED-REGEX DESCRIPTION
+# _matches TEXT REGEX: grep -E's meaning, line by line, for a one-line REGEX. A REGEX with a
+# newline in it is one pattern over the whole text (grep would take each line of it as a
+# pattern of its own, and the empty ones match anything): PCRE with ^ and $ at line ends and
+# . never a newline, so $'^a\nb$' is a line "a" followed by a line "b".
+_matches() {
+	case $2 in
+	'') echo "# like/unlike: an empty pattern matches anything" >&2 && return 2 ;;
+	*$'\n'*) printf '%s' "$1" | grep -Pzq -- "(?m)${2//$'\n'/\\n}" ;;
+	*) printf '%s' "$1" | grep -Eq -- "$2" ;;
+	esac
+}
+
+# like TEXT EXTENDED-REGEX DESCRIPTION (see _matches)
 like() {
-	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else
+	if _matches "$1" "$2"; then ok 0 "$3"; else
 		ok 1 "$3"
 		diag "no match for /$2/ in:"
 		printf '%s\n' "$1" | head -20 | sed 's/^/#   /'
@@ -46,13 +58,25 @@ like() {
 	fi
 }
 
-# unlike TEXT EXTENDED-REGEX DESCRIPTION
+# unlike TEXT EXTENDED-REGEX DESCRIPTION (see _matches)
 unlike() {
-	if printf '%s' "$1" | grep -Eq -- "$2"; then
+	local status
+	_matches "$1" "$2"
+	status=$?
+	if [ $status = 0 ] || [ $status = 2 ]; then
 		ok 1 "$3"
 		diag "unexpected match for /$2/"
 		return 1
 	else ok 0 "$3"; fi
+}
+
+# subtest FILE.t [VAR=VALUE...]: another test file as one check of this one, its TAP
+# indented (a TAP subtest: prove reads only the outer ok line).
+subtest() {
+	local file=$1
+	shift
+	env "$@" bash "$file" 2>&1 | sed 's/^/    /'
+	ok "${PIPESTATUS[0]}" "$file${*:+ ($*)}"
 }
 
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # skip $*"; }

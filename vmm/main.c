@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../firmware/isolab-abi.h"
@@ -20,8 +21,10 @@
 #include "kvm.h"
 #include "machine.h"
 #include "memstat.h"
+#include "migration/migration.h"
 #include "monitor/machine.h"
 #include "options.h"
+#include "snapshot/snapshot.h"
 #include "util.h"
 #include "vcpu.h"
 #include "virtio/virtio.h"
@@ -39,6 +42,8 @@ struct devices {
 
 static int open_files(const struct vmm_options *opts, struct files *f)
 {
+	if (opts->restore || opts->incoming)
+		return 0; /* the guest is in the snapshot, or comes from the migration */
 	if (opts->firmware)
 		return image_file_open(&f->firmware, opts->firmware, "firmware");
 	if (image_file_open(&f->kernel, opts->kernel, "kernel") < 0)
@@ -102,8 +107,11 @@ static int build_cmdline(struct vm *vm, const struct vmm_options *opts, char *bu
 	return 0;
 }
 
-static int load_guest(struct vm *vm, const struct vmm_options *opts, struct files *f)
+static int load_guest(struct vm *vm, const struct vmm_options *opts, struct files *f,
+		      struct restore_stats *restored)
 {
+	if (opts->restore)
+		return snapshot_restore(vm, opts->restore, opts->restore_eager, restored);
 	if (opts->firmware)
 		return arch_load_firmware(vm, &f->firmware, opts->cmdline ? opts->cmdline : "");
 	char cmdline[ARCH_CMDLINE_MAX];
@@ -117,15 +125,24 @@ static void print_virtio_info(void *vm, FILE *out)
 	virtio_print_info(vm, out);
 }
 
-/* --monitor: Ctrl-A c opens the prompt; unix:PATH serves the same commands on a socket. */
+/*
+ * --monitor: Ctrl-A c opens the prompt; unix:PATH serves the same commands on
+ * a socket. Its `migrate` needs the VM's migration source (mig).
+ */
 static int start_monitor(struct vm *vm, const struct vmm_options *opts, struct console *con,
-			 struct monitor **mon)
+			 struct monitor **mon, struct migration **mig)
 {
 	if (!opts->monitor)
 		return 0;
 	*mon = monitor_for_vm(vm);
 	if (!*mon)
 		return vmm_err("out of memory");
+	/* vhost-vsock writes guest memory in the kernel, where neither dirty log looks. */
+	const char *unsupported =
+	    opts->vsock ? "its vsock device (vhost writes guest RAM outside the dirty log)" : NULL;
+	if (!(*mig = migration_create(vm, unsupported)))
+		return -1;
+	monitor_for_vm_allow_migration(*mon, *mig);
 	if (virtio_has_devices(vm) &&
 	    monitor_add_device_info(*mon, "virtio", print_virtio_info, vm) < 0)
 		return vmm_err("monitor: no room for the virtio devices");
@@ -158,9 +175,24 @@ static int run_vcpus(struct vm *vm)
 	return vm_exit_status(vm);
 }
 
-static void print_stats(struct vm *vm, const struct devices *dev)
+/* How long a restore took, and how many page faults vmm took since (the guest's first touches). */
+static void print_restore_stats(const struct restore_stats *r)
+{
+	fprintf(stderr,
+		"restore_mode: %s\nrestore_us: %" PRIu64 "\nrestore_state_us: %" PRIu64
+		"\nrestore_memory_us: %" PRIu64 "\n",
+		r->eager ? "eager" : "lazy", r->total_us, r->state_us, r->memory_us);
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		fprintf(stderr, "vmm_minor_faults: %ld\nvmm_major_faults: %ld\n", ru.ru_minflt,
+			ru.ru_majflt);
+}
+
+static void print_stats(struct vm *vm, const struct devices *dev, const struct restore_stats *r)
 {
 	fprintf(stderr, "first_kvm_run_ms: %" PRId64 "\n", vcpu_first_run_ms(vm_vcpu(vm, 0)));
+	if (r->total_us)
+		print_restore_stats(r);
 	int64_t marker = vm_marker_ms(vm);
 	if (marker >= 0)
 		fprintf(stderr, "userspace_marker_ms: %" PRId64 "\n", marker);
@@ -188,12 +220,16 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	if (host->emulated && opts->kernel)
 		vmm_warn("this host's KVM emulates guest kernel code (kvm_pvm, no VT-x/AMD-V): "
 			 "a Linux boot takes minutes; hiding CPU features its emulator lacks");
-	struct vm_config config = {.mem_size = opts->mem_size, .pmu = opts->pmu};
+	struct vm_config config = {
+	    .mem_size = opts->mem_size, .pmu = opts->pmu, .dump_dtb = opts->dump_dtb};
 	struct vm *vm = vm_create(host, &config);
 	if (!vm)
 		return -1;
 	struct devices dev = {0};
 	struct monitor *mon = NULL;
+	struct migration *mig = NULL;
+	struct migration_incoming *incoming = NULL;
+	struct restore_stats restored = {0};
 	int status = -1;
 	if (vcpus_create(vm, opts->cpus) < 0 || !(dev.console = console_open(opts->console)))
 		goto out;
@@ -202,22 +238,40 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 		status = added == VIRTIO_BAD_SPEC ? EXIT_USAGE : -1;
 		goto out;
 	}
-	if (load_guest(vm, opts, f) < 0)
+	/* An incoming migration brings RAM and CPU state instead of a boot. */
+	int loaded = opts->incoming ? migration_receive(vm, opts->incoming, &incoming)
+				    : load_guest(vm, opts, f, &restored);
+	if (loaded != 0) {
+		status = loaded > 0 ? vm_exit_status(vm) : -1;
 		goto out;
+	}
 	close_files(f); /* the guest has its copy */
-	if (start_monitor(vm, opts, dev.console, &mon) < 0)
+	if (start_monitor(vm, opts, dev.console, &mon, &mig) < 0)
 		goto out;
 	if (vcpu_init_kick_signal() < 0 || console_catch_signals(vm) < 0 ||
 	    console_start_input(dev.console, vm, dev.serial) < 0 ||
 	    event_loop_start(vm_event_loop(vm)) < 0)
 		goto out;
+	if (incoming) {
+		int confirmed = migration_confirm(incoming, opts->stats ? stderr : NULL);
+		incoming = NULL;
+		if (confirmed < 0)
+			goto out;
+	}
 	status = run_vcpus(vm);
 	event_loop_stop(vm_event_loop(vm)); /* devices, console and monitor go quiet */
+	migration_cancel(mig);
 	console_close(dev.console);
-	if (opts->stats)
-		print_stats(vm, &dev);
+	if (opts->stats) {
+		print_stats(vm, &dev, &restored);
+		migration_print_stats(mig, stderr);
+	}
 out:
+	migration_incoming_free(incoming);
+	event_loop_stop(vm_event_loop(vm));
+	migration_cancel(mig);
 	virtio_shutdown(vm);
+	migration_destroy(mig); /* no device marks pages any more */
 	monitor_for_vm_destroy(mon);
 	console_destroy(dev.console);
 	vcpus_destroy(vm);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../lib/size.h"
+#include "arch.h"
 #include "util.h"
 
 struct option_def {
@@ -97,6 +98,14 @@ static int set_pmu(struct vmm_options *o, const char *a)
 	return 0;
 }
 
+static int set_dump_dtb(struct vmm_options *o, const char *a)
+{
+	if (!ARCH_HAS_DEVICE_TREE)
+		return vmm_err("--dump-dtb: %s guests boot without a device tree", ARCH_NAME);
+	o->dump_dtb = a;
+	return 0;
+}
+
 static int set_hvc(struct vmm_options *o, const char *a)
 {
 	(void)a;
@@ -124,6 +133,27 @@ static int set_monitor(struct vmm_options *o, const char *a)
 	return 0;
 }
 
+static int set_restore(struct vmm_options *o, const char *a)
+{
+	o->restore = a;
+	return 0;
+}
+
+static int set_restore_eager(struct vmm_options *o, const char *a)
+{
+	(void)a;
+	o->restore_eager = true;
+	return 0;
+}
+
+static int set_incoming(struct vmm_options *o, const char *a)
+{
+	if (strncmp(a, "unix:", 5) != 0 || !a[5] || strlen(a + 5) >= 108)
+		return vmm_err("invalid --incoming '%s': use unix:PATH (at most 107 bytes)", a);
+	o->incoming = a;
+	return 0;
+}
+
 static const struct option_def option_table[] = {
     {"kernel", "FILE", "Linux kernel: bzImage, or ELF vmlinux with a PVH note", set_kernel},
     {"initrd", "FILE", "initramfs (cpio, optionally compressed) for the kernel", set_initrd},
@@ -142,6 +172,19 @@ static const struct option_def option_table[] = {
     {"vsock", "cid=N", "virtio-vsock through /dev/vhost-vsock", set_vsock},
     {"monitor", "[unix:PATH]", "Ctrl-A c opens the (vmm) monitor; unix:PATH also serves it",
      set_monitor, true},
+    {"restore", "DIR",
+     "resume the guest of a snapshot (monitor `snapshot DIR`); give the "
+     "--mem, --cpus and device options it was taken with",
+     set_restore},
+    {"restore-eager", NULL,
+     "with --restore: read guest memory in whole first (default: "
+     "map it, pages load when touched)",
+     set_restore_eager},
+    {"dump-dtb", "FILE", "write the guest's device tree (DTB) to FILE (arm64)", set_dump_dtb},
+    {"incoming", "unix:PATH",
+     "wait on PATH for a live migration instead of booting (the "
+     "source's options otherwise)",
+     set_incoming},
 };
 
 #define NR_OPTIONS (sizeof(option_table) / sizeof(option_table[0]))
@@ -149,7 +192,8 @@ static const struct option_def option_table[] = {
 void options_usage(FILE *out)
 {
 	fprintf(out, "usage: vmm --kernel FILE [--initrd FILE] [options]\n"
-		     "       vmm --firmware FILE [options]\n\noptions:\n");
+		     "       vmm --firmware FILE [options]\n"
+		     "       vmm --restore DIR [options]\n\noptions:\n");
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
 		char left[64];
 		snprintf(left, sizeof(left), "--%s%s%s", option_table[i].name,
@@ -170,10 +214,7 @@ void options_usage(FILE *out)
 		"  talks to a monitor served with --monitor unix:PATH.\n"
 		"exit status: what the guest wrote to port 0xf4; 0 after poweroff, reboot or\n"
 		"  a triple fault; 1 when the guest stopped KVM; 2 on bad usage.\n"
-		"\nFIRMWARE: the file is loaded at 0x100000 and every vCPU starts there in\n"
-		"  64-bit mode, the low 4 GiB identity-mapped, interrupts off, with\n"
-		"  %%rdi = vCPU index, %%rsi = vCPU count, %%rdx = --cmdline text (NUL-ended),\n"
-		"  %%rsp = a 4 KiB stack of its own. COM1 and ports 0xf4/0xf5 work as for Linux.\n"
+		"\nFIRMWARE: " ARCH_FIRMWARE_HELP
 		"\n--stats prints, one 'key: value' per line on stderr:\n"
 		"  first_kvm_run_ms: N       exec -> first KVM_RUN\n"
 		"  userspace_marker_ms: N    exec -> guest's write to port 0xf5 (absent if none)\n"
@@ -239,7 +280,22 @@ enum options_result options_parse(int argc, char **argv, struct vmm_options *opt
 		if (parse_one(argc, argv, &i, opts) < 0)
 			return OPTIONS_ERROR;
 	}
-	if (!opts->kernel == !opts->firmware) {
+	if (opts->restore_eager && !opts->restore) {
+		vmm_err("--restore-eager needs --restore DIR");
+		return OPTIONS_ERROR;
+	}
+	if (opts->restore && (opts->kernel || opts->firmware || opts->initrd)) {
+		vmm_err("--restore takes the guest from the snapshot: no --kernel, --initrd or "
+			"--firmware with it");
+		return OPTIONS_ERROR;
+	}
+	if (opts->incoming && opts->restore) {
+		vmm_err("--incoming and --restore both bring a guest: give one");
+		return OPTIONS_ERROR;
+	}
+	/* The source's command line works as it is: its --kernel or --firmware is not loaded. */
+	if (!opts->restore && !(opts->incoming && !opts->kernel && !opts->firmware) &&
+	    !opts->kernel == !opts->firmware) {
 		vmm_err(opts->kernel ? "give either --kernel or --firmware, not both"
 				     : "no kernel given: use --kernel FILE (see vmm --help)");
 		return OPTIONS_ERROR;

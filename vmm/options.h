@@ -24,7 +24,8 @@ struct vmm_options {
 	uint64_t mem_size;
 	int cpus;
 	bool stats;
-	bool pmu; /* pass the host's performance counters to the guest */
+	bool pmu;	      /* pass the host's performance counters to the guest */
+	const char *dump_dtb; /* --dump-dtb FILE */
 	const char *disks[8];
 	int nr_disks;
 	const char *nets[4];
@@ -34,6 +35,9 @@ struct vmm_options {
 	const char *vsock;
 	bool monitor;		    /* Ctrl-A c opens the (vmm) prompt */
 	const char *monitor_socket; /* --monitor unix:PATH also serves it there */
+	const char *restore;	    /* --restore DIR: the guest comes from a snapshot */
+	bool restore_eager;	    /* read the snapshot's memory in whole instead of mapping it */
+	const char *incoming;	    /* --incoming unix:PATH: the guest comes from a migration */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };

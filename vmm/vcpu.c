@@ -99,17 +99,23 @@ fail:
 	return NULL;
 }
 
+static const struct vcpu_control vcpu_control = {
+    .kick = vcpu_kick,
+    .pause = vcpu_pause,
+    .resume = vcpu_resume,
+};
+
 int vcpus_create(struct vm *vm, int nr_vcpus)
 {
 	struct vcpu **vcpus = calloc(nr_vcpus, sizeof(*vcpus));
 	if (!vcpus)
 		return vmm_err("out of memory");
-	vm_set_vcpus(vm, vcpus, 0, vcpu_kick);
+	vm_set_vcpus(vm, vcpus, 0, &vcpu_control);
 	for (int i = 0; i < nr_vcpus; i++) {
 		vcpus[i] = vcpu_create(vm, i, nr_vcpus);
 		if (!vcpus[i])
 			return -1;
-		vm_set_vcpus(vm, vcpus, i + 1, vcpu_kick);
+		vm_set_vcpus(vm, vcpus, i + 1, &vcpu_control);
 	}
 	int ring_page = vm_host(vm)->coalesced_page;
 	if (ring_page)

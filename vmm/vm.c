@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,7 +37,9 @@ struct vm {
 	char device_cmdline[ARCH_CMDLINE_MAX];
 	struct vcpu **vcpus; /* owned by the vCPU layer (vcpus_create) */
 	int nr_vcpus;
-	void (*kick)(struct vcpu *vcpu);
+	const struct vcpu_control *vcpu_ctl;
+	pthread_mutex_t pause_lock; /* one pause or resume at a time */
+	atomic_bool paused;
 	atomic_bool exit_requested;
 	atomic_int exit_status;
 	_Atomic int64_t marker_ms;
@@ -95,6 +98,8 @@ static int setup_memory(struct vm *vm, uint64_t mem_size)
 {
 	struct guest_region regions[GUEST_MEM_MAX_REGIONS];
 	int n = arch_ram_regions(mem_size, regions);
+	if (n < 0)
+		return -1;
 	for (int i = 0; i < n; i++)
 		if (add_ram(vm, regions[i].gpa, regions[i].size) < 0)
 			return -1;
@@ -115,6 +120,7 @@ struct vm *vm_create(struct kvm_host *host, const struct vm_config *config)
 	vm->next_gsi = arch_layout.first_device_irq;
 	vm->next_mmio = arch_layout.mmio_start;
 	vm->marker_ms = -1;
+	pthread_mutex_init(&vm->pause_lock, NULL);
 	write_batch_init(&vm->batch);
 	vm->loop = event_loop_create();
 	if (!vm->loop) {
@@ -125,6 +131,8 @@ struct vm *vm_create(struct kvm_host *host, const struct vm_config *config)
 	if (vm->fd < 0) {
 		vmm_err("KVM_CREATE_VM: %s", strerror(errno));
 		event_loop_destroy(vm->loop);
+		write_batch_destroy(&vm->batch);
+		pthread_mutex_destroy(&vm->pause_lock);
 		free(vm);
 		return NULL;
 	}
@@ -146,6 +154,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->fd);
 	event_loop_destroy(vm->loop);
 	write_batch_destroy(&vm->batch);
+	pthread_mutex_destroy(&vm->pause_lock);
 	free(vm);
 }
 
@@ -187,6 +196,38 @@ int vm_fd(const struct vm *vm)
 const struct guest_mem *vm_mem(const struct vm *vm)
 {
 	return &vm->mem;
+}
+
+struct guest_mem *vm_ram(struct vm *vm)
+{
+	return &vm->mem;
+}
+
+/* RAM region i is KVM memory slot i (add_ram). */
+int vm_log_dirty_pages(struct vm *vm, bool on)
+{
+	for (int i = 0; i < vm->mem.nr_regions; i++) {
+		const struct guest_region *r = &vm->mem.region[i];
+		struct kvm_userspace_memory_region region = {
+		    .slot = i,
+		    .flags = on ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+		    .guest_phys_addr = r->gpa,
+		    .memory_size = r->size,
+		    .userspace_addr = (uintptr_t)r->host,
+		};
+		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+			return vmm_err("KVM_SET_USER_MEMORY_REGION (dirty log %s): %s",
+				       on ? "on" : "off", strerror(errno));
+	}
+	return 0;
+}
+
+int vm_get_dirty_log(struct vm *vm, int region, unsigned long *bitmap)
+{
+	struct kvm_dirty_log log = {.slot = region, .dirty_bitmap = bitmap};
+	if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return vmm_err("KVM_GET_DIRTY_LOG: %s", strerror(errno));
+	return 0;
 }
 
 struct bus *vm_pio_bus(struct vm *vm)
@@ -236,7 +277,7 @@ int vm_cmdline_append(struct vm *vm, const char *fmt, ...)
 
 int vm_set_irq_line(struct vm *vm, int gsi, int level)
 {
-	struct kvm_irq_level irq = {.irq = gsi, .level = level};
+	struct kvm_irq_level irq = {.irq = arch_irq_line(gsi), .level = level};
 	return ioctl(vm->fd, KVM_IRQ_LINE, &irq);
 }
 
@@ -247,7 +288,38 @@ void vm_request_exit(struct vm *vm, int status)
 	if (atomic_compare_exchange_strong(&vm->exit_requested, &expected, true))
 		vm->exit_status = status;
 	for (int i = 0; i < vm->nr_vcpus; i++)
-		vm->kick(vm->vcpus[i]);
+		vm->vcpu_ctl->kick(vm->vcpus[i]);
+}
+
+void vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!vm->paused) {
+		for (int i = 0; i < vm->nr_vcpus; i++)
+			vm->vcpu_ctl->pause(vm->vcpus[i]);
+		/* Each vCPU delivered the writes it saw; a last look catches any left over. */
+		vm_deliver_batched_writes(vm);
+		arch_vm_paused(vm);
+		vm->paused = true;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->paused) {
+		arch_vm_resuming(vm);
+		for (int i = 0; i < vm->nr_vcpus; i++)
+			vm->vcpu_ctl->resume(vm->vcpus[i]);
+		vm->paused = false;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vm_paused(const struct vm *vm)
+{
+	return vm->paused;
 }
 
 int vm_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t base, uint64_t size,
@@ -256,11 +328,11 @@ int vm_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t base
 	return arch_announce_mmio_device(vm, compatible, base, size, irq);
 }
 
-void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, void (*kick)(struct vcpu *vcpu))
+void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, const struct vcpu_control *ctl)
 {
 	vm->vcpus = vcpus;
 	vm->nr_vcpus = nr;
-	vm->kick = kick;
+	vm->vcpu_ctl = ctl;
 }
 
 struct arch_vm *vm_arch(const struct vm *vm)

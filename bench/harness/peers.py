@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from .launch import Launch, LaunchError, pump
-from .report import summarise
+from .report import contender_table
 
 USERSPACE = re.compile(r"isolab: userspace ready")
 # The guest's /proc/cmdline, printed whole on one line (quiet: no kernel messages in between).
@@ -31,20 +31,17 @@ QEMU = "qemu-system-x86_64"
 
 SHORT = {"boot": "Boot: vmm vs QEMU microvm (ratio to {base})",
          "runtimes": "Container start vs runc, crun, unshare (ratio to {base})",
-         "vmm-io": "Virtio I/O: vmm vs QEMU microvm (ratio to {base})"}
+         "vmm-io": "Virtio I/O: vmm vs QEMU microvm (ratio to {base})",
+         "migration": "Live migration by dirty rate (ratio to {base})",
+         "restore": "VM restore from a snapshot vs cold boot (ratio to {base})"}
 
 
 def peer_table(pid, title, contenders, base, subject, metrics, samples, notes):
     """samples: {contender: {metric key: [values]}}; metrics: (key, label, unit, better)."""
-    rows = []
-    for key, label, unit, better in metrics:
-        by = {c: summarise(samples.get(c, {}).get(key, [])) for c in contenders}
-        row = {"metric": key, "label": label, "unit": unit, "better": better, "by": by}
-        if by.get(subject) and by.get(base) and by[base]["median"]:
-            row["ratio"] = by[subject]["median"] / by[base]["median"]
-        rows.append(row)
-    return {"id": pid, "title": title, "short": SHORT[pid].format(base=base), "contenders": contenders, "base": base,
-            "subject": subject, "rows": rows, "notes": notes}
+    rows = [(key, label, unit, better, {c: samples.get(c, {}).get(key, []) for c in contenders})
+            for key, label, unit, better in metrics]
+    return contender_table(pid, title, SHORT[pid].format(base=base), contenders, base, subject, rows,
+                        notes)
 
 
 class BootRun:

@@ -35,6 +35,20 @@ def summarise(values):
             "n": len(values), "values": values}
 
 
+def contender_table(pid, title, short, contenders, base, subject, rows, notes):
+    """A table of contenders: rows (key, label, unit, better, {contender: [values]}), each
+    summarised, with subject's median over base's as its ratio."""
+    out = []
+    for key, label, unit, better, values in rows:
+        by = {c: summarise(values.get(c, [])) for c in contenders}
+        row = {"metric": key, "label": label, "unit": unit, "better": better, "by": by}
+        if by.get(subject) and by.get(base) and by[base]["median"]:
+            row["ratio"] = by[subject]["median"] / by[base]["median"]
+        out.append(row)
+    return {"id": pid, "title": title, "short": short, "contenders": contenders, "base": base,
+            "subject": subject, "rows": out, "notes": notes}
+
+
 def vm_distortion(host, metric, entries):
     notes = []
     if metric.kernel and emulated(host):

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 
-from .report import summarise
+from .report import contender_table
 
 MIB = 1024 * 1024
 
@@ -31,19 +31,15 @@ def du_bytes(*paths):
     return int(out.strip().splitlines()[-1].split()[0])
 
 
-class Store:
-    """`container` against one private image store."""
+class Tool:
+    """A command line (self.base, self.env) called with its arguments: output, or an error."""
 
-    def __init__(self, ctx, root):
-        self.ctr = os.path.join(ctx.bin, "container")
-        self.root = root
-        self.env = dict(os.environ, ISOLAB_IMAGE_ROOT=root)
-
-    def __call__(self, *args, check=True, quiet=True):
-        r = subprocess.run([self.ctr] + list(args), env=self.env, stdin=subprocess.DEVNULL,
+    def __call__(self, *args, check=True):
+        r = subprocess.run(self.base + list(args), env=self.env, stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=600)
         if check and r.returncode != 0:
-            raise RuntimeError(f"container {' '.join(args)}: {r.stderr.strip()[:200]}")
+            name = os.path.basename(self.base[0])
+            raise RuntimeError(f"{name} {' '.join(args)}: {r.stderr.strip()[:200]}")
         return r
 
     def timed(self, *args):
@@ -51,13 +47,22 @@ class Store:
         self(*args)
         return (time.monotonic() - t) * 1000
 
+
+class Store(Tool):
+    """`container` against one private image store."""
+
+    def __init__(self, ctx, root):
+        self.base = [os.path.join(ctx.bin, "container")]
+        self.root = root
+        self.env = dict(os.environ, ISOLAB_IMAGE_ROOT=root)
+
     def layer_dirs(self, image):
         import json
         doc = json.loads(self("image", "inspect", image).stdout)
         return doc["LayerDirs"]
 
 
-class Podman:
+class Podman(Tool):
     def __init__(self, work):
         os.makedirs(work, exist_ok=True)
         # Without CAP_SYS_RESOURCE (this host's) the runtime cannot raise podman's default
@@ -72,36 +77,12 @@ class Podman:
         self.base = ["podman", "--root", os.path.join(work, "root"), "--runroot", self.runroot,
                      "--storage-driver", "overlay", "--log-level", "error"]
 
-    def __call__(self, *args, check=True):
-        r = subprocess.run(self.base + list(args), stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, timeout=600, env=self.env)
-        if check and r.returncode != 0:
-            raise RuntimeError(f"podman {' '.join(args)}: {r.stderr.strip()[:200]}")
-        return r
-
-    def timed(self, *args):
-        t = time.monotonic()
-        self(*args)
-        return (time.monotonic() - t) * 1000
-
     def close(self):
         self("rm", "-a", "-f", check=False)
         # The overlay driver bind-mounts its directory onto itself and leaves it so.
         overlay = os.path.join(self.base[self.base.index("--root") + 1], "overlay")
         subprocess.run(["umount", "-l", overlay], capture_output=True)
         shutil.rmtree(self.runroot, ignore_errors=True)
-
-
-def table(pid, title, short, contenders, base, subject, rows, notes):
-    out = []
-    for key, label, unit, better, by in rows:
-        s = {c: summarise(by.get(c, [])) for c in contenders}
-        row = {"metric": key, "label": label, "unit": unit, "better": better, "by": s}
-        if s.get(subject) and s.get(base) and s[base]["median"]:
-            row["ratio"] = s[subject]["median"] / s[base]["median"]
-        out.append(row)
-    return {"id": pid, "title": title, "short": short, "contenders": contenders, "base": base,
-            "subject": subject, "rows": out, "notes": notes}
 
 
 def podman_density(st, work, counts):
@@ -161,7 +142,7 @@ def density(ctx, st, work, counts, quick):
               "each container wrote 4 KiB into its writable layer; the VM figure is N times one "
               "measured disk (N copies were not written to this shared host's disk); podman: du of "
               "its whole --root (image, N containers, its database)"]
-    return table("storage-density", "Disk used by N instances of one image: containers (shared "
+    return contender_table("storage-density", "Disk used by N instances of one image: containers (shared "
                  "layers + N writable layers) vs VMs (N ext4 disks)", "Storage density (absolute)",
                  ["containers", "VM disks", "podman"], "containers", "VM disks", rows, notes)
 
@@ -201,71 +182,95 @@ def build_context(work):
     return d
 
 
-def ours_times(st, work, reps):
-    t = {}
+TEN_MIB = "head -c 10485760 /dev/urandom >/root/ten-mib"
+
+
+class OursWork:
+    """The image work in `container`'s words (work_times)."""
+
+    def __init__(self, st, work):
+        self.tool, self.st, self.work = st, st, work
+
+    def image(self, n):
+        layered_image(self.st, self.work, n)
+        return f"layers:{n}"
+
+    def run_true(self, ref):
+        return ("run", "--rm", "--net", "none", ref, "--", "/bin/true")
+
+    def forget_build(self):
+        self.st("image", "rm", "five", check=False)
+        self.st("image", "prune")  # the build cache goes with the dangling step images
+
+    def build(self, ctx_dir):
+        return ("build", "-t", "five", ctx_dir)
+
+    def writer(self, name):
+        return ("run", "--name", name, "--net", "none", "isolab", "--", "/bin/sh", "-c", TEN_MIB)
+
+
+class PodmanWork:
+    """The same in podman's, on the images `container image save` wrote."""
+
+    def __init__(self, pm, st, work):
+        self.tool, self.st, self.work = pm, st, work
+
+    def image(self, n):
+        saved = os.path.join(self.work, f"saved-{n}")
+        self.st("image", "save", f"layers:{n}", saved)
+        self.tool("load", "-i", saved)
+        ref = f"localhost/saved-{n}:latest"
+        out = self.tool("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+        ref = next((r for r in out if f"saved-{n}" in r or "layers" in r), ref)
+        if n == 1:
+            self.tool("tag", ref, "isolab")
+        return ref
+
+    def run_true(self, ref):
+        return ("run", "--rm", "--network", "none", ref, "/bin/true")
+
+    def forget_build(self):
+        self.tool("rmi", "-f", "five", check=False)
+        self.tool("image", "prune", "-f", check=False)
+
+    def build(self, ctx_dir):
+        return ("build", "--pull=never", "--network", "none", "-t", "five", ctx_dir)
+
+    def writer(self, name):
+        return ("run", "--name", name, "--network", "none", "localhost/isolab:latest",
+                "/bin/sh", "-c", TEN_MIB)
+
+
+def work_times(eng, work, reps):
+    """{what: [ms...]}: run of 1, 5, 20 layers, cold and warm build, commit of 10 MiB."""
+    tool, t = eng.tool, {}
     for n in (1, 5, 20):
-        layered_image(st, work, n)
-        st("run", "--rm", "--net", "none", f"layers:{n}", "--", "/bin/true")  # warm the cache
-        t[f"run-{n}"] = [st.timed("run", "--rm", "--net", "none", f"layers:{n}", "--", "/bin/true")
-                         for _ in range(reps)]
+        ref = eng.image(n)
+        tool(*eng.run_true(ref))  # warm the cache
+        t[f"run-{n}"] = [tool.timed(*eng.run_true(ref)) for _ in range(reps)]
     five = build_context(work)
     t["build-cold"], t["build-warm"] = [], []
-    for i in range(reps):
-        st("image", "rm", "five", check=False)
-        st("image", "prune")  # the build cache goes with the dangling step images
-        t["build-cold"].append(st.timed("build", "-t", "five", five))
-        t["build-warm"].append(st.timed("build", "-t", "five", five))
+    for _ in range(reps):
+        eng.forget_build()
+        t["build-cold"].append(tool.timed(*eng.build(five)))
+        t["build-warm"].append(tool.timed(*eng.build(five)))
     t["commit"] = []
     for i in range(reps):
         name = f"bench-commit-{os.getpid()}-{i}"
-        st("run", "--name", name, "--net", "none", "isolab", "--", "/bin/sh", "-c",
-           "head -c 10485760 /dev/urandom >/root/ten-mib")
+        tool(*eng.writer(name))
         try:
-            t["commit"].append(st.timed("commit", name, f"committed:{i}"))
+            t["commit"].append(tool.timed("commit", name, f"committed:{i}"))
         finally:
-            st("rm", "-f", name, check=False)
+            tool("rm", "-f", name, check=False)
     return t
 
 
 def podman_times(st, work, reps):
     pm = Podman(os.path.join(work, "podman"))
     try:
-        return _podman_work(pm, st, work, reps)
+        return work_times(PodmanWork(pm, st, work), work, reps)
     finally:
         pm.close()
-
-
-def _podman_work(pm, st, work, reps):
-    t = {}
-    for n in (1, 5, 20):
-        saved = os.path.join(work, f"saved-{n}")
-        st("image", "save", f"layers:{n}", saved)
-        pm("load", "-i", saved)
-        ref = f"localhost/saved-{n}:latest"
-        out = pm("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
-        ref = next((r for r in out if f"saved-{n}" in r or f"layers" in r), ref)
-        pm("run", "--rm", "--network", "none", ref, "/bin/true")
-        t[f"run-{n}"] = [pm.timed("run", "--rm", "--network", "none", ref, "/bin/true")
-                         for _ in range(reps)]
-        if n == 1:
-            pm("tag", ref, "isolab")
-    five = build_context(work)
-    t["build-cold"], t["build-warm"] = [], []
-    for i in range(reps):
-        pm("rmi", "-f", "five", check=False)
-        pm("image", "prune", "-f", check=False)
-        t["build-cold"].append(pm.timed("build", "--pull=never", "--network", "none", "-t", "five", five))
-        t["build-warm"].append(pm.timed("build", "--pull=never", "--network", "none", "-t", "five", five))
-    t["commit"] = []
-    for i in range(reps):
-        name = f"bench-commit-{i}"
-        pm("run", "--name", name, "--network", "none", "localhost/isolab:latest", "/bin/sh", "-c",
-           "head -c 10485760 /dev/urandom >/root/ten-mib")
-        try:
-            t["commit"].append(pm.timed("commit", name, f"committed:{i}"))
-        finally:
-            pm("rm", "-f", name, check=False)
-    return t
 
 
 def sizes(ctx, st, work):
@@ -291,12 +296,12 @@ def sizes(ctx, st, work):
     cols = list(images)
     rows = [("image-layers", "image as layers (du)", "MiB", "lower", by_layers),
             ("image-disk", "image as an ext4 VM disk (du)", "MiB", "lower", by_disk)]
-    return table("storage-sizes", "Image sizes: busybox vs Debian minimal", "Image sizes (absolute)",
+    return contender_table("storage-sizes", "Image sizes: busybox vs Debian minimal", "Image sizes (absolute)",
                  cols, cols[0], cols[-1], rows, notes)
 
 
 def times(ctx, st, work, reps, quick):
-    ours = ours_times(st, work, reps)
+    ours = work_times(OursWork(st, work), work, reps)
     notes = []
     theirs = {}
     if quick:
@@ -317,7 +322,7 @@ def times(ctx, st, work, reps, quick):
     notes.append("podman runs with its own --root/--runroot (overlay driver), runc, nofile and "
                  "nproc 1024, the images loaded from `container image save`; its build uses "
                  "--pull=never --network none")
-    return table("storage-times", "Image work: container vs podman", "Image work vs podman (absolute)",
+    return contender_table("storage-times", "Image work: container vs podman", "Image work vs podman (absolute)",
                  ["container", "podman"], "podman", "container", rows, notes)
 
 

@@ -3,8 +3,8 @@
 #include "tar_dir.h"
 #include "../state.h"
 #include "../util.h"
+#include "lazy_libs.h"
 
-#include <archive.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

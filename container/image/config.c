@@ -9,18 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-json_object *jget(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-const char *jstr(json_object *o, const char *key)
-{
-	const char *s = json_object_get_string(jget(o, key));
-	return s ? s : "";
-}
-
 static json_object *read_json_blob(const struct store *s, const char *digest)
 {
 	size_t len;

@@ -7,6 +7,7 @@
 #define CONTAINER_IMAGE_CONFIG_H
 
 #include "store.h"
+#include "../json_field.h" /* jget, jstr */
 
 #include <json-c/json.h>
 #include <stddef.h>
@@ -21,10 +22,6 @@ struct image {
 	char manifest_digest[DIGEST_LEN], config_digest[DIGEST_LEN];
 	json_object *entry; /* the store index's entry (names), borrowed */
 };
-
-/* o's member key (NULL when o is NULL or has none), and the same as a string ("" if none). */
-json_object *jget(json_object *o, const char *key);
-const char *jstr(json_object *o, const char *key);
 
 /* Read an image by reference; -1 after a one-line error ("no such image"). */
 int image_open(const struct store *s, const char *ref, struct image *img);

@@ -1,9 +1,9 @@
 /* sha256 through libcrypto's EVP interface. */
 #include "digest.h"
+#include "lazy_libs.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

@@ -1,9 +1,8 @@
 /* Hashing and unpacking of layer tars with libarchive; OCI whiteouts to overlayfs whiteouts. */
 #include "layer.h"
 #include "../util.h"
+#include "lazy_libs.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>

@@ -1,9 +1,8 @@
 /* Packing a directory (an imported rootfs, a container's writable layer) as a layer tar. */
 #include "tar_dir.h"
 #include "../util.h"
+#include "lazy_libs.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

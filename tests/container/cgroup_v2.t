@@ -18,7 +18,7 @@ before=$(ls "$v2/isolab" 2>/dev/null | grep -v '^cgroup\.\|\.' )
 
 run --timeout 30 "$CTR" run --rm --net none --stats "$TMP/root" -- sh -c 'cat /proc/self/cgroup; i=0; while [ $i -lt 5000 ]; do i=$((i+1)); done'
 is "$rc" 0 "container runs with the v2 backend ($v2)"
-like "$err" $'\ncgroup: v2' "--stats names the v2 backend"
+like "$err" '^cgroup: v2' "--stats names the v2 backend"
 like "$out" '^0::/$' "its cgroup is the root of its cgroup namespace"
 usec=$(printf '%s\n' "$err" | sed -n 's/^cpu_usec: //p')
 [ "${usec:-0}" -gt 0 ]

@@ -19,7 +19,7 @@ R=(--rm --net none)
 run --timeout 120 "$CTR" run "${R[@]}" --memory 32m --stats "$TMP/root" -- probe alloc 256
 is "$rc" 137 "memory: allocating 256 MiB under --memory 32m is OOM-killed (137)"
 unlike "$out" "done" "memory: the allocation did not complete"
-like "$err" $'\ncgroup: v2' "memory: the v2 backend ran it"
+like "$err" '^cgroup: v2' "memory: the v2 backend ran it"
 peak=$(sed -n 's/^peak_memory_bytes: //p' <<<"$err")
 ok $([ "${peak:-0}" -gt 16000000 ] && [ "${peak:-0}" -le 33554432 ]; echo $?) "memory: peak near the limit, not above it ($peak)"
 run --timeout 120 "$CTR" run "${R[@]}" --memory 64m "$TMP/root" -- probe alloc 16

@@ -4,12 +4,8 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
 . "$(dirname "$0")/image_lib.sh"
-need_root
-[ -x "$CTR" ] || skip_all "container not built"
 command -v python3 >/dev/null || skip_all "python3 missing (makes the hostile tars)"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-export ISOLAB_IMAGE_ROOT=$TMP/store
+image_setup
 
 mkdir -p "$TMP/good/etc"
 head -c 200000 /dev/urandom >"$TMP/good/etc/blob"

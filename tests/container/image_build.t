@@ -4,13 +4,8 @@
 # COPY source on; FROM scratch; bad Containerfiles are one-line errors.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
-need_root
-[ -x "$CTR" ] || skip_all "container not built"
-[ -x "$PROBE" ] || skip_all "probe not built"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-export ISOLAB_IMAGE_ROOT=$TMP/store
-before=$(leftovers)
+. "$(dirname "$0")/image_lib.sh"
+image_setup
 
 make_rootfs "$TMP/base"
 "$CTR" image import "$TMP/base" base >/dev/null

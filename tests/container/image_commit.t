@@ -3,14 +3,10 @@
 # what it deleted); diff lists it as docker does; the committed image runs with the change.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
-need_root
-[ -x "$CTR" ] || skip_all "container not built"
-[ -x "$PROBE" ] || skip_all "probe not built"
-TMP=$(mktemp -d)
+. "$(dirname "$0")/image_lib.sh"
+image_setup
 NAME=images-commit-$$
 trap '"$CTR" rm -f "$NAME" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-export ISOLAB_IMAGE_ROOT=$TMP/store
-before=$(leftovers)
 
 make_rootfs "$TMP/base"
 echo old >"$TMP/base/etc/motd"

@@ -1,6 +1,14 @@
 # Shared by the image tests: an OCI image layout made by hand (sha256sum, printf), so that
 # `image load` is checked against the spec rather than against our own `image save`.
-# Source after tests/lib.sh.
+# Source after tests/lib.sh and rootfs.sh.
+
+# image_setup: container_setup with an image store of its own ($ISOLAB_IMAGE_ROOT in $TMP)
+# and the host's container traces noted in $before (for leftovers at the end).
+image_setup() {
+	container_setup
+	export ISOLAB_IMAGE_ROOT=$TMP/store
+	before=$(leftovers)
+}
 
 # oci_layout DIR TAG CONFIG_JSON_BODY LAYER.tar[.gz]...: CONFIG_JSON_BODY is the "config"
 # object's content (e.g. '"Env":["A=1"]'); diff_ids are computed from the layers.

@@ -4,13 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
 . "$(dirname "$0")/image_lib.sh"
-need_root
-[ -x "$CTR" ] || skip_all "container not built"
-[ -x "$PROBE" ] || skip_all "probe not built"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-export ISOLAB_IMAGE_ROOT=$TMP/store
-before=$(leftovers)
+image_setup
 
 make_rootfs "$TMP/base"
 tar -C "$TMP/base" -cf "$TMP/base.tar" .

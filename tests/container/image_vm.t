@@ -4,8 +4,7 @@
 # sees exactly what the container sees (a file a layer added, a file a layer deleted).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
-need_root
-[ -x "$CTR" ] || skip_all "container not built"
+. "$(dirname "$0")/image_lib.sh"
 vmm=$ISOLAB_BIN/vmm
 kernel=$ISOLAB_IMAGES/vmlinux
 [ -x "$vmm" ] && [ -f "$kernel" ] && [ -x "$ISOLAB_IMAGES/rootfs/init" ] || skip_all "vmm or guest images not built (make images)"
@@ -15,9 +14,7 @@ if [ -d /sys/module/kvm_pvm ] && [ -z "${ISOLAB_SLOW_TESTS:-}" ]; then
 	skip_all "this host's KVM is emulated (kvm_pvm): a boot takes minutes (ISOLAB_SLOW_TESTS=1 runs it)"
 fi
 need_kvm
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-export ISOLAB_IMAGE_ROOT=$TMP/store
+image_setup
 
 run "$CTR" image import "$ISOLAB_IMAGES/rootfs" isolab
 is "$rc" 0 "the project's rootfs imported as the base image isolab"

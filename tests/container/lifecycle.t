@@ -2,9 +2,7 @@
 # -d, --name, ps, exec, stop, kill, rm, name in use, -t.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
-need_root
-[ -x "$CTR" ] && [ -x "$PROBE" ] || skip_all "container or probe not built"
-TMP=$(mktemp -d)
+container_setup
 cleanup() {
 	for n in lc1 lc2 lc3 lc4; do "$CTR" rm -f $n >/dev/null 2>&1; done
 	rm -rf "$TMP"
@@ -16,7 +14,7 @@ before=$(leftovers)
 run --timeout 30 "$CTR" run -d --net none --name lc1 --memory 64m "$TMP/root" -- sh -c 'echo started; exec sleep 100'
 is "$rc/$out" "0/lc1" "-d prints the name and returns"
 run "$CTR" ps
-like "$out" $'\nlc1 +running +[0-9]+ +- +- +sh -c' "ps lists it as running"
+like "$out" '^lc1 +running +[0-9]+ +- +- +sh -c' "ps lists it as running"
 run --timeout 30 "$CTR" run -d --net none --name lc1 "$TMP/root" -- true
 is "$rc/$err" "125/container: name already in use: lc1 (see container ps, container rm)" "name in use"
 
@@ -45,7 +43,7 @@ is "$rc/$err" "125/container: no such container: nosuch" "exec: unknown name"
 run --timeout 30 "$CTR" stop -t 5 lc1
 is "$rc" 0 "stop"
 run "$CTR" ps
-like "$out" $'\nlc1 +exited +0 +143 ' "stopped by SIGTERM: exit 143"
+like "$out" '^lc1 +exited +0 +143 ' "stopped by SIGTERM: exit 143"
 is "$(cat "$TMP/root/../lc1.log" 2>/dev/null; cat /run/isolab/containers/lc1/log)" "started" "detached output went to the log"
 run "$CTR" rm lc1
 is "$rc" 0 "rm"
@@ -58,7 +56,7 @@ is "$rc/$err" "1/container: container is running: lc2 (stop it, or rm -f)" "rm r
 run --timeout 30 "$CTR" kill lc2
 is "$rc" 0 "kill"
 run "$CTR" ps
-like "$out" $'\nlc2 +exited +0 +137 ' "killed: exit 137"
+like "$out" '^lc2 +exited +0 +137 ' "killed: exit 137"
 "$CTR" rm lc2 >/dev/null
 
 # Signals to the runtime reach the command through init: SIGTERM ends sleep with 143.

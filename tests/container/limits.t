@@ -2,12 +2,7 @@
 # cgroups on the real (v1 here) hierarchy: pids, memory (OOM inside, host fine), cpu, --stats.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
-need_root
-[ -x "$CTR" ] && [ -x "$PROBE" ] || skip_all "container or probe not built"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-make_rootfs "$TMP/root"
-before=$(leftovers)
+container_setup --rootfs
 R=(--rm --net none)
 
 run --timeout 60 "$CTR" run "${R[@]}" --pids 16 "$TMP/root" -- probe forkbomb 200

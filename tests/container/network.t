@@ -2,9 +2,7 @@
 # --net bridge (veth on isolab0), -p, --net none/host; cleanup even when the runtime is killed.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
-need_root
-[ -x "$CTR" ] && [ -x "$PROBE" ] || skip_all "container or probe not built"
-TMP=$(mktemp -d)
+container_setup
 cleanup() {
 	"$CTR" rm -f net1 >/dev/null 2>&1
 	"$CTR" rm -f net2 >/dev/null 2>&1

@@ -50,3 +50,29 @@ leftovers() {
 		{ base = $0; sub(".*/", "", base) }
 		!(($0 in skip) || (base in skip)) { print }' | sort
 }
+
+# container_setup [--rootfs]: for a test that runs containers (skipped without root, the
+# runtime or the probe): $TMP, removed at exit (a test that cleans up more sets its own
+# trap after). --rootfs: make_rootfs in $TMP/root, and the host's traces in $before.
+container_setup() {
+	need_root
+	[ -x "$CTR" ] && [ -x "$PROBE" ] || skip_all "container or probe not built"
+	TMP=$(mktemp -d)
+	trap 'rm -rf "$TMP"' EXIT
+	if [ "${1:-}" = --rootfs ]; then
+		make_rootfs "$TMP/root"
+		before=$(leftovers)
+	fi
+}
+
+# oci_setup: container_setup for a test of the OCI CLI that edits config.json with python3
+# (skipped without): a bundle in $TMP/b (`container spec`'s config.json, make_rootfs's root)
+# and a --root $ROOT of its own.
+oci_setup() {
+	container_setup
+	command -v python3 >/dev/null || skip_all "python3 not installed (edits config.json)"
+	ROOT=$TMP/state
+	mkdir -p "$TMP/b"
+	"$CTR" spec --bundle "$TMP/b" >/dev/null 2>&1 || skip_all "no OCI runtime CLI (container spec) in this build"
+	make_rootfs "$TMP/b/rootfs"
+}

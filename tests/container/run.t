@@ -2,12 +2,7 @@
 # container run: namespaces, filesystem view, identity, exit status, PID 1, errors.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
-need_root
-[ -x "$CTR" ] && [ -x "$PROBE" ] || skip_all "container or probe not built"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-make_rootfs "$TMP/root"
-before=$(leftovers)
+container_setup --rootfs
 R=(--rm --net none)
 
 run --timeout 30 "$CTR" run "${R[@]}" --hostname box1 "$TMP/root" -- probe info
@@ -19,9 +14,9 @@ for ns in pid mnt uts ipc net cgroup; do
 	[ -n "$in" ] && [ "$in" != "$host" ]
 	ok $? "$ns namespace differs from the host's ($in)"
 done
-like "$out" $'\nhostname: box1\n' "--hostname"
-like "$out" $'\nenv_container: isolab\n' "container=isolab in the environment"
-like "$out" $'\nextra_fds:\n' "no host file descriptor inherited"
+like "$out" '^hostname: box1$' "--hostname"
+like "$out" '^env_container: isolab$' "container=isolab in the environment"
+like "$out" '^extra_fds:$' "no host file descriptor inherited"
 
 run --timeout 30 "$CTR" run "${R[@]}" "$TMP/root" -- sh -c "tr '\\0' ' ' </proc/1/cmdline"
 like "$out" container "pid 1 is the runtime's init"
@@ -30,23 +25,23 @@ is "$out" named1 "hostname defaults to the name"
 
 run --timeout 30 "$CTR" run "${R[@]}" "$TMP/root" -- cat /proc/mounts
 like "$out" '^overlay / overlay rw' "root is an overlay"
-like "$out" $'\nproc /proc proc rw,nosuid,nodev,noexec' "/proc mounted"
-like "$out" $'\nsysfs /sys sysfs ro,' "/sys read-only"
-like "$out" $'\ndevpts /dev/pts devpts ' "/dev/pts is a fresh devpts"
-like "$out" $'\nproc /proc/sys proc ro,' "/proc/sys read-only"
+like "$out" '^proc /proc proc rw,nosuid,nodev,noexec' "/proc mounted"
+like "$out" '^sysfs /sys sysfs ro,' "/sys read-only"
+like "$out" '^devpts /dev/pts devpts ' "/dev/pts is a fresh devpts"
+like "$out" '^proc /proc/sys proc ro,' "/proc/sys read-only"
 
 run --timeout 30 "$CTR" run "${R[@]}" "$TMP/root" -- ls /dev
 is "$(echo $out)" "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero" "/dev holds only the standard nodes"
 
 run --timeout 30 "$CTR" run "${R[@]}" "$TMP/root" -- sh -c 'for p in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do [ -e $p ] && probe read $p; done; ls /sys/firmware | wc -l; echo x > /proc/sys/kernel/hostname; echo rc=$?'
 unlike "$out" 'read /proc/[a-z_]+: [1-9][0-9]* bytes' "masked /proc files read as empty"
-like "$out" $'\n0\n' "/sys/firmware is empty"
+like "$out" '^0$' "/sys/firmware is empty"
 like "$out" 'rc=1' "/proc/sys cannot be written"
 
 run --timeout 30 "$CTR" run "${R[@]}" -e FOO=bar -e X=1 -w /work/dir -u 1000:1000 "$TMP/root" -- sh -c 'echo $FOO$X; pwd; id -u; id -g'
 is "$out" $'bar1\n/work/dir\n1000\n1000' "-e, -w (created), -u"
 run --timeout 30 "$CTR" run "${R[@]}" -u 1000 "$TMP/root" -- probe info
-like "$out" $'\nCapEff:\t*0000000000000000\n' "a non-root user has no capabilities"
+like "$out" '^CapEff: 0000000000000000$' "a non-root user has no capabilities"
 
 run --timeout 30 "$CTR" run "${R[@]}" "$TMP/root" -- sh -c 'exit 42'
 is "$rc" 42 "exit status propagates"

@@ -171,9 +171,15 @@ static const struct bad_case bad_linux[] = {
     {NULL, "{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_FOO\"}}",
      "linux.seccomp.defaultAction: unknown seccomp action SCMP_ACT_FOO"},
     {NULL, "{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_NOTIFY\"}}",
-     "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported"},
-    {NULL, "{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/s\"}}",
-     "linux.seccomp.listenerPath: seccomp listeners are not supported"},
+     "linux.seccomp.defaultAction cannot be SCMP_ACT_NOTIFY"},
+    {NULL,
+     "{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+     "[\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}}",
+     "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath"},
+    {NULL,
+     "{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"s\", "
+     "\"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}}",
+     "linux.seccomp.listenerPath must be an absolute path"},
     {NULL, "{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultErrnoRet\": 1}}",
      "linux.seccomp.defaultErrnoRet only goes with SCMP_ACT_ERRNO or SCMP_ACT_TRACE"},
     {NULL, "{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": -1}}",

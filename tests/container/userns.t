@@ -21,7 +21,7 @@ like "$out" $'^0\n +0 +100000 +65536\n' "root inside is uid 100000 outside"
 user_ns=$(printf '%s\n' "$out" | sed -n 's/^ns_user: //p')
 [ -n "$user_ns" ] && [ "$user_ns" != "$(readlink /proc/self/ns/user)" ]
 ok $? "own user namespace"
-like "$out" $'\nok$' "the writable layer works under the id map"
+like "$out" '^ok$' "the writable layer works under the id map"
 
 # Rootless: an unprivileged user, on a rootfs it owns (as podman's storage does).
 cp -a "$TMP/root" "$TMP/userroot"
@@ -30,7 +30,7 @@ as_nobody=(setpriv --reuid 65534 --regid 65534 --clear-groups)
 run --timeout 30 "${as_nobody[@]}" "$CTR" run --rm --userns "$TMP/userroot" -- sh -c 'id -u; cat /proc/self/uid_map; echo data > /etc/f; cat /etc/f; hostname; probe try open-exe'
 is "$rc" 0 "rootless container runs (net none by default)"
 like "$out" $'^0\n +0 +65534 +1\n' "root inside is the calling user outside"
-like "$out" $'\ndata\n' "rootless writable layer"
+like "$out" '^data$' "rootless writable layer"
 like "$out" "open-exe: error Permission denied" "rootless: the runtime binary is out of reach"
 [ ! -e "$TMP/userroot/etc/f" ]
 ok $? "the rootfs is not written"

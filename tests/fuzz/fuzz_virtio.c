@@ -5,7 +5,8 @@
  * through its registers, sets the queues up over that RAM, and kicks them,
  * so queue walking and the blk/net/rng/console request parsing all see
  * attacker-chosen bytes. A fifth mode feeds raw register writes to the
- * transport.
+ * transport; a sixth loads the input as a device's snapshot section (the
+ * header's packet_len picks the device) and kicks what it restored.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_net.h>
 
+#include "../../vmm/snapshot/stream.h"
 #include "../../vmm/virtio/blk.h"
 #include "../../vmm/virtio/net.h"
 #include "../../vmm/virtio/virtio.h"
@@ -27,7 +29,7 @@
 #define RAM_SIZE     0x10000
 #define QUEUE_STRIDE 0x3000 /* desc, avail, used at 4 KiB steps per queue */
 
-enum target { T_BLK, T_NET, T_RNG, T_CONSOLE, T_REGS, T_COUNT };
+enum target { T_BLK, T_NET, T_RNG, T_CONSOLE, T_REGS, T_LOAD, T_COUNT };
 
 struct fuzz_hdr {
 	uint8_t target;
@@ -129,6 +131,26 @@ static void drain(int fd)
 		;
 }
 
+/* A snapshot section from the input, loaded into one of the devices; RAM holds the same bytes. */
+static int fuzz_load(uint8_t which, const uint8_t *data, size_t size)
+{
+	int dev = dev_index[which % T_REGS];
+	struct bus_device *b = fake_mmio_dev(vm, dev);
+	struct snap_reader r;
+	snap_reader_init(&r, data, size, b->name);
+	if (b->ops->load(b, &r) == 0) {
+		struct virtio_dev *d = b->opaque;
+		for (unsigned q = 0; q < d->ops->num_queues; q++)
+			virtio_dev_kick(d, q);
+		if (which % T_REGS == T_NET)
+			virtio_net_rx(d);
+		virtio_blk_wait_idle(dev_at(dev_index[T_BLK]));
+		drain(net_peer);
+		drain(console_out);
+	}
+	return dev;
+}
+
 /* Register writes straight from the input: offset (9 bits) and value pairs. */
 static void fuzz_registers(const uint8_t *data, size_t size)
 {
@@ -189,6 +211,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		virtio_dev_kick(dev_at(dev), 1);
 		virtio_dev_kick(dev_at(dev), 0);
 		drain(console_out);
+		break;
+	case T_LOAD:
+		dev = fuzz_load(h.packet_len, data, size);
 		break;
 	default:
 		fuzz_registers(data, size);

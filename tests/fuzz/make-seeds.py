@@ -10,7 +10,7 @@ import os
 import struct
 
 BASE = 0x100000
-BLK, NET, RNG, CONSOLE, REGS = range(5)
+BLK, NET, RNG, CONSOLE, REGS, LOAD = range(6)
 F_INDIRECT, F_EVENT_IDX, F_MRG_RXBUF = 1 << 28, 1 << 29, 1 << 15
 
 
@@ -29,6 +29,16 @@ def guest(target, qsize, features, queues, buffers, packet_len=0):
     for off, data in buffers.items():
         ram[off:off + len(data)] = data
     return struct.pack("<BBHI", target, packet_len, qsize, features) + bytes(ram)
+
+
+def rng_section():
+    """A virtio-rng snapshot section (vmm/virtio/state.c, version 1), its queue ready in RAM."""
+    status = 0xf  # ACKNOWLEDGE | DRIVER | DRIVER_OK | FEATURES_OK
+    features = 1 << 32 | F_EVENT_IDX
+    transport = struct.pack("<IIIIIIQIIBBH", 1, 4, status, 0, 0, 0, features, 1, 0, 0, 0, 1)
+    queue = struct.pack("<HBQQQHHHB", 16, 1, BASE + 0x1000, BASE + 0x2000, BASE + 0x3000,
+                        2, 2, 2, 1)
+    return transport + queue + struct.pack("<I", 0)
 
 
 def main():
@@ -53,10 +63,12 @@ def main():
         "rng": guest(RNG, 4, F_INDIRECT, {0: [[(0x8000, 32, True)], [(0x8100, 8, True)]]}, {}),
         "console": guest(CONSOLE, 4, 0, {1: [[(0x8000, 6, False)]], 0: [[(0x9000, 16, True)]]},
                          {0x8000: b"hello\n"}),
+        "load-rng": struct.pack("<BBHI", LOAD, RNG, 0, 0) + rng_section(),
     }
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
-            f.write(data.rstrip(b"\0"))
+            # Trailing RAM zeroes go; a section must keep its last bytes.
+            f.write(data if name.startswith("load-") else data.rstrip(b"\0"))
 
 
 if __name__ == "__main__":

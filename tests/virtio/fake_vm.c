@@ -1,4 +1,5 @@
 /* The fake machine behind fake_vm.h; its buses are the real ones (vmm/bus.c). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@ struct vm {
 	uint64_t next_mmio;
 	char cmdline[4096];
 	int exit_status;
+	int irq_level[32];
+	unsigned irq_edges[32]; /* 0 -> 1 changes of each line */
 	struct event_loop *loop;
 	struct virtio_dev *virtio_devices;
 };
@@ -158,4 +161,31 @@ int vm_add_stats_hook(struct vm *vm, void (*fn)(void *opaque, FILE *out), void *
 void vm_request_exit(struct vm *vm, int status)
 {
 	vm->exit_status = status;
+}
+
+int vm_set_irq_line(struct vm *vm, int gsi, int level)
+{
+	if (gsi < 0 || gsi >= 32)
+		return -1;
+	if (level && !vm->irq_level[gsi])
+		vm->irq_edges[gsi]++;
+	vm->irq_level[gsi] = level;
+	return 0;
+}
+
+unsigned fake_irq_edges(struct vm *vm, int gsi)
+{
+	return vm->irq_edges[gsi];
+}
+
+/* No KVM to queue writes: every write is handled at once. */
+int vm_batch_writes(struct vm *vm, struct bus *bus, uint64_t addr, uint32_t len, bool enable)
+{
+	(void)vm;
+	(void)bus;
+	(void)addr;
+	(void)len;
+	(void)enable;
+	errno = ENOTSUP;
+	return -1;
 }

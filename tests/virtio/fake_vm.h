@@ -19,6 +19,8 @@ void *fake_gpa(struct vm *vm, uint64_t gpa);
 const char *fake_cmdline(struct vm *vm);
 /* The status a device asked vmm to exit with (vm_request_exit), 0 if none. */
 int fake_exit_status(struct vm *vm);
+/* How often a device raised interrupt line gsi (vm_set_irq_line 0 -> 1). */
+unsigned fake_irq_edges(struct vm *vm, int gsi);
 /* The device that was registered n-th on the MMIO bus. */
 struct bus_device *fake_mmio_dev(struct vm *vm, int n);
 /* 32-bit register access on device n, as a vCPU would do it. */

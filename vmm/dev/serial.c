@@ -22,10 +22,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../snapshot/stream.h"
 #include "../util.h"
 #include "../vm.h"
 
-#define FIFO_SIZE 16
+#define FIFO_SIZE	     16
+#define SERIAL_STATE_VERSION 1
 
 struct serial {
 	struct bus_device dev;
@@ -276,7 +278,96 @@ static void serial_write(struct bus_device *dev, uint64_t offset, const void *da
 		s->rx_ready(s->rx_ready_opaque);
 }
 
-static const struct bus_device_ops serial_ops = {.read = serial_read, .write = serial_write};
+/*
+ * The registers, the receive FIFO in order and the held bytes: what the
+ * guest can still read. Host input not yet taken (the console's buffer)
+ * belongs to this process's stdin, not to the guest, and is not saved.
+ */
+static int serial_save(struct bus_device *dev, struct snap_writer *w)
+{
+	struct serial *s = dev->opaque;
+	const uint8_t regs[] = {s->ier, s->fcr, s->lcr, s->mcr, s->scr, s->dll, s->dlm};
+	pthread_mutex_lock(&s->lock);
+	snap_put_u32(w, SERIAL_STATE_VERSION);
+	snap_put(w, regs, sizeof(regs));
+	snap_put_u8(w, s->thr_ipending);
+	snap_put_u8(w, (uint8_t)s->rx_count);
+	for (unsigned i = 0; i < s->rx_count; i++)
+		snap_put_u8(w, s->rx[(s->rx_head + i) % FIFO_SIZE]);
+	snap_put_u8(w, (uint8_t)s->held_count);
+	snap_put(w, s->held, s->held_count);
+	pthread_mutex_unlock(&s->lock);
+	return w->failed ? -1 : 0;
+}
+
+struct serial_saved {
+	uint8_t ier, fcr, lcr, mcr, scr, dll, dlm, thr_ipending, rx_count, held_count;
+	uint8_t rx[FIFO_SIZE], held[FIFO_SIZE];
+};
+
+static int get_saved(struct snap_reader *r, struct serial_saved *v)
+{
+	uint32_t version;
+	if (snap_get_u32(r, &version))
+		return -1;
+	if (version != SERIAL_STATE_VERSION)
+		return snap_bad(r, "UART state version %u, this vmm reads %u", version,
+				SERIAL_STATE_VERSION);
+	uint8_t *regs[] = {&v->ier, &v->fcr, &v->lcr,	       &v->mcr,	    &v->scr,
+			   &v->dll, &v->dlm, &v->thr_ipending, &v->rx_count};
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		if (snap_get_u8(r, regs[i]))
+			return -1;
+	if (v->rx_count > FIFO_SIZE)
+		return snap_bad(r, "%u bytes in a %u-byte receive FIFO", v->rx_count, FIFO_SIZE);
+	if (snap_get(r, v->rx, v->rx_count) || snap_get_u8(r, &v->held_count))
+		return -1;
+	if (v->held_count > FIFO_SIZE)
+		return snap_bad(r, "%u held bytes, at most %u", v->held_count, FIFO_SIZE);
+	if (snap_get(r, v->held, v->held_count))
+		return -1;
+	if ((v->ier & ~0x0f) || (v->mcr & ~0x1f) || (v->fcr & ~(UART_FCR_ENABLE_FIFO | 0xc0)) ||
+	    v->thr_ipending > 1)
+		return snap_bad(r, "register values a 16550A cannot hold");
+	return snap_reader_done(r);
+}
+
+static int serial_load(struct bus_device *dev, struct snap_reader *r)
+{
+	struct serial *s = dev->opaque;
+	struct serial_saved v;
+	if (get_saved(r, &v) < 0)
+		return -1;
+	pthread_mutex_lock(&s->lock);
+	s->ier = v.ier;
+	s->fcr = v.fcr;
+	s->lcr = v.lcr;
+	s->mcr = v.mcr;
+	s->scr = v.scr;
+	s->dll = v.dll;
+	s->dlm = v.dlm;
+	s->thr_ipending = v.thr_ipending;
+	memcpy(s->rx, v.rx, v.rx_count);
+	s->rx_head = 0;
+	s->rx_count = v.rx_count;
+	memcpy(s->held, v.held, v.held_count);
+	s->held_count = v.held_count;
+	update_tx_batching(s);
+	/*
+	 * A fresh irqchip line is low: raise it if an interrupt was pending, so
+	 * the guest gets it (again: its handler finds IIR empty at worst).
+	 */
+	s->irq_level = 0;
+	serial_update_irq(s);
+	bool ready = rx_became_ready(s);
+	pthread_mutex_unlock(&s->lock);
+	if (ready)
+		s->rx_ready(s->rx_ready_opaque);
+	return 0;
+}
+
+static const struct bus_device_ops serial_ops = {
+    .read = serial_read, .write = serial_write, .save = serial_save, .load = serial_load};
 
 struct serial *serial_create(struct vm *vm, struct bus *bus, uint64_t base, int irq, int out_fd)
 {

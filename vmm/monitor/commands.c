@@ -41,6 +41,17 @@ static int cmd_resume(struct cmd_ctx *c)
 	return 0;
 }
 
+static int cmd_snapshot(struct cmd_ctx *c)
+{
+	if (!c->mon->ops->snapshot)
+		return cmd_error(c, "this machine cannot be snapshotted");
+	if (c->mon->ops->snapshot(c->mon->ctx, c->argv[1]) < 0)
+		return cmd_error(c, "no snapshot written to %.200s (vmm's stderr says why)",
+				 c->argv[1]);
+	fprintf(c->out, "snapshot written to %s\n", c->argv[1]);
+	return 0;
+}
+
 static int cmd_nmi(struct cmd_ctx *c)
 {
 	if (c->mon->ops->nmi(c->mon->ctx) < 0)
@@ -86,9 +97,12 @@ static const struct command commands[] = {
      0, 1},
     {"pause", "", "stop every vCPU (exit counters freeze)", cmd_pause, 0, 0},
     {"resume", "", "let the vCPUs run again", cmd_resume, 0, 0},
+    {"snapshot", "DIR", "write DIR/state and DIR/memory (vmm --restore DIR)", cmd_snapshot, 1, 1},
     {"x", "ADDR [LEN]", "dump guest virtual memory (vCPU 0's page tables)", cmd_x, 1, 2},
     {"xp", "ADDR [LEN]", "dump guest physical memory", cmd_xp, 1, 2},
     {"nmi", "", "inject an NMI into every vCPU", cmd_nmi, 0, 0},
+    {"migrate", "unix:PATH", "live-migrate to vmm --incoming unix:PATH; vmm exits when done",
+     cmd_migrate, 1, 1},
     {"quit", "", "stop the VM and vmm", cmd_quit, 0, 0},
 };
 

@@ -49,9 +49,13 @@ struct monitor_session {
 	bool stop_at_tick;	   /* input arrived: the next tick is the last */
 	void (*watch_ended)(struct monitor_session *s); /* may be NULL */
 	void *owner;
+	bool migrating; /* `migrate` answers later: input waits as for stats watch */
 };
 
+/* stats watch runs or a migration is under way: the session's input waits. */
 bool monitor_session_watching(const struct monitor_session *s);
+/* The session goes away: a migration it started reports to stderr instead. */
+void monitor_session_leave_migration(struct monitor_session *s);
 /* Stops stats watch now (the loop's timer is removed); calls watch_ended. */
 void monitor_session_end_watch(struct monitor_session *s);
 
@@ -75,7 +79,34 @@ int cmd_x(struct cmd_ctx *c);
 int cmd_xp(struct cmd_ctx *c);
 int cmd_info_memory(struct cmd_ctx *c);
 int cmd_stats(struct cmd_ctx *c);
+
 int cmd_info_cpus(struct cmd_ctx *c);
 int cmd_info_registers(struct cmd_ctx *c);
+
+/*
+ * What depends on the architecture (x86: cpu.c and pagewalk.c; arm64:
+ * vmm/arm64/monitor_cpu.c and pagewalk.c), called while the vCPUs are paused.
+ */
+/* vCPU cpu's program counter and mode ("long (64-bit)", "EL1h"); -1 when KVM would not say. */
+int monitor_cpu_summary(struct cmd_ctx *c, int cpu, uint64_t *pc, const char **mode);
+/* A KVM_MP_STATE_* value in words. */
+const char *monitor_mp_state_name(uint32_t state);
+/* Prints vCPU cpu's registers; -1, with nothing printed, when KVM would not give them. */
+int monitor_print_registers(struct cmd_ctx *c, int cpu);
+/* Copies len bytes at guest virtual addr as vCPU cpu's MMU maps them; -1 after cmd_error. */
+int monitor_read_virtual(struct cmd_ctx *c, int cpu, uint64_t addr, uint8_t *buf, uint64_t len);
+
+/* Where one guest virtual address goes: gpa and its page's size (0: no paging), or why not. */
+struct monitor_translation {
+	uint64_t gpa, page_size;
+	const char *why;
+};
+/* An arch's page walk over its MMU registers (mmu); 0, or -1 with why set. */
+typedef int (*monitor_translate_fn)(const void *mmu, const struct guest_mem *mem, uint64_t va,
+				    struct monitor_translation *out);
+/* The arch-neutral part of monitor_read_virtual: copies page by page through translate. */
+int monitor_copy_virtual(struct cmd_ctx *c, monitor_translate_fn translate, const void *mmu,
+			 uint64_t addr, uint8_t *buf, uint64_t len);
+int cmd_migrate(struct cmd_ctx *c);
 
 #endif

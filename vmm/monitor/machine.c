@@ -1,23 +1,24 @@
 /*
  * The monitor's operations on the real machine: pause by parking every
- * vCPU outside KVM_RUN (vcpu_pause), then read its state with the KVM
+ * vCPU outside KVM_RUN (vm_pause), then read its state with the KVM
  * vCPU ioctls from this thread, which KVM allows while no KVM_RUN holds
  * the vCPU.
  */
 #include "machine.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "../machine.h"
+#include "../migration/migration.h"
+#include "../snapshot/snapshot.h"
 #include "../vcpu.h"
 
 struct monitor_machine {
 	struct vm *vm;
-	atomic_bool paused;
+	struct migration *migration; /* NULL: this VM does not migrate */
 };
 
 static int m_nr_vcpus(void *ctx)
@@ -27,25 +28,19 @@ static int m_nr_vcpus(void *ctx)
 
 static int m_pause(void *ctx)
 {
-	struct monitor_machine *m = ctx;
-	for (int i = 0; i < vm_nr_vcpus(m->vm); i++)
-		vcpu_pause(vm_vcpu(m->vm, i));
-	m->paused = true;
+	vm_pause(((struct monitor_machine *)ctx)->vm);
 	return 0;
 }
 
 static int m_resume(void *ctx)
 {
-	struct monitor_machine *m = ctx;
-	for (int i = 0; i < vm_nr_vcpus(m->vm); i++)
-		vcpu_resume(vm_vcpu(m->vm, i));
-	m->paused = false;
+	vm_resume(((struct monitor_machine *)ctx)->vm);
 	return 0;
 }
 
 static bool m_paused(void *ctx)
 {
-	return ((struct monitor_machine *)ctx)->paused;
+	return vm_paused(((struct monitor_machine *)ctx)->vm);
 }
 
 static int m_get_regs(void *ctx, int cpu, struct kvm_regs *regs, struct kvm_sregs *sregs)
@@ -54,6 +49,15 @@ static int m_get_regs(void *ctx, int cpu, struct kvm_regs *regs, struct kvm_sreg
 	if (ioctl(fd, KVM_GET_REGS, regs) < 0 || ioctl(fd, KVM_GET_SREGS, sregs) < 0)
 		return -1;
 	return 0;
+}
+
+static int m_get_one_reg(void *ctx, int cpu, uint64_t id, uint64_t *value)
+{
+	struct kvm_one_reg reg = {.id = id, .addr = (uintptr_t)value};
+	return ioctl(vcpu_fd(vm_vcpu(((struct monitor_machine *)ctx)->vm, cpu)), KVM_GET_ONE_REG,
+		     &reg) < 0
+		   ? -1
+		   : 0;
 }
 
 static int m_get_mp_state(void *ctx, int cpu, uint32_t *state)
@@ -98,7 +102,7 @@ static const struct guest_mem *m_mem(void *ctx)
 static int m_nmi(void *ctx)
 {
 	struct monitor_machine *m = ctx;
-	bool was_paused = m->paused;
+	bool was_paused = vm_paused(m->vm);
 	if (!was_paused)
 		m_pause(m);
 	int ret = 0;
@@ -120,9 +124,30 @@ static void m_quit(void *ctx)
 	vm_request_exit(((struct monitor_machine *)ctx)->vm, 0);
 }
 
+static int m_snapshot(void *ctx, const char *dir)
+{
+	return snapshot_save(((struct monitor_machine *)ctx)->vm, dir);
+}
+
 static bool m_exiting(void *ctx)
 {
 	return vm_exit_requested(((struct monitor_machine *)ctx)->vm);
+}
+
+static int m_migrate(void *ctx, const char *uri, void (*answer)(void *arg, const char *text),
+		     void *arg, char *err, size_t err_size)
+{
+	struct monitor_machine *m = ctx;
+	if (!m->migration) {
+		snprintf(err, err_size, "this VM cannot migrate");
+		return -1;
+	}
+	return migration_start(m->migration, uri, answer, arg, err, err_size);
+}
+
+static void m_migrate_forget(void *ctx, void *arg)
+{
+	migration_forget_reporter(((struct monitor_machine *)ctx)->migration, arg);
 }
 
 static const struct monitor_ops machine_ops = {
@@ -131,13 +156,17 @@ static const struct monitor_ops machine_ops = {
     .resume = m_resume,
     .paused = m_paused,
     .get_regs = m_get_regs,
+    .get_one_reg = m_get_one_reg,
     .get_mp_state = m_get_mp_state,
     .exit_counters = m_exit_counters,
     .mem = m_mem,
     .nmi = m_nmi,
     .device_counters = m_device_counters,
     .quit = m_quit,
+    .snapshot = m_snapshot,
     .exiting = m_exiting,
+    .migrate = m_migrate,
+    .migrate_forget = m_migrate_forget,
 };
 
 struct monitor *monitor_for_vm(struct vm *vm)
@@ -150,6 +179,11 @@ struct monitor *monitor_for_vm(struct vm *vm)
 	if (!mon)
 		free(m);
 	return mon;
+}
+
+void monitor_for_vm_allow_migration(struct monitor *mon, struct migration *migration)
+{
+	((struct monitor_machine *)monitor_ctx(mon))->migration = migration;
 }
 
 void monitor_for_vm_destroy(struct monitor *mon)

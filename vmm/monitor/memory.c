@@ -6,7 +6,6 @@
 
 #include "../memstat.h"
 #include "internal.h"
-#include "pagewalk.h"
 
 #define DEFAULT_LEN 64
 #define ROW	    16
@@ -59,27 +58,25 @@ int cmd_xp(struct cmd_ctx *c)
 	return 0;
 }
 
-/* Copies len bytes at guest virtual addr into buf, one page (or large page) at a time. */
-static int read_virtual(struct cmd_ctx *c, const struct kvm_sregs *s, uint64_t addr, uint8_t *buf,
-			uint64_t len)
+int monitor_copy_virtual(struct cmd_ctx *c, monitor_translate_fn translate, const void *mmu,
+			 uint64_t addr, uint8_t *buf, uint64_t len)
 {
 	const struct guest_mem *mem = c->mon->ops->mem(c->mon->ctx);
 	for (uint64_t done = 0; done < len;) {
-		struct walk w;
+		struct monitor_translation t = {0};
 		uint64_t va = addr + done;
-		enum walk_result r = page_walk(mem, s, va, &w);
-		if (r != WALK_OK)
-			return cmd_error(c, "0x%" PRIx64 ": %s", va, walk_result_text(r));
+		if (translate(mmu, mem, va, &t) < 0)
+			return cmd_error(c, "0x%" PRIx64 ": %s", va, t.why);
 		uint64_t chunk = len - done;
-		if (w.page_size) {
-			uint64_t left = w.page_size - (va & (w.page_size - 1));
+		if (t.page_size) {
+			uint64_t left = t.page_size - (va & (t.page_size - 1));
 			chunk = chunk < left ? chunk : left;
 		}
-		const uint8_t *p = guest_mem_ptr(mem, w.gpa, chunk);
+		const uint8_t *p = guest_mem_ptr(mem, t.gpa, chunk);
 		if (!p)
 			return cmd_error(
 			    c, "0x%" PRIx64 " maps to 0x%" PRIx64 ", which is not guest RAM", va,
-			    w.gpa);
+			    t.gpa);
 		memcpy(buf + done, p, chunk);
 		done += chunk;
 	}
@@ -94,14 +91,8 @@ int cmd_x(struct cmd_ctx *c)
 	bool was_paused;
 	if (pause_for_inspection(c->mon, &was_paused) < 0)
 		return cmd_error(c, "the vCPUs could not be paused");
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	int ret = c->mon->ops->get_regs(c->mon->ctx, 0, &regs, &sregs);
 	uint8_t buf[MONITOR_DUMP_MAX];
-	if (ret < 0)
-		cmd_error(c, "KVM would not give vCPU 0's registers");
-	else
-		ret = read_virtual(c, &sregs, addr, buf, len);
+	int ret = monitor_read_virtual(c, 0, addr, buf, len);
 	if (!was_paused)
 		c->mon->ops->resume(c->mon->ctx);
 	if (ret < 0)

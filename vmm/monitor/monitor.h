@@ -33,8 +33,10 @@ struct monitor_ops {
 	int (*pause)(void *ctx);
 	int (*resume)(void *ctx);
 	bool (*paused)(void *ctx);
-	/* Register state of vCPU cpu; only called while paused. 0 or -1. */
+	/* x86 register state of vCPU cpu; only called while paused. 0 or -1. */
 	int (*get_regs)(void *ctx, int cpu, struct kvm_regs *regs, struct kvm_sregs *sregs);
+	/* One register by its KVM_GET_ONE_REG id (arm64's way); only called while paused. */
+	int (*get_one_reg)(void *ctx, int cpu, uint64_t id, uint64_t *value);
 	/* KVM_MP_STATE_* of vCPU cpu (halted or runnable); only called while paused. */
 	int (*get_mp_state)(void *ctx, int cpu, uint32_t *state);
 	/* Fills up to max counters with the exits of vCPU cpu seen so far; returns how many. */
@@ -46,8 +48,19 @@ struct monitor_ops {
 	void (*quit)(void *ctx);
 	/* The devices' --stats counters ("virtio_blk0_requests: N" lines); may be NULL. */
 	void (*device_counters)(void *ctx, FILE *out);
+	/* Writes a snapshot to directory dir (state and memory), pausing meanwhile; may be NULL. */
+	int (*snapshot)(void *ctx, const char *dir);
 	/* True once the VM is going away: long-running commands stop. */
 	bool (*exiting)(void *ctx);
+	/*
+	 * Starts a live migration to uri (vmm/migration/); answer(arg, text)
+	 * comes once, later, on the event loop, with the figures or an error.
+	 * -1 with a reason in err when it cannot start. NULL: no migration.
+	 */
+	int (*migrate)(void *ctx, const char *uri, void (*answer)(void *arg, const char *text),
+		       void *arg, char *err, size_t err_size);
+	/* arg no longer wants the answer (its client left). */
+	void (*migrate_forget)(void *ctx, void *arg);
 };
 
 /* A device's own lines for `info devices` (features, queues, counters). */

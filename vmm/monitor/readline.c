@@ -97,6 +97,7 @@ bool monitor_console_feed(struct monitor_session *s)
 void monitor_console_close(struct monitor_session *s)
 {
 	monitor_session_end_watch(s);
+	monitor_session_leave_migration(s);
 	rl_callback_handler_remove();
 	fprintf(stdout, "\r\n[back to the guest console]\r\n");
 	fflush(stdout);

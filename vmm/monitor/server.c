@@ -106,6 +106,7 @@ static void close_client(struct client *cl)
 		return;
 	cl->closed = true;
 	monitor_session_end_watch(&cl->session);
+	monitor_session_leave_migration(&cl->session);
 	event_loop_del(mon->loop, &cl->watch);
 	fclose(cl->session.out);
 	close(cl->fd);

@@ -102,7 +102,7 @@ static void next_second(struct monitor *mon, FILE *out, struct watch_state *w)
 
 bool monitor_session_watching(const struct monitor_session *s)
 {
-	return s->watch != NULL;
+	return s->watch != NULL || s->migrating;
 }
 
 void monitor_session_end_watch(struct monitor_session *s)

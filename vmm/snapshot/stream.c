@@ -136,3 +136,21 @@ int snap_reader_done(const struct snap_reader *r)
 				r->len - r->pos, r->len);
 	return 0;
 }
+
+int snap_put_blob(struct snap_writer *w, const void *data, uint32_t len)
+{
+	if (snap_put_u32(w, len) < 0)
+		return -1;
+	return snap_put(w, data, len);
+}
+
+int snap_get_blob(struct snap_reader *r, void *data, uint32_t len)
+{
+	uint32_t saved;
+	if (snap_get_u32(r, &saved) < 0)
+		return -1;
+	if (saved != len)
+		return snap_bad(r, "a %u-byte record where this vmm keeps %u bytes: another layout",
+				saved, len);
+	return snap_get(r, data, len);
+}

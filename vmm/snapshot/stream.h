@@ -46,6 +46,12 @@ int snap_get_u8(struct snap_reader *r, uint8_t *v);
 int snap_get_u16(struct snap_reader *r, uint16_t *v);
 int snap_get_u32(struct snap_reader *r, uint32_t *v);
 int snap_get_u64(struct snap_reader *r, uint64_t *v);
+/*
+ * A record saved whole (a kernel uapi struct): a u32 length, then the bytes.
+ * get refuses a record whose length is not len (another layout).
+ */
+int snap_put_blob(struct snap_writer *w, const void *data, uint32_t len);
+int snap_get_blob(struct snap_reader *r, void *data, uint32_t len);
 /* The whole section was consumed: 0, or -1 with a message (a longer section is another layout). */
 int snap_reader_done(const struct snap_reader *r);
 /* Prints "vmm: snapshot: WHAT: message" and returns -1: for load code that finds a bad value. */

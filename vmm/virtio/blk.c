@@ -384,8 +384,8 @@ static void blk_queue_notify(struct virtio_dev *dev, struct virtqueue *vq)
 	virtio_serve(dev, vq, &b->chain, blk_request);
 }
 
-/* Reset may not return while a worker could still write into guest memory. */
-static void blk_reset(struct virtio_dev *dev)
+/* Reset (and a snapshot) may not go on while a worker could still write into guest memory. */
+static void blk_drain(struct virtio_dev *dev)
 {
 	virtio_blk_wait_idle(dev);
 }
@@ -409,8 +409,12 @@ static const struct virtio_dev_ops blk_ops = {
     .num_queues = 1,
     .queue_max = BLK_QUEUE_SIZE,
     .queue_notify = blk_queue_notify,
-    .reset = blk_reset,
+    .reset = blk_drain,
     .destroy = blk_destroy,
+    /* The capacity is the image's: a snapshot of another size is refused. */
+    .config_restore = VIRTIO_CONFIG_MUST_MATCH,
+    /* Nothing half-done in a snapshot: every request taken completes first. */
+    .quiesce = blk_drain,
 };
 
 static uint64_t blk_features(const struct blk *b)

@@ -142,7 +142,7 @@ static void set_addr_half(uint64_t *addr, bool high, uint32_t val)
 		*addr = (*addr & ~0xffffffffull) | val;
 }
 
-static void reset_device(struct virtio_dev *dev)
+void virtio_dev_reset(struct virtio_dev *dev)
 {
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
@@ -158,7 +158,7 @@ static void reset_device(struct virtio_dev *dev)
 static void write_status(struct virtio_dev *dev, uint32_t val)
 {
 	if (val == 0) {
-		reset_device(dev);
+		virtio_dev_reset(dev);
 		return;
 	}
 	uint32_t added = val & ~dev->status;
@@ -177,6 +177,11 @@ static void write_status(struct virtio_dev *dev, uint32_t val)
 		return;
 	}
 	/* Buffers the driver posted before DRIVER_OK: let the event loop look now. */
+	virtio_dev_kick_ready(dev);
+}
+
+void virtio_dev_kick_ready(struct virtio_dev *dev)
+{
 	for (unsigned q = 0; q < dev->ops->num_queues && !dev->kick_external; q++) {
 		uint64_t one = 1;
 		if (dev->vqs[q].ready && write(dev->kick_fd[q], &one, sizeof(one)) < 0)
@@ -301,7 +306,8 @@ static void mmio_write(struct bus_device *bdev, uint64_t off, const void *data, 
 	pthread_mutex_unlock(&dev->lock);
 }
 
-const struct bus_device_ops virtio_mmio_ops = {.read = mmio_read, .write = mmio_write};
+const struct bus_device_ops virtio_mmio_ops = {
+    .read = mmio_read, .write = mmio_write, .save = virtio_dev_save, .load = virtio_dev_load};
 
 static int kvm_ioeventfd(struct virtio_dev *dev, unsigned q, bool assign)
 {

@@ -18,6 +18,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "../snapshot/stream.h"
 #include "../util.h"
 #include "../vm.h"
 #include "net.h"
@@ -214,6 +215,29 @@ static void net_destroy(struct virtio_dev *dev)
 	tap_close(&n->tap);
 }
 
+/* A packet read from the TAP but not yet delivered goes with the snapshot. */
+static int net_save(struct virtio_dev *dev, struct snap_writer *w)
+{
+	struct net *n = dev->priv;
+	snap_put_u32(w, (uint32_t)n->pending);
+	return snap_put(w, n->packet, n->pending);
+}
+
+static int net_load(struct virtio_dev *dev, struct snap_reader *r)
+{
+	struct net *n = dev->priv;
+	uint32_t len;
+	if (snap_get_u32(r, &len))
+		return -1;
+	if (len && (len < NET_HDR_LEN || len > NET_MAX_PACKET))
+		return snap_bad(r, "a pending packet of %u bytes (%zu to %zu)", len, NET_HDR_LEN,
+				(size_t)NET_MAX_PACKET);
+	if (snap_get(r, n->packet, len))
+		return -1;
+	n->pending = len;
+	return 0;
+}
+
 static const struct virtio_dev_ops net_ops = {
     .device_id = VIRTIO_ID_NET,
     .num_queues = 2,
@@ -222,6 +246,10 @@ static const struct virtio_dev_ops net_ops = {
     .activate = net_activate,
     .reset = net_reset,
     .destroy = net_destroy,
+    /* The guest keeps the MAC it read (the default one is made from vmm's pid). */
+    .config_restore = VIRTIO_CONFIG_FROM_SNAPSHOT,
+    .save = net_save,
+    .load = net_load,
 };
 
 static uint64_t net_features(unsigned offloads)

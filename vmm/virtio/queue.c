@@ -35,29 +35,51 @@ static void *ring_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len, u
 	return guest_mem_ptr(mem, gpa, len);
 }
 
-bool vq_activate(struct virtqueue *vq, const struct guest_mem *mem, bool event_idx)
+bool vq_layout_valid(const struct guest_mem *mem, uint16_t n, uint16_t max, uint64_t desc_gpa,
+		     uint64_t avail_gpa, uint64_t used_gpa)
+{
+	if (n == 0 || n > max || (n & (n - 1)))
+		return false;
+	/* desc[n]; avail: flags, idx, ring[n], used_event; used: flags, idx, ring[n], avail_event
+	 */
+	return ring_ptr(mem, desc_gpa, 16ull * n, 16) &&
+	       ring_ptr(mem, avail_gpa, 6ull + 2ull * n, 2) &&
+	       ring_ptr(mem, used_gpa, 6ull + 8ull * n, 4);
+}
+
+bool vq_restore(struct virtqueue *vq, const struct guest_mem *mem, bool event_idx,
+		const struct vq_position *pos)
 {
 	uint16_t n = vq->size;
-	if (n == 0 || n > vq->max_size || (n & (n - 1)))
-		return false;
-	struct vring_desc *desc = ring_ptr(mem, vq->desc_gpa, 16ull * n, 16);
-	/* flags, idx, ring[n], used_event */
-	struct vring_avail *avail = ring_ptr(mem, vq->avail_gpa, 6ull + 2ull * n, 2);
-	/* flags, idx, ring[n], avail_event */
-	struct vring_used *used = ring_ptr(mem, vq->used_gpa, 6ull + 8ull * n, 4);
-	if (!desc || !avail || !used)
+	if (!vq_layout_valid(mem, n, vq->max_size, vq->desc_gpa, vq->avail_gpa, vq->used_gpa))
 		return false;
 	pthread_mutex_lock(&vq->push_lock);
 	vq->mem = mem;
-	vq->desc = desc;
-	vq->avail = avail;
-	vq->used = used;
+	vq->desc = guest_mem_ptr(mem, vq->desc_gpa, 16ull * n);
+	vq->avail = guest_mem_ptr(mem, vq->avail_gpa, 6ull + 2ull * n);
+	vq->used = guest_mem_ptr(mem, vq->used_gpa, 6ull + 8ull * n);
 	vq->event_idx = event_idx;
-	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
-	vq->signalled_valid = false;
+	vq->last_avail = pos->last_avail;
+	vq->used_idx = pos->used_idx;
+	vq->signalled_used = pos->signalled_used;
+	vq->signalled_valid = pos->signalled_valid;
 	vq->ready = true;
 	pthread_mutex_unlock(&vq->push_lock);
 	return true;
+}
+
+bool vq_activate(struct virtqueue *vq, const struct guest_mem *mem, bool event_idx)
+{
+	return vq_restore(vq, mem, event_idx, &(struct vq_position){0});
+}
+
+struct vq_position vq_position(struct virtqueue *vq)
+{
+	pthread_mutex_lock(&vq->push_lock);
+	struct vq_position pos = {vq->last_avail, vq->used_idx, vq->signalled_used,
+				  vq->signalled_valid};
+	pthread_mutex_unlock(&vq->push_lock);
+	return pos;
 }
 
 static uint16_t avail_idx(const struct virtqueue *vq)
@@ -163,16 +185,42 @@ void vq_unpop(struct virtqueue *vq, uint16_t n)
 	vq->last_avail -= n;
 }
 
+/*
+ * While a migration tracks dirty pages (guest_mem_mark_written), the pages
+ * the device wrote for this chain: its writable buffers, walked again from
+ * the descriptors the driver may not touch until the chain is used. KVM's
+ * dirty log does not see writes from vmm. A guest that rewrote them anyway
+ * only spoils its own migration.
+ */
+static void mark_chain_written(struct virtqueue *vq, uint16_t head)
+{
+	if (!__atomic_load_n(&vq->mem->track_vmm_writes, __ATOMIC_ACQUIRE))
+		return;
+	struct vq_chain chain;
+	if (head >= vq->size || walk_chain(vq, &chain, head) != VQ_OK)
+		return;
+	for (unsigned i = chain.n_out; i < chain.n_out + chain.n_in; i++)
+		guest_mem_mark_written(vq->mem, chain.iov[i].iov_base, chain.iov[i].iov_len);
+}
+
+/* The used ring: flags, idx, ring[size], avail_event. */
+static void mark_used_ring_written(struct virtqueue *vq)
+{
+	guest_mem_mark_written(vq->mem, vq->used, 6ull + 8ull * vq->size);
+}
+
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 {
 	pthread_mutex_lock(&vq->push_lock);
 	if (vq->ready) {
+		mark_chain_written(vq, head); /* before the guest may reuse it */
 		struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
 		__atomic_store_n(&e->id, head, __ATOMIC_RELAXED);
 		__atomic_store_n(&e->len, written, __ATOMIC_RELAXED);
 		vq->used_idx++;
 		/* Release: the element is visible before the index that publishes it. */
 		__atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
+		mark_used_ring_written(vq);
 	}
 	pthread_mutex_unlock(&vq->push_lock);
 }
@@ -211,6 +259,7 @@ bool vq_enable_notify(struct virtqueue *vq)
 		uint16_t *avail_event = (uint16_t *)((char *)vq->used->ring +
 						     sizeof(struct vring_used_elem) * vq->size);
 		__atomic_store_n(avail_event, vq->last_avail, __ATOMIC_RELAXED);
+		mark_used_ring_written(vq);
 	}
 	/* The guest reads avail_event after publishing; we read idx after writing it. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -57,6 +57,19 @@ void vq_reset(struct virtqueue *vq);
 /* Checks size and ring addresses; false when the rings are not in RAM. */
 bool vq_activate(struct virtqueue *vq, const struct guest_mem *mem, bool event_idx);
 
+/* Where the device stands in a ready queue: what a snapshot keeps of it. */
+struct vq_position {
+	uint16_t last_avail, used_idx, signalled_used;
+	bool signalled_valid;
+};
+/* Whether a queue of size n (at most max) fits at these addresses, aligned, inside RAM. */
+bool vq_layout_valid(const struct guest_mem *mem, uint16_t n, uint16_t max, uint64_t desc_gpa,
+		     uint64_t avail_gpa, uint64_t used_gpa);
+/* vq_activate that resumes at pos instead of at the start (a restored snapshot). */
+bool vq_restore(struct virtqueue *vq, const struct guest_mem *mem, bool event_idx,
+		const struct vq_position *pos);
+struct vq_position vq_position(struct virtqueue *vq);
+
 /* Takes the next available chain. VQ_BAD means the guest broke the rules. */
 enum vq_result vq_pop(struct virtqueue *vq, struct vq_chain *c);
 /* Gives back the last n popped chains that were not used (e.g. too small). */

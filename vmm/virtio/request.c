@@ -11,7 +11,8 @@
 
 bool virtio_driver_ok(const struct virtio_dev *dev)
 {
-	return (dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !dev->broken && !dev->dead;
+	return (dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !dev->broken && !dev->dead &&
+	       !dev->paused;
 }
 
 void virtio_dev_bad_chain(struct virtio_dev *dev)

@@ -33,6 +33,17 @@ const char *virtio_blk_root_cmdline(struct vm *vm);
 /* After every device is added: starts the VM's event loop. -1 with a message on failure. */
 int virtio_start(struct vm *vm);
 /*
+ * Snapshot and migration (state.c): stops every device touching guest memory
+ * (requests in flight complete first, vhost stops, kicks and host input
+ * wait) until virtio_resume, so that guest RAM and the device sections saved
+ * meanwhile agree. Call with the vCPUs paused, before saving RAM and the
+ * sections; resume when the VM runs on. Each device's section saves through
+ * its bus device's save hook (virtio_dev_save) and loads with virtio_dev_load,
+ * after guest RAM and the irqchip are in place.
+ */
+void virtio_pause(struct vm *vm);
+void virtio_resume(struct vm *vm);
+/*
  * Stops the VM's event loop, closes and frees its devices, removes the TAPs
  * vmm created. Idempotent.
  */

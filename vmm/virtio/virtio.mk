@@ -1,16 +1,16 @@
 # vmm/virtio: virtio-mmio devices, their unit tests and the fuzz harness.
 
-VIRTIO_SRCS := $(addprefix vmm/virtio/,queue.c iov.c request.c mmio.c blk.c net.c tap.c rng.c console.c vsock.c)
+VIRTIO_SRCS := $(addprefix vmm/virtio/,queue.c iov.c request.c mmio.c blk.c net.c tap.c rng.c console.c vsock.c state.c)
 VIRTIO_OBJS := $(VIRTIO_SRCS:%.c=$(BUILD)/%.o)
 VIRTIO_LIBS := -lmnl -lpthread
 PKGS += libmnl-dev libcmocka-dev clang libclang-rt-14-dev e2fsprogs
 
 # Unit tests link the devices against a fake machine (tests/virtio/fake_vm.c)
 # on the real bus (vmm/bus.c) and the real event loop of the vmm core.
-VIRTIO_CORE_SRCS := vmm/event_loop.c vmm/util.c
+VIRTIO_CORE_SRCS := vmm/event_loop.c vmm/util.c vmm/snapshot/stream.c
 VIRTIO_FAKE_OBJS := $(BUILD)/tests/virtio/fake_vm.o $(BUILD)/tests/virtio/vq_driver.o \
 	$(BUILD)/vmm/bus.o $(VIRTIO_CORE_SRCS:%.c=$(BUILD)/%.o) $(STDERR_CAPTURE)
-VIRTIO_UNIT := $(addprefix $(BUILD)/tests/virtio/,queue_test blk_test devices_test)
+VIRTIO_UNIT := $(addprefix $(BUILD)/tests/virtio/,queue_test blk_test devices_test state_test)
 UNIT_TESTS += $(VIRTIO_UNIT)
 
 $(VIRTIO_UNIT): $(BUILD)/tests/virtio/%: $(BUILD)/tests/virtio/%.o $(VIRTIO_FAKE_OBJS) $(VIRTIO_OBJS) \

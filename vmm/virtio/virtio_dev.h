@@ -18,6 +18,16 @@
 #define VIRTIO_MMIO_WINDOW 0x200
 
 struct virtio_dev;
+struct snap_writer;
+struct snap_reader;
+
+/* What a restored device shows in its config space (state.c). */
+enum virtio_config_restore {
+	VIRTIO_CONFIG_FROM_SNAPSHOT, /* the saved bytes: the guest keeps what it read (net's MAC) */
+	VIRTIO_CONFIG_MUST_MATCH,    /* derived from the backend (a disk's size): must not change */
+	VIRTIO_CONFIG_FROM_OPTIONS,  /* from this run's options (vsock's CID); the device tells the
+					guest */
+};
 
 /* The small ops table each device file fills in. */
 struct virtio_dev_ops {
@@ -36,6 +46,24 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *dev);
 	/* vmm exits: release host resources (files, TAPs); the transport then frees priv. */
 	void (*destroy)(struct virtio_dev *dev);
+
+	/* Snapshot and migration (state.c); every hook may be NULL. */
+	enum virtio_config_restore config_restore;
+	/*
+	 * Stop touching guest memory until resume, with nothing half-done: requests
+	 * in flight complete first (blk's workers), vhost stops. dev->lock held.
+	 */
+	void (*quiesce)(struct virtio_dev *dev);
+	void (*resume)(struct virtio_dev *dev);
+	/* Device state beyond the transport's, quiesced; it follows the transport's in the section.
+	 */
+	int (*save)(struct virtio_dev *dev, struct snap_writer *w);
+	/*
+	 * Reads what save wrote into a device fresh from the same options; checks
+	 * every value before it changes anything (-1 after snap_bad). The
+	 * transport then activates the device if the driver had (DRIVER_OK).
+	 */
+	int (*load)(struct virtio_dev *dev, struct snap_reader *r);
 };
 
 struct virtio_stats {
@@ -68,6 +96,7 @@ struct virtio_dev {
 	bool broken;	    /* guest broke the rules: ignore its queues until reset */
 	bool dead;	    /* vmm is shutting down */
 	bool failed_before; /* its guest error was reported already */
+	bool paused;	    /* quiesced for a snapshot: queues are not served (state.c) */
 
 	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
 	int kick_fd[VIRTIO_MAX_QUEUES]; /* ioeventfd: QueueNotify writes */
@@ -135,6 +164,14 @@ void virtio_dev_raise(struct virtio_dev *dev, uint32_t int_bits);
 /* The guest broke a rule: NEEDS_RESET, config interrupt, queues ignored. */
 void virtio_dev_fail(struct virtio_dev *dev, const char *why);
 void virtio_dev_count(struct virtio_dev *dev, uint64_t requests, uint64_t bytes);
+
+/* Driver reset (status 0): the device forgets the driver's setup. dev->lock held. */
+void virtio_dev_reset(struct virtio_dev *dev);
+/* Lets the event loop look at every ready queue, as after DRIVER_OK. dev->lock held. */
+void virtio_dev_kick_ready(struct virtio_dev *dev);
+/* The transport's section of a snapshot: its state, then the device's (state.c). */
+int virtio_dev_save(struct bus_device *bdev, struct snap_writer *w);
+int virtio_dev_load(struct bus_device *bdev, struct snap_reader *r);
 
 /* For tests and the fuzzer: the transport's bus callbacks. */
 extern const struct bus_device_ops virtio_mmio_ops;

@@ -3,7 +3,8 @@
  * packets of the receive and transmit queues itself, straight from the KVM
  * ioeventfds. vmm only sets the rings up, forwards vhost's "used buffers"
  * signal as an interrupt (virtio-mmio needs InterruptStatus set first), and
- * leaves the event queue alone (its events are for live migration).
+ * uses the event queue once: after a restore, to tell the guest that its
+ * connections are gone and to read its CID again (TRANSPORT_RESET).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <linux/virtio_ring.h>
 #include <linux/virtio_vsock.h>
 
+#include "../snapshot/stream.h"
 #include "../util.h"
 #include "../vm.h"
 #include "virtio.h"
@@ -36,6 +38,9 @@ struct vsock {
 	struct event_loop *loop;
 	uint64_t vhost_features;
 	bool running;
+	bool restored; /* loaded from a snapshot: the guest must hear of it at activation */
+	/* Where the kernel stands in each ring: read when quiesced, set again on restore. */
+	uint16_t vring_base[VSOCK_VHOST_QUEUES];
 	struct virtio_vsock_config config;
 	struct vsock_call {
 		struct vsock *vs;
@@ -85,7 +90,7 @@ static int setup_vring(struct vsock *vs, unsigned q)
 {
 	struct virtqueue *vq = &vs->dev->vqs[q];
 	struct vhost_vring_state num = {.index = q, .num = vq->size};
-	struct vhost_vring_state base = {.index = q, .num = 0};
+	struct vhost_vring_state base = {.index = q, .num = vs->vring_base[q]};
 	struct vhost_vring_addr addr = {
 	    .index = q,
 	    .desc_user_addr = (uintptr_t)vq->desc,
@@ -105,6 +110,30 @@ static int setup_vring(struct vsock *vs, unsigned q)
 		   : 0;
 }
 
+/*
+ * The kernel's vsock sockets did not survive the snapshot, and the CID may be
+ * another: VIRTIO_VSOCK_EVENT_TRANSPORT_RESET makes Linux drop its
+ * connections and read guest_cid again. dev->lock held.
+ */
+static void send_transport_reset(struct vsock *vs)
+{
+	struct virtqueue *vq = &vs->dev->vqs[VSOCK_EVENT];
+	struct vq_chain *c = malloc(sizeof(*c));
+	enum vq_result r = c ? vq_pop(vq, c) : VQ_EMPTY;
+	if (r == VQ_BAD)
+		virtio_dev_bad_chain(vs->dev);
+	if (r != VQ_OK) {
+		if (!c || r == VQ_EMPTY)
+			dev_err(vs->dev, "no event buffer: the guest keeps its old connections");
+		free(c);
+		return;
+	}
+	struct virtio_vsock_event ev = {.id = VIRTIO_VSOCK_EVENT_TRANSPORT_RESET};
+	size_t n = iov_from_buf(c->iov + c->n_out, c->n_in, 0, &ev, sizeof(ev));
+	virtio_complete(vs->dev, vq, c->head, (uint32_t)n);
+	free(c);
+}
+
 /* DRIVER_OK: hand the negotiated features, guest RAM and both rings to the kernel. */
 static int vsock_activate(struct virtio_dev *dev)
 {
@@ -117,20 +146,71 @@ static int vsock_activate(struct virtio_dev *dev)
 	    vhost(vs, VHOST_VSOCK_SET_RUNNING, &one, "VHOST_VSOCK_SET_RUNNING"))
 		return -1;
 	vs->running = true;
+	if (vs->restored && dev->vqs[VSOCK_EVENT].ready)
+		send_transport_reset(vs);
+	vs->restored = false;
 	return 0;
+}
+
+static void set_running(struct vsock *vs, int on)
+{
+	vhost(vs, VHOST_VSOCK_SET_RUNNING, &on, "VHOST_VSOCK_SET_RUNNING");
 }
 
 /* The kernel must stop using the rings before the driver may reuse their memory. */
 static void vsock_reset(struct virtio_dev *dev)
 {
 	struct vsock *vs = dev->priv;
-	int zero = 0;
 	if (vs->running)
-		vhost(vs, VHOST_VSOCK_SET_RUNNING, &zero, "VHOST_VSOCK_SET_RUNNING");
+		set_running(vs, 0);
 	vs->running = false;
+	vs->restored = false;
+	memset(vs->vring_base, 0, sizeof(vs->vring_base));
 }
 
-/* Only the event queue reaches here; vmm sends no events (they are for migration). */
+/* For a snapshot: the kernel stops, and says where it stopped in each ring. */
+static void vsock_quiesce(struct virtio_dev *dev)
+{
+	struct vsock *vs = dev->priv;
+	if (!vs->running)
+		return;
+	set_running(vs, 0);
+	for (unsigned q = 0; q < VSOCK_VHOST_QUEUES; q++) {
+		struct vhost_vring_state base = {.index = q};
+		if (vhost(vs, VHOST_GET_VRING_BASE, &base, "VHOST_GET_VRING_BASE") == 0)
+			vs->vring_base[q] = (uint16_t)base.num;
+	}
+}
+
+static void vsock_resume(struct virtio_dev *dev)
+{
+	struct vsock *vs = dev->priv;
+	if (vs->running)
+		set_running(vs, 1);
+}
+
+static int vsock_save(struct virtio_dev *dev, struct snap_writer *w)
+{
+	struct vsock *vs = dev->priv;
+	for (unsigned q = 0; q < VSOCK_VHOST_QUEUES; q++)
+		snap_put_u16(w, vs->running ? vs->vring_base[q] : 0);
+	return w->failed ? -1 : 0;
+}
+
+/* Any position is the kernel's to judge: vhost refuses a ring it cannot follow. */
+static int vsock_load(struct virtio_dev *dev, struct snap_reader *r)
+{
+	struct vsock *vs = dev->priv;
+	uint16_t base[VSOCK_VHOST_QUEUES];
+	for (unsigned q = 0; q < VSOCK_VHOST_QUEUES; q++)
+		if (snap_get_u16(r, &base[q]))
+			return -1;
+	memcpy(vs->vring_base, base, sizeof(base));
+	vs->restored = true;
+	return 0;
+}
+
+/* The event queue is written only after a restore (send_transport_reset). */
 static void vsock_queue_notify(struct virtio_dev *dev, struct virtqueue *vq)
 {
 	(void)dev;
@@ -166,6 +246,12 @@ static const struct virtio_dev_ops vsock_ops = {
     .activate = vsock_activate,
     .reset = vsock_reset,
     .destroy = vsock_destroy,
+    /* The CID is this run's --vsock (two restored copies need two); TRANSPORT_RESET says so. */
+    .config_restore = VIRTIO_CONFIG_FROM_OPTIONS,
+    .quiesce = vsock_quiesce,
+    .resume = vsock_resume,
+    .save = vsock_save,
+    .load = vsock_load,
 };
 
 static int parse_cid(const char *spec, uint64_t *cid)

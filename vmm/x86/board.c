@@ -19,6 +19,7 @@
 #include "cpuid.h"
 #include "i8042.h"
 #include "pmu.h"
+#include "state.h"
 
 /* Where KVM on VMX keeps its real-mode TSS; harmless elsewhere, must not overlap RAM. */
 #define KVM_TSS_ADDR 0xfffbd000
@@ -29,7 +30,13 @@ struct arch_vm {
 	struct serial *uart;
 	struct i8042 *kbc;
 	struct exit_port *ports;
+	struct paused_clock paused; /* state.c's, while the VM is paused */
 };
+
+struct paused_clock *board_paused_clock(struct vm *vm)
+{
+	return &vm_arch(vm)->paused;
+}
 
 /* The interrupt controllers and the PIT must exist before the first vCPU. */
 static int create_irqchip(int vm_fd)
@@ -91,6 +98,11 @@ int arch_announce_mmio_device(struct vm *vm, const char *compatible, uint64_t ba
 		return vmm_err("x86 cannot announce a %s device", compatible);
 	return vm_cmdline_append(vm, "virtio_mmio.device=0x%" PRIx64 "@0x%" PRIx64 ":%d", size,
 				 base, irq);
+}
+
+uint32_t arch_irq_line(int irq)
+{
+	return (uint32_t)irq; /* KVM_IRQ_LINE takes the GSI */
 }
 
 int arch_cmdline_base(const struct vm *vm, char *buf, size_t size)

@@ -9,25 +9,27 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "../snapshot/stream.h"
 #include "../util.h"
 #include "../vm.h"
 
-#define I8042_DATA	 0x60
-#define I8042_COMMAND	 0x64
-#define STATUS_OBF	 0x01 /* output buffer full: data waits at 0x60 */
-#define STATUS_SYS	 0x04 /* self-test passed */
-#define STATUS_CMD	 0x08 /* last write was a command */
-#define CMD_READ_CTR	 0x20
-#define CMD_WRITE_CTR	 0x60
-#define CMD_AUX_DISABLE	 0xa7
-#define CMD_AUX_ENABLE	 0xa8
-#define CMD_AUX_TEST	 0xa9
-#define CMD_SELF_TEST	 0xaa
-#define CMD_KBD_TEST	 0xab
-#define CMD_KBD_DISABLE	 0xad
-#define CMD_KBD_ENABLE	 0xae
-#define CMD_PULSE_RESET	 0xfe
-#define SELF_TEST_PASSED 0x55
+#define I8042_DATA	    0x60
+#define I8042_COMMAND	    0x64
+#define STATUS_OBF	    0x01 /* output buffer full: data waits at 0x60 */
+#define STATUS_SYS	    0x04 /* self-test passed */
+#define STATUS_CMD	    0x08 /* last write was a command */
+#define CMD_READ_CTR	    0x20
+#define CMD_WRITE_CTR	    0x60
+#define CMD_AUX_DISABLE	    0xa7
+#define CMD_AUX_ENABLE	    0xa8
+#define CMD_AUX_TEST	    0xa9
+#define CMD_SELF_TEST	    0xaa
+#define CMD_KBD_TEST	    0xab
+#define CMD_KBD_DISABLE	    0xad
+#define CMD_KBD_ENABLE	    0xae
+#define CMD_PULSE_RESET	    0xfe
+#define SELF_TEST_PASSED    0x55
+#define I8042_STATE_VERSION 1
 
 struct i8042 {
 	struct bus_device dev;
@@ -108,7 +110,44 @@ static void i8042_write(struct bus_device *dev, uint64_t offset, const void *dat
 	pthread_mutex_unlock(&kbc->lock);
 }
 
-static const struct bus_device_ops i8042_ops = {.read = i8042_read, .write = i8042_write};
+static int i8042_save(struct bus_device *dev, struct snap_writer *w)
+{
+	struct i8042 *kbc = dev->opaque;
+	pthread_mutex_lock(&kbc->lock);
+	const uint8_t state[] = {kbc->ctr, kbc->out, kbc->out_full, kbc->expect_ctr,
+				 kbc->last_was_cmd};
+	pthread_mutex_unlock(&kbc->lock);
+	snap_put_u32(w, I8042_STATE_VERSION);
+	snap_put(w, state, sizeof(state));
+	return w->failed ? -1 : 0;
+}
+
+static int i8042_load(struct bus_device *dev, struct snap_reader *r)
+{
+	struct i8042 *kbc = dev->opaque;
+	uint32_t version;
+	uint8_t s[5];
+	if (snap_get_u32(r, &version))
+		return -1;
+	if (version != I8042_STATE_VERSION)
+		return snap_bad(r, "i8042 state version %u, this vmm reads %u", version,
+				I8042_STATE_VERSION);
+	if (snap_get(r, s, sizeof(s)) || snap_reader_done(r))
+		return -1;
+	if (s[2] > 1 || s[3] > 1 || s[4] > 1)
+		return snap_bad(r, "controller flags out of range");
+	pthread_mutex_lock(&kbc->lock);
+	kbc->ctr = s[0];
+	kbc->out = s[1];
+	kbc->out_full = s[2];
+	kbc->expect_ctr = s[3];
+	kbc->last_was_cmd = s[4];
+	pthread_mutex_unlock(&kbc->lock);
+	return 0;
+}
+
+static const struct bus_device_ops i8042_ops = {
+    .read = i8042_read, .write = i8042_write, .save = i8042_save, .load = i8042_load};
 
 struct i8042 *i8042_create(struct vm *vm)
 {

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# A Linux guest live-migrated mid-workload (vmm/migration/README.md): root
+# on virtio-blk (a copy of rootfs.ext4), a writer dirtying tmpfs and the disk
+# throughout, `migrate` to a `vmm --incoming` with the same options. After
+# the move the guest answers a line typed on the target's console, reads the
+# file it wrote before, writes and syncs a new one and powers off; the host
+# finds both files in the image. The source exits 0.
+#
+# A real KVM only (hardware, or the lab host: tests/nested/linux-migrate.t
+# runs it there): on a PVM host one boot takes minutes.
+. "$(dirname "$0")/../lib.sh"
+need_real_kvm
+vmm=$ISOLAB_BIN/vmm
+[ -x "$vmm" ] || skip_all "vmm not built"
+kernel=$ISOLAB_IMAGES/vmlinux
+[ -f "$kernel" ] || kernel=$ISOLAB_IMAGES/bzImage
+[ -f "$kernel" ] && [ -f "$ISOLAB_IMAGES/rootfs.ext4" ] || skip_all "guest images not built (make images)"
+command -v debugfs >/dev/null || skip_all "debugfs missing (apt-get install e2fsprogs)"
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	exec 7>&- 8>&- 2>/dev/null
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+wait_for() { # SECONDS TEST...
+	local n=$(($1 * 10))
+	shift
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+has() { grep -aq "$2" "$1" 2>/dev/null; }
+
+cp "$ISOLAB_IMAGES/rootfs.ext4" "$tmp/root.ext4"
+cat >"$tmp/guest.sh" <<'GUEST'
+#!/bin/sh
+say() { echo "LMG: $*"; }
+echo "written-before-$(cut -c1-8 /proc/sys/kernel/random/boot_id)" >/lmg-before.txt
+sync
+# The workload: tmpfs pages and disk blocks rewritten all along.
+(i=0; while :; do
+	dd if=/dev/urandom of=/tmp/churn bs=64k count=32 2>/dev/null
+	dd if=/dev/urandom of=/lmg-churn bs=64k count=8 conv=fsync 2>/dev/null
+	i=$((i + 1)); echo $i >/tmp/rounds
+done) &
+say ready
+read -r line
+say typed $line
+say before $(cat /lmg-before.txt)
+say churn-rounds $(cat /tmp/rounds)
+echo "written-after-$line" >/lmg-after.txt
+sync
+say done
+GUEST
+chmod +x "$tmp/guest.sh"
+debugfs -w -R "write $tmp/guest.sh /lmg-guest.sh" "$tmp/root.ext4" >/dev/null 2>&1
+debugfs -w -R "set_inode_field /lmg-guest.sh mode 0100755" "$tmp/root.ext4" >/dev/null 2>&1
+
+mkfifo "$tmp/src.in" "$tmp/dst.in"
+opts=(--kernel "$kernel" --mem 128M --disk "$tmp/root.ext4" --rng
+	--cmdline "root=/dev/vda rw init=/init -- /lmg-guest.sh")
+# Each console's input is a FIFO held open: the guest's read waits, it never sees EOF.
+timeout -k 5 900 "$vmm" "${opts[@]}" --monitor "unix:$tmp/src.sock" <"$tmp/src.in" \
+	>"$tmp/src.out" 2>"$tmp/src.err" &
+pids+=($!)
+src_pid=$!
+exec 7>"$tmp/src.in"
+timeout -k 5 900 "$vmm" "${opts[@]}" --incoming "unix:$tmp/in.sock" --stats <"$tmp/dst.in" \
+	>"$tmp/dst.out" 2>"$tmp/dst.err" &
+pids+=($!)
+dst_pid=$!
+exec 8>"$tmp/dst.in"
+
+wait_for 600 has "$tmp/src.out" "LMG: ready"
+ok $? "the guest boots from virtio-blk and starts its workload"
+sleep 2 # mid-workload
+run --timeout 600 "$vmm" monitor "$tmp/src.sock" migrate "unix:$tmp/in.sock"
+is "$rc" 0 "migrate answers without an error"
+like "$out" "migration_downtime_us: [0-9]+" "with the downtime"
+diag "$(printf '%s\n' "$out" | grep -E 'total_ms|downtime|rounds|round0_pages|final_pages|bytes_sent' | tr '\n' ' ')"
+wait "$src_pid"
+is "$?" 0 "the source exits 0"
+echo moved >&8
+wait_for 600 has "$tmp/dst.out" "LMG: done"
+ok $? "the guest answers on the target and finishes its script"
+wait "$dst_pid"
+is "$?" 0 "the target's guest powers off cleanly"
+lmg=$(cat "$tmp/src.out" "$tmp/dst.out" | grep -a '^LMG:' | tr -d '\r')
+like "$lmg" "LMG: typed moved" "the target's console input reaches the guest"
+before=$(debugfs -R "cat /lmg-before.txt" "$tmp/root.ext4" 2>/dev/null)
+like "$lmg" "LMG: before $before" "the file written before the move reads back after it"
+like "$lmg" "LMG: churn-rounds [0-9]+" "the workload ran through the move"
+is "$(debugfs -R "cat /lmg-after.txt" "$tmp/root.ext4" 2>/dev/null)" "written-after-moved" \
+	"the write after the move lands in the host image"
+like "$(cat "$tmp/dst.err")" "migration_incoming_pages: [0-9]+" "the target's --stats counts the pages"
+unlike "$(cat "$tmp/dst.out")" "BUG|Oops|WARNING|clocksource.*unstable|soft lockup" \
+	"the guest kernel complains of nothing after the move"
+done_testing

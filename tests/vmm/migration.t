@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Live migration between two vmm processes (vmm/migration/README.md): the
+# monitor's `migrate unix:PATH` to `vmm --incoming unix:PATH`. A counter
+# (firmware/counter.c, 2 vCPUs) goes on at the target with no step lost or
+# repeated and the source exits 0; a guest writing its memory throughout
+# (firmware/dirty_rate.c, which checks every page it rewrites) finds no page
+# stale; a target that dies or refuses leaves the source running with the
+# reason in the answer; malformed streams are refused in one line.
+. "$(dirname "$0")/../lib.sh"
+need_kvm
+VMM=$ISOLAB_ASAN_BIN/vmm
+[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
+FW=$ISOLAB_BUILD/firmware
+[ -x "$VMM" ] && [ -f "$FW/counter.bin" ] && [ -f "$FW/dirty_rate.bin" ] ||
+	bail_out "build vmm and firmware first (make)"
+command -v python3 >/dev/null || skip_all "needs python3 for the hostile peers"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+mon() { run --timeout 120 "$VMM" monitor "$1" "${@:2}"; }
+lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
+# wait_for TEST...: until the test holds (60 s at most)
+wait_for() {
+	for _ in $(seq 600); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+more_lines() { [ "$(lines "$1")" -ge "$2" ]; }
+# source NAME ARGS...: a guest with a monitor at $tmp/NAME.sock, console $tmp/NAME.out
+source_vm() {
+	local name=$1
+	shift
+	timeout 300 "$VMM" "$@" --monitor "unix:$tmp/$name.sock" --console "$tmp/$name.out" \
+		2>"$tmp/$name.err" &
+	src_pid=$!
+	pids+=("$src_pid")
+	wait_for test -S "$tmp/$name.sock"
+}
+# target NAME ARGS...: vmm --incoming unix:$tmp/NAME.in, monitor $tmp/NAME.sock
+target_vm() {
+	local name=$1
+	shift
+	timeout 300 "$VMM" "$@" --incoming "unix:$tmp/$name.in" --monitor "unix:$tmp/$name.sock" \
+		--console "$tmp/$name.out" --stats 2>"$tmp/$name.err" &
+	dst_pid=$!
+	pids+=("$dst_pid")
+	wait_for test -S "$tmp/$name.in"
+}
+# count_run FILE...: the files' bytes, in order, read as "count 0", "count 1", ... with no gap
+count_run() {
+	cat "$@" | awk '$0 != "count " NR - 1 { bad = 1; print "line " NR ": " $0 > "/dev/stderr"; exit }
+		END { exit bad || NR < 2 }'
+}
+
+# --- a counter on 2 vCPUs moves; the source exits 0 once the target runs it
+source_vm a --firmware "$FW/counter.bin" --cpus 2 --stats
+target_vm b --firmware "$FW/counter.bin" --cpus 2
+ok "$?" "the target waits on its --incoming socket"
+wait_for more_lines "$tmp/a.out" 3
+mon "$tmp/a.sock" migrate "unix:$tmp/b.in"
+is "$rc" 0 "migrate answers without an error"
+like "$out" "migrated to unix:$tmp/b.in; the guest runs there now" "the answer says where it went"
+like "$out" "migration_downtime_us: [0-9]+" "the answer gives the downtime"
+like "$out" "migration_round0_pages: [0-9]+" "and the pages sent per round"
+like "$out" "migration_total_ms: [0-9]+" "and the total time"
+wait "$src_pid"
+is "$?" 0 "the source exits 0"
+like "$(cat "$tmp/a.err")" "migration_downtime_us: [0-9]+" "the source's --stats has the figures"
+before=$(lines "$tmp/a.out")
+wait_for more_lines "$tmp/b.out" 3
+ok "$?" "the target prints on"
+mon "$tmp/b.sock" quit
+wait "$dst_pid"
+is "$?" 0 "the target quits with status 0"
+count_run "$tmp/a.out" "$tmp/b.out"
+ok "$?" "source then target console: one count, none lost or repeated ($before + $(lines "$tmp/b.out") lines)"
+like "$(cat "$tmp/b.err")" "migration_incoming_pages: [0-9]+" "the target's --stats counts what came"
+unlike "$(cat "$tmp/a.err" "$tmp/b.err")" "AddressSanitizer|runtime error" "no sanitizer report"
+
+# --- a guest that rewrites its memory all along: every page it finds is the one it wrote
+guest=(--firmware "$FW/dirty_rate.bin" --cmdline "rate=64 mib=4")
+source_vm c "${guest[@]}"
+target_vm d "${guest[@]}"
+wait_for more_lines "$tmp/c.out" 2
+mon "$tmp/c.sock" migrate "unix:$tmp/d.in"
+is "$rc" 0 "a guest writing 64 MiB/s migrates"
+like "$out" "migration_rounds: [0-9]+" "in rounds"
+wait "$src_pid"
+is "$?" 0 "its source exits 0"
+wait_for more_lines "$tmp/d.out" 2
+mon "$tmp/d.sock" quit
+wait "$dst_pid"
+is "$?" 0 "the target ran on without finding a stale page (exit 3 if it had)"
+unlike "$(cat "$tmp/d.out")" "stale page" "no stale page reported"
+
+# --- a target that dies mid-stream: the source says so and runs on
+source_vm e --firmware "$FW/counter.bin"
+wait_for more_lines "$tmp/e.out" 2
+python3 - "$tmp/dies.in" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+c.recv(4096)
+c.close()  # gone after the header
+EOF
+pids+=($!)
+wait_for test -S "$tmp/dies.in"
+mon "$tmp/e.sock" migrate "unix:$tmp/dies.in"
+is "$rc" 1 "a migration whose target dies is an error"
+like "$out" "^error: migration to unix:$tmp/dies.in failed: .*; the guest runs on here" \
+	"the answer says it failed and the guest runs on"
+n=$(lines "$tmp/e.out")
+wait_for more_lines "$tmp/e.out" $((n + 3))
+ok "$?" "the source's guest keeps counting"
+mon "$tmp/e.sock" migrate "unix:$tmp/nobody.in"
+like "$out" "error: migration to unix:$tmp/nobody.in failed: cannot connect" "no one listening: an error"
+mon "$tmp/e.sock" migrate "tcp:localhost:4444"
+like "$out" "error: migrate to unix:PATH" "only unix:PATH"
+
+# --- a target that refuses (another --mem): the reason reaches the source
+target_vm f --firmware "$FW/counter.bin" --mem 64M
+mon "$tmp/e.sock" migrate "unix:$tmp/f.in"
+like "$out" "error: .*the target refused: .*same --mem" "a refusing target: its reason in the answer"
+wait "$dst_pid"
+is "$?" 1 "the refusing target exits 1"
+like "$(cat "$tmp/f.err")" "vmm: incoming migration: .*RAM region" "and says why"
+mon "$tmp/e.sock" quit
+wait "$src_pid"
+is "$?" 0 "the source that kept its guest quits with 0"
+count_run "$tmp/e.out"
+ok "$?" "its count never broke"
+
+# --- malformed streams: one line, exit 1, nothing run
+# send_stream NAME PYTHON-EXPR: connects to $tmp/NAME.in and sends the bytes of the expression
+send_stream() {
+	python3 - "$tmp/$1.in" "$2" <<'EOF'
+import socket, struct, sys, zlib
+def header(regions=((0, 128 << 20),), version=1):
+    h = b"isolabMG" + struct.pack("<IIII", version, 4096, len(regions), 0)
+    for gpa, size in regions:
+        h += struct.pack("<QQ", gpa, size)
+    return h + struct.pack("<I", zlib.crc32(h))
+def record(kind, payload, claim=None):
+    head = struct.pack("<II", kind, len(payload) if claim is None else claim)
+    return head + payload + struct.pack("<I", zlib.crc32(head + payload))
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(eval(sys.argv[2]))
+s.shutdown(socket.SHUT_WR)
+s.recv(4096)
+EOF
+}
+bad_stream() {
+	local what=$1 stream=$2 msg=$3
+	target_vm g --firmware "$FW/counter.bin"
+	send_stream g "$stream"
+	wait "$dst_pid"
+	is "$?" 1 "$what: the target exits 1"
+	like "$(cat "$tmp/g.err")" "vmm: incoming migration: .*$msg" "$what: a line says why"
+	ok "$([ "$(lines "$tmp/g.err")" -le 3 ]; echo $?)" "$what: and little else ($(lines "$tmp/g.err") lines)"
+	is "$(cat "$tmp/g.out" 2>/dev/null)" "" "$what: the guest never ran"
+}
+bad_stream "garbage" 'b"GET / HTTP/1.0\r\n\r\n" * 2' "not a vmm migration stream"
+bad_stream "another version" 'header(version=9)' "migration stream version 9"
+bad_stream "a truncated stream" 'header() + record(1, bytes(100))[:50]' \
+	"the peer closed the connection after"
+bad_stream "an oversized record" 'header() + record(3, b"", claim=0xffffffff)' \
+	"record type 3 claims 4294967295 bytes, at most"
+bad_stream "a corrupted record" 'header() + record(3, b"x" * 10)[:-1] + b"\0"' "fails its checksum"
+bad_stream "a page outside RAM" \
+	'header() + record(2, struct.pack("<IQ", 1, 1 << 40))' "not a page of guest RAM"
+bad_stream "an end that does not add up" 'header() + record(4, struct.pack("<QQQ", 5, 0, 0))' \
+	"not what the source says it sent"
+bad_stream "bad state" 'header() + record(3, b"junk") + record(4, struct.pack("<QQQ", 4, 0, 0))' \
+	"the CPU and device state did not load"
+
+run --timeout 30 "$VMM" --firmware "$FW/counter.bin" --incoming tcp:1.2.3.4:5
+is "$rc" 2 "--incoming other than unix:PATH is bad usage"
+like "$err" "invalid --incoming 'tcp:1.2.3.4:5'" "and says so"
+: >"$tmp/taken"
+run --timeout 30 "$VMM" --firmware "$FW/counter.bin" --incoming "unix:$tmp/taken"
+is "$rc" 1 "--incoming on a path that exists fails"
+like "$err" "the path exists" "and says so"
+done_testing
