@@ -6,7 +6,6 @@
  */
 #include "caps.h"
 #include "json_field.h"
-#include "lazy_cap.h"
 #include "util.h"
 
 #include <errno.h>
@@ -14,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 
 static const char *const set_keys[NCAPSETS] = {

@@ -5,7 +5,7 @@ PKGS += libarchive-dev libssl-dev libzstd-dev e2fsprogs
 
 CONTAINER_SRCS := $(wildcard container/*.c container/image/*.c)
 CONTAINER_OBJS := $(CONTAINER_SRCS:%.c=$(BUILD)/%.o)
-CONTAINER_LIBS := -lseccomp -lmnl -ljson-c -lm
+CONTAINER_LIBS := -lseccomp -lcap -lmnl -ljson-c -lm
 BINS += $(BIN)/container
 
 $(BIN)/container: $(CONTAINER_OBJS) $(ISOLAB_LIB)
@@ -32,6 +32,6 @@ CONTAINER_SUITES := $(patsubst tests/container/%.c,$(CONTAINER_TEST_DIR)/%,\
 $(CONTAINER_SUITES): $(CONTAINER_TEST_DIR)/%: $(BUILD)/tests/container/%.o $(CONTAINER_UNIT_OBJS) \
 		$(STDERR_CAPTURE) $(ISOLAB_LIB)
 	@mkdir -p $(@D)
-	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CONTAINER_LIBS) -lcap -lcmocka
+	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CONTAINER_LIBS) -lcmocka
 
 UNIT_TESTS += $(CONTAINER_TEST_DIR)/probe $(CONTAINER_SUITES)

@@ -11,8 +11,6 @@
 #ifndef CONTAINER_IMAGE_LAZY_LIBS_H
 #define CONTAINER_IMAGE_LAZY_LIBS_H
 
-#include "../lazy_load.h"
-
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
@@ -79,12 +77,14 @@
 	X(EVP_MD_CTX_new)                                                                          \
 	X(EVP_sha256)
 
+#define LAZY_POINTER(f) __typeof__(f) *f;
 struct lazy_archive {
 	LAZY_ARCHIVE_FUNCS(LAZY_POINTER)
 };
 struct lazy_crypto {
 	LAZY_CRYPTO_FUNCS(LAZY_POINTER)
 };
+#undef LAZY_POINTER
 
 /* The loaded table (the library is opened on the first call). */
 const struct lazy_archive *lazy_archive(void);
