@@ -88,18 +88,37 @@ static int load_process(const struct exec_opts *o, const struct oci_state *st,
 	while (p->env && p->env[n])
 		n++;
 	p->env = xrealloc(p->env, (n + o->nenv + 1) * sizeof(char *));
-	memcpy(p->env + n, o->env, o->nenv * sizeof(char *));
+	if (o->nenv) /* o->env is NULL without -e */
+		memcpy(p->env + n, o->env, o->nenv * sizeof(char *));
 	p->env[n + o->nenv] = NULL;
 	p->terminal = o->tty;
 	return 0;
 }
 
-static __attribute__((noreturn)) void run_process(const struct spec_process *p,
+/* The process's pid as the runtime sees it (the joiner's fork), for a seccomp listener. */
+static pid_t pid_from_joiner(int fd)
+{
+	pid_t pid;
+	if (read(fd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+		die("the joiner did not tell the process its pid");
+	close(fd);
+	return pid;
+}
+
+static __attribute__((noreturn)) void run_process(const struct oci_state *st,
+						  const struct spec_process *p,
 						  const struct process_security *sec,
 						  const struct cgroup_procs *procs, int sync,
-						  int console)
+						  int console, int pid_fd)
 {
 	err_send_to_sync(sync);
+	struct process_security mine = *sec; /* shares sec's memory; gains the listener's message */
+	pid_t pid = pid_from_joiner(pid_fd);
+	if (mine.has_listener) {
+		char *state = oci_hook_state(st, "running", pid);
+		seccomp_listener_prepare(&mine, state, pid);
+		free(state);
+	}
 	if (cgroup_enter_procs(procs, 0) < 0)
 		_exit(125);
 	if (p->terminal) {
@@ -111,9 +130,9 @@ static __attribute__((noreturn)) void run_process(const struct spec_process *p,
 		if (pty_attach_slave(slave) < 0)
 			_exit(125);
 	}
-	close_fds_except(sync);
+	close_fds_except_two(sync, mine.has_listener ? mine.listener_fd : -1);
 	struct process_desc d;
-	oci_process_desc(p, sec, &d);
+	oci_process_desc(p, &mine, &d);
 	exec_command(&d);
 }
 
@@ -127,11 +146,18 @@ static __attribute__((noreturn)) void joiner(const struct oci_state *st,
 	struct cgroup_procs procs;
 	if (cgroup_open_procs(&st->cg, &procs) < 0 || join_all(st->pid) < 0)
 		_exit(125);
-	pid_t pid = fork();
+	int pid_fd;
+	pid_t pid = fork_with_pipe(true, &pid_fd);
 	if (pid < 0)
-		die("fork: %s", strerror(errno));
+		_exit(125);
 	if (pid == 0)
-		run_process(p, sec, &procs, sync, console);
+		run_process(st, p, sec, &procs, sync, console, pid_fd);
+	if (write(pid_fd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+		die("cannot tell the process its pid: %s", strerror(errno));
+	close(pid_fd);
+	/* The process has the listener's connection: ours would keep it open after it. */
+	if (sec->has_listener)
+		close(sec->listener_fd);
 	sync_send_value(sync, SYNC_READY, pid);
 	close(sync);
 	if (detach)
@@ -141,16 +167,6 @@ static __attribute__((noreturn)) void joiner(const struct oci_state *st,
 		if (errno != EINTR)
 			_exit(125);
 	_exit(exit_code(status));
-}
-
-static int connect_socket(const char *path)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		return err_ret("cannot connect to --console-socket %s: %s", path, strerror(errno));
-	return fd;
 }
 
 /* Our side: the pid (for --pid-file), then EOF when the exec happened, or its error. */
@@ -183,12 +199,12 @@ static int follow(const struct exec_opts *o, pid_t j, int sync)
 }
 
 static int spawn(const struct exec_opts *o, struct oci_state *st, struct spec_process *p,
-		 const struct process_security *sec)
+		 struct process_security *sec)
 {
 	int sync[2], console = -1, rc = -1;
 	if (p->terminal && !o->console)
 		return err_ret("a terminal needs --console-socket");
-	if (o->console && (console = connect_socket(o->console)) < 0)
+	if (o->console && (console = connect_unix("--console-socket", o->console)) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
 		rc = err_ret("socketpair: %s", strerror(errno));
@@ -199,6 +215,7 @@ static int spawn(const struct exec_opts *o, struct oci_state *st, struct spec_pr
 			joiner(st, p, sec, sync[1], console, o->detach);
 		}
 		close(sync[1]);
+		seccomp_listener_release(sec);
 		rc = j < 0 ? err_ret("fork: %s", strerror(errno)) : follow(o, j, sync[0]);
 		close(sync[0]);
 	}
@@ -223,11 +240,7 @@ static int exec_in(const struct oci_globals *g, const struct exec_opts *o, const
 		 security_from_oci(doc ? doc : s.process_obj, s.linux_obj, &sec) == 0) {
 		/* Not kept locked while it runs: delete and kill must still get through. */
 		oci_state_unlock(&st);
-		/* Its notifications would have no agent (README, "Not done"). */
-		rc = seccomp_notifies(&sec)
-			 ? err_ret("exec: a seccomp profile with SCMP_ACT_NOTIFY "
-				   "is not supported for exec'd processes")
-			 : spawn(o, &st, &p, &sec);
+		rc = seccomp_listener_connect(&sec) < 0 ? -1 : spawn(o, &st, &p, &sec);
 		security_free(&sec);
 	}
 	if (o->argv != p.args || doc)

@@ -153,19 +153,29 @@ int confine_process(uid_t uid, gid_t gid, const struct process_security *s)
 	return security_apply(&mine);
 }
 
+void close_fds_except_two(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+	if (lo < 3) /* -1 (none) or a standard stream: nothing to keep above 2 */
+		lo = hi, hi = -1;
+	unsigned from = 3;
+	bool failed = false;
+	for (int k = 0; k < 2 && !failed; k++) {
+		int keep = k ? hi : lo;
+		if (keep < 3)
+			break;
+		if ((unsigned)keep > from)
+			failed = syscall(SYS_close_range, from, (unsigned)keep - 1, 0u) < 0;
+		from = (unsigned)keep + 1;
+	}
+	if (!failed && syscall(SYS_close_range, from, ~0u, 0u) == 0)
+		return;
+	for (int fd = 3; fd < 65536; fd++)
+		if (fd != a && fd != b)
+			close(fd);
+}
+
 void close_fds_except(int keep)
 {
-	if (keep < 0) {
-		if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
-			return;
-	} else {
-		if (keep > 3 && syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u) < 0)
-			goto slow;
-		if (syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) == 0)
-			return;
-	}
-slow:
-	for (int fd = 3; fd < 65536; fd++)
-		if (fd != keep)
-			close(fd);
+	close_fds_except_two(keep, -1);
 }

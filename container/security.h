@@ -68,5 +68,6 @@ void security_free(struct process_security *s);
 int confine_process(uid_t uid, gid_t gid, const struct process_security *s);
 /* Close every descriptor above 2 except keep (-1 for none). */
 void close_fds_except(int keep);
+void close_fds_except_two(int a, int b);
 
 #endif

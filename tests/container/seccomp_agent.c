@@ -1,10 +1,11 @@
 /*
  * A small seccomp agent for tests/container/seccomp_notify.t: listens on a UNIX socket
- * (linux.seccomp.listenerPath), takes one container process state with its notification
- * fd (SCM_RIGHTS), prints the state, then answers every notification until the
- * container's process is gone: mkdir and mkdirat fail with EHOSTDOWN (an errno nothing
+ * (linux.seccomp.listenerPath), takes container process states with their notification
+ * fds (SCM_RIGHTS), prints them, and answers every notification until the processes are
+ * gone: mkdir and mkdirat fail with EHOSTDOWN (an errno nothing
  * else gives, so the container's output shows who answered), everything else continues.
- *   seccomp_agent SOCKET     prints "state: JSON", then "notified: NAME -> ANSWER" lines
+ *   seccomp_agent SOCKET [STATES]   takes STATES (default 1) connections, one a process;
+ *   prints "state: JSON" for each, "notified: NAME -> ANSWER" lines, "done" at the end
  */
 #include <errno.h>
 #include <poll.h>
@@ -81,29 +82,54 @@ static int answer(int fd)
 	return rc;
 }
 
+/* Serve the listener until `want` states came in, and every notification fd until the
+ * processes behind them are gone (POLLHUP once no process uses the filter any more). */
+static int serve(int listener, int want)
+{
+	struct pollfd p[9] = {{.fd = listener, .events = POLLIN}};
+	int n = 1, got = 0, open_fds = 0;
+	while (got < want || open_fds > 0) {
+		if (poll(p, (nfds_t)n, -1) < 0)
+			return fail("poll");
+		if (got < want && (p[0].revents & POLLIN)) {
+			int fd = receive_state(listener);
+			if (fd < 0)
+				return fail("the container process state");
+			fflush(stdout);
+			p[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+			got++, open_fds++;
+			if (got == want)
+				p[0].fd = -1; /* no more connections */
+		}
+		for (int i = 1; i < n; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (p[i].revents & POLLHUP) {
+				close(p[i].fd);
+				p[i].fd = -1, open_fds--;
+			} else if ((p[i].revents & POLLIN) && answer(p[i].fd) < 0) {
+				return fail("a notification");
+			}
+		}
+	}
+	printf("done\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: seccomp_agent SOCKET\n");
+	int want = argc == 3 ? atoi(argv[2]) : 1;
+	if (argc < 2 || argc > 3 || want < 1 || want > 8) {
+		fprintf(stderr, "usage: seccomp_agent SOCKET [STATES (1..8)]\n");
 		return 2;
 	}
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", argv[1]);
 	int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (listener < 0 || bind(listener, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(listener, 1) < 0)
+	    listen(listener, 8) < 0)
 		return fail(argv[1]);
 	printf("listening\n");
 	fflush(stdout);
-	int fd = receive_state(listener);
-	if (fd < 0)
-		return fail("the container process state");
-	fflush(stdout);
-	/* POLLHUP once no process uses the filter any more. */
-	for (struct pollfd p = {.fd = fd, .events = POLLIN};
-	     poll(&p, 1, -1) >= 0 && !(p.revents & POLLHUP);)
-		if ((p.revents & POLLIN) && answer(fd) < 0)
-			return fail("a notification");
-	printf("done\n");
-	return 0;
+	return serve(listener, want);
 }

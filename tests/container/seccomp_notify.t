@@ -9,12 +9,12 @@ oci_setup
 AGENT=$ISOLAB_BUILD/tests/container/seccomp_agent
 [ -x "$AGENT" ] || skip_all "seccomp_agent not built"
 agent_pid=
-trap '[ -n "$agent_pid" ] && kill $agent_pid 2>/dev/null; for i in ocinotify-1 ocinotify-2; do "$CTR" --root "$ROOT" delete -f $i >/dev/null 2>&1; done; rm -rf "$TMP"' EXIT
+trap '[ -n "$agent_pid" ] && kill $agent_pid 2>/dev/null; for i in ocinotify-1 ocinotify-2 ocinotify-3; do "$CTR" --root "$ROOT" delete -f $i >/dev/null 2>&1; done; rm -rf "$TMP"' EXIT
 SOCK=$TMP/agent.sock
-# start_agent SOCKET OUT: the agent in the background, once it listens.
+# start_agent SOCKET OUT [STATES]: the agent in the background, once it listens.
 start_agent() {
 	: >"$2"
-	"$AGENT" "$1" >"$2" 2>&1 &
+	"$AGENT" "$1" "${3:-1}" >"$2" 2>&1 &
 	agent_pid=$!
 	for _ in $(seq 50); do grep -q listening "$2" && break; sleep 0.1; done
 }
@@ -67,6 +67,29 @@ run --timeout 30 "$CTR" --root "$ROOT" run --bundle "$TMP/b" ocinotify-2
 like "$err" "mkdir: can't create directory '/tmp/x': Host is down" "mkdir failed with the agent's errno"
 is "$out" "Linux" "uname, continued by the agent, ran as usual"
 reap_agent
+
+# exec: the exec'd process has its own connection, its own state ("running") and fd.
+start_agent "$SOCK.3" "$TMP/agent3.out" 2
+seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$SOCK.3\", $NOTIFY}"
+python3 - "$TMP/b/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["/bin/sleep", "60"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+"$CTR" --root "$ROOT" create --bundle "$TMP/b" ocinotify-3 >/dev/null 2>&1 &&
+	"$CTR" --root "$ROOT" start ocinotify-3 >/dev/null 2>&1
+run --timeout 30 "$CTR" --root "$ROOT" exec --pid-file "$TMP/exec.pid" ocinotify-3 sh -c 'mkdir /tmp/y; uname -s'
+like "$err" "mkdir: can't create directory '/tmp/y': Host is down" "exec: mkdir answered by the agent"
+is "$out" "Linux" "exec: uname continued"
+"$CTR" --root "$ROOT" kill ocinotify-3 KILL >/dev/null 2>&1
+reap_agent
+is "$?" 0 "exec: the agent served both processes to their end"
+states=$(sed -n 's/^state: //p' "$TMP/agent3.out")
+is "$(printf '%s\n' "$states" | python3 -c 'import json,sys; print(*[json.loads(l)["state"]["status"] + ":" + str(json.loads(l)["pid"]) for l in sys.stdin])')" \
+	"created:$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$ROOT/ocinotify-3/state.json" 2>/dev/null | head -1) running:$(cat "$TMP/exec.pid" 2>/dev/null)" \
+	"two states: the container's process (created) and the exec'd one (running), with their pids"
+"$CTR" --root "$ROOT" delete -f ocinotify-3 >/dev/null 2>&1
 
 # refused: each one line, no container left
 bad() {
