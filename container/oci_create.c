@@ -133,7 +133,7 @@ static int drive_init(struct oci_create *c, pid_t pid)
 	}
 }
 
-static void rfc3339_now(char *buf, size_t len)
+void rfc3339_now(char *buf, size_t len)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -143,7 +143,7 @@ static void rfc3339_now(char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
 }
 
-static int write_pid_file(const char *path, pid_t pid)
+int write_pid_file(const char *path, pid_t pid)
 {
 	char *tmp = xasprintf("%s.tmp", path), val[32];
 	snprintf(val, sizeof(val), "%d", (int)pid);

@@ -16,7 +16,7 @@
 # init-arm64 as its first stage: host binaries cannot run there, so its root
 # stays the initramfs (tests/nested/run --arch arm64 says what it mounts).
 #
-# Cache: ${XDG_CACHE_HOME:-~/.cache}/isolab/labhost-VERSION/ (arm64:
+# Cache: ${XDG_CACHE_HOME:-~/.cache}/isolab/labhost-VERSION-MODKEY/ (arm64:
 # labhost-arm64-VERSION/) holds vmlinuz, config, the modules the lab host
 # loads (with their load order) and the initramfs, keyed on the init scripts
 # and busybox. The newest package apt knows of is used; without apt (or
@@ -41,9 +41,13 @@ die() {
 # What the L1 machine needs, by module name; dependencies come from
 # modules.dep. virtio/9p/overlay mount the root; kvm* give /dev/kvm; vhost*
 # and tun give vmm's guests vsock and TAP; bridge, veth, loop and bfq serve
-# the container and its cgroup-v2 io limits.
+# the container and its cgroup-v2 io limits; the socket diag modules,
+# nf_tables and nf_conntrack_netlink (libcrc32c wants crc32c_generic, which
+# nothing modprobes here) are what CRIU needs to dump sockets, lock a netns
+# and dump its conntrack.
 MODULES="virtio_pci 9pnet_virtio 9p overlay irqbypass ccp kvm kvm_amd vhost vhost_net
-	vhost_vsock tun tap bridge veth loop bfq"
+	vhost_vsock tun tap bridge veth loop bfq unix_diag inet_diag tcp_diag udp_diag
+	netlink_diag af_packet_diag crc32c_generic nf_tables nf_conntrack_netlink"
 # Debian's arm64 kernel has KVM built in.
 MODULES_ARM64="virtio_pci 9pnet_virtio 9p overlay vhost vhost_net vhost_vsock tun tap bridge
 	veth loop bfq"
@@ -169,15 +173,18 @@ initramfs() {
 mkdir -p "$cache_root" 2>/dev/null || skip "cannot create the cache directory $cache_root"
 prefix=labhost-
 [ "$arch" = amd64 ] || prefix=labhost-$arch-
+# The cache keeps only the listed modules: another amd64 list is another directory.
+suffix=
+[ "$arch" != amd64 ] || suffix=-$(echo $MODULES | sha256sum | cut -c1-8)
 if pkg=$(newest_package); then
 	read -r name version <<<"$pkg"
-	dir=$cache_root/$prefix$version
+	dir=$cache_root/$prefix$version$suffix
 	if [ ! -f "$dir/info" ]; then
 		unpack "$name" "$version" "$dir" || say "download of $name $version failed"
 	fi
 fi
 if [ -z "${dir:-}" ] || [ ! -f "$dir/info" ]; then
-	dir=$(ls -d "$cache_root/$prefix"[0-9]*/info 2>/dev/null | sort -V | tail -1)
+	dir=$(ls -d "$cache_root/$prefix"[0-9]*"$suffix"/info 2>/dev/null | sort -V | tail -1)
 	hint=
 	[ "$arch" = amd64 ] || hint=" (dpkg --add-architecture $arch && apt-get update)"
 	[ -n "$dir" ] || skip "no Debian kernel: apt offers no linux-image-6.1.0-*-$arch$hint and the cache has none"
