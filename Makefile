@@ -94,17 +94,26 @@ $(BUILD)/%.o: %.c $(COMPILE_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(call show,CC,$(@:$(BUILD)/%=%))$(CC) $(CFLAGS) -c $< -o $@
 
+# A package NAME:ARCH of another architecture (multiarch: the arm64 build's
+# libraries) needs that architecture in dpkg first; it is added, then apt's
+# lists updated, only when such a package is missing.
 $(DEPS_STAMP): Makefile $(wildcard */*.mk */*/*.mk)
 	@missing=$$(for p in $(sort $(PKGS)); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	done); \
+	archs=$$(for p in $$missing; do case $$p in *:*) a=$${p#*:}; \
+		[ "$$a" = "$$(dpkg --print-architecture)" ] || \
+		dpkg --print-foreign-architectures | grep -qx "$$a" || echo "$$a";; esac; done | sort -u); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "deps: installing:" $$missing; \
-			{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; } >$(BUILD)/apt.log 2>&1 \
+			{ for a in $$archs; do echo "deps: dpkg --add-architecture $$a"; dpkg --add-architecture $$a || exit 1; done; \
+				apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; } >$(BUILD)/apt.log 2>&1 \
 				|| { echo "deps: apt-get install failed, see $(BUILD)/apt.log" >&2; exit 1; }; \
 		else \
-			echo "deps: missing packages; run: sudo apt-get install -y" $$missing >&2; exit 1; \
+			echo "deps: missing packages; run:" \
+				$$(for a in $$archs; do echo "sudo dpkg --add-architecture $$a &&"; done) \
+				$${archs:+sudo apt-get update &&} sudo apt-get install -y $$missing >&2; exit 1; \
 		fi; \
 	fi; \
 	mkdir -p $(@D) && touch $@
@@ -125,8 +134,10 @@ test: all asan images
 	ISOLAB_BIN=$(BIN) ISOLAB_ASAN_BIN=build-asan/bin ISOLAB_BUILD=$(BUILD) \
 		ISOLAB_IMAGES=$(IMAGES_OUT) tests/run
 
+# ARCH=arm64: the arm64 guest in the arm64 lab host (guest-images/arm64/images.mk sets DEMO).
+DEMO ?= bench/demo
 demo: all images
-	ISOLAB_BIN=$(BIN) ISOLAB_IMAGES=$(IMAGES_OUT) bench/demo
+	ISOLAB_BIN=$(BIN) ISOLAB_IMAGES=$(IMAGES_OUT) $(DEMO)
 
 # tests/style/format.t checks what this does, in make test.
 PKGS += clang-format

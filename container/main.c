@@ -23,7 +23,7 @@ static const char usage[] =
     "  build [-f Containerfile] -t NAME[:TAG] DIR   FROM RUN COPY ADD ENV WORKDIR USER CMD ...\n"
     "OCI runtime (runc's CLI): container [--root DIR] [--log FILE] [--log-format text|json]\n"
     "  [--debug] [--version] create|start|state|kill|delete|run|exec|list|ps|pause|resume|\n"
-    "  update|spec|features ...   (see container/README.md)\n";
+    "  update|spec|features|checkpoint|restore ...   (see container/README.md)\n";
 
 int main(int argc, char **argv)
 {

@@ -49,5 +49,9 @@ bool oci_wants(int argc, char **argv);
 /* The state JSON as hooks get it (status given, pid from the state). */
 char *oci_hook_state(const struct oci_state *st, const char *status, pid_t pid);
 int oci_parse_signal(const char *s);
+/* Now, as the state's "created" (RFC 3339, nanoseconds). */
+void rfc3339_now(char *buf, size_t len);
+/* --pid-file: written whole (a temporary renamed), or -1 after one line. */
+int write_pid_file(const char *path, pid_t pid);
 
 #endif

@@ -1,5 +1,6 @@
 /* The OCI verbs around the lifecycle: list, ps, pause, resume, update, spec, features;
  * and oci_main, the global options (--root, --log, --log-format, --debug, --version). */
+#include "checkpoint.h"
 #include "oci.h"
 #include "oci_cgroup.h"
 #include "spec_json.h"
@@ -191,6 +192,10 @@ int oci_more_verbs(const struct oci_globals *g, const char *verb, int argc, char
 		return cmd_spec(argc, argv);
 	if (!strcmp(verb, "features"))
 		return cmd_features();
+	if (!strcmp(verb, "checkpoint"))
+		return oci_checkpoint(g, argc, argv);
+	if (!strcmp(verb, "restore"))
+		return oci_restore(g, argc, argv);
 	return err_ret("unknown command '%s'", verb);
 }
 
@@ -201,8 +206,9 @@ int oci_more_verbs(const struct oci_globals *g, const char *verb, int argc, char
  */
 bool oci_wants(int argc, char **argv)
 {
-	static const char *const oci_only[] = {"create", "start",  "state",  "delete", "list",
-					       "pause",	 "resume", "update", "spec",   "features"};
+	static const char *const oci_only[] = {"create", "start",    "state",	   "delete",
+					       "list",	 "pause",    "resume",	   "update",
+					       "spec",	 "features", "checkpoint", "restore"};
 	const char *cmd = argv[1];
 	if (cmd[0] == '-' && strcmp(cmd, "-h"))
 		return true;

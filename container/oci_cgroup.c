@@ -262,6 +262,11 @@ static int v2_create(struct cgroup *cg, const char *root, const char *path, cons
 	free(base);
 	if (rc < 0)
 		return -1;
+	/* The levels below the root (isolab/ on a fresh host) hand them on too. */
+	for (char *sl = dir + strlen(root) + 1; (sl = strchr(sl, '/')); *sl++ = '/') {
+		*sl = '\0';
+		cg_write(dir, "cgroup.subtree_control", "%s", "+memory +cpu +pids +cpuset");
+	}
 	cg->dirs[cg->ndirs++] = dir;
 	return v2_apply(dir, &s->res) < 0 ? -1 : v2_devices_apply(dir, s);
 }

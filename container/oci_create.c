@@ -41,22 +41,6 @@ static int check_spec(const struct spec *s, const char *console_socket)
 	return 0;
 }
 
-static int connect_console(const char *path)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(a.sun_path))
-		return err_ret("--console-socket path too long: %s", path);
-	strcpy(a.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		err_ret("cannot connect to --console-socket %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Namespaces by path: pid is joined here (it applies to our children), the rest by the
  * init, from fds opened in our view of the filesystem. */
 static int open_ns_paths(struct oci_create *c, unsigned long *flags)
@@ -149,7 +133,7 @@ static int drive_init(struct oci_create *c, pid_t pid)
 	}
 }
 
-static void rfc3339_now(char *buf, size_t len)
+void rfc3339_now(char *buf, size_t len)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -159,7 +143,7 @@ static void rfc3339_now(char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
 }
 
-static int write_pid_file(const char *path, pid_t pid)
+int write_pid_file(const char *path, pid_t pid)
 {
 	char *tmp = xasprintf("%s.tmp", path), val[32];
 	snprintf(val, sizeof(val), "%d", (int)pid);
@@ -248,7 +232,7 @@ int oci_do_create(const struct oci_globals *g, const char *id, const char *bundl
 	if (oci_cgroup_create(&c.s, id, &c.st.cg) < 0)
 		goto fail;
 	c.st.own_cgroup = true;
-	if (console_socket && (c.console_fd = connect_console(console_socket)) < 0)
+	if (console_socket && (c.console_fd = connect_unix("--console-socket", console_socket)) < 0)
 		goto fail;
 	if (spawn_init(&c, &pid) < 0)
 		goto fail;

@@ -169,16 +169,6 @@ static __attribute__((noreturn)) void joiner(const struct oci_state *st,
 	_exit(exit_code(status));
 }
 
-static int connect_socket(const char *path)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		return err_ret("cannot connect to --console-socket %s: %s", path, strerror(errno));
-	return fd;
-}
-
 /* Our side: the pid (for --pid-file), then EOF when the exec happened, or its error. */
 static int follow(const struct exec_opts *o, pid_t j, int sync)
 {
@@ -214,7 +204,7 @@ static int spawn(const struct exec_opts *o, struct oci_state *st, struct spec_pr
 	int sync[2], console = -1, rc = -1;
 	if (p->terminal && !o->console)
 		return err_ret("a terminal needs --console-socket");
-	if (o->console && (console = connect_socket(o->console)) < 0)
+	if (o->console && (console = connect_unix("--console-socket", o->console)) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
 		rc = err_ret("socketpair: %s", strerror(errno));

@@ -157,6 +157,10 @@ void oci_init(struct oci_create *c)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* A session of its own (runc and crun do the same): the caller's session is outside
+	 * the pid namespace, which CRIU cannot checkpoint. A terminal's setsid comes later. */
+	if (!c->s.process.terminal)
+		setsid();
 	if (sync_await_namespaces(c->sync[1], spec_new_user_ns(&c->s), &c->join) < 0)
 		_exit(125);
 	listener_state(c);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 bool seccomp_notifies(const struct process_security *s)
@@ -21,18 +20,9 @@ int seccomp_listener_connect(struct process_security *s)
 {
 	if (!seccomp_notifies(s))
 		return 0;
-	const char *path = s->seccomp->listener_path;
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(a.sun_path))
-		return err_ret("linux.seccomp.listenerPath too long: %s", path);
-	strcpy(a.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		err_ret("cannot connect to the seccomp listener %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	int fd = connect_unix("the seccomp listener", s->seccomp->listener_path);
+	if (fd < 0)
 		return -1;
-	}
 	s->listener_fd = fd;
 	s->has_listener = true;
 	return 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -227,6 +228,22 @@ void proc_title_set(const char *title)
 		return;
 	memset(title_start, 0, title_len);
 	snprintf(title_start, title_len, "%s", title);
+}
+
+int connect_unix(const char *what, const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(a.sun_path))
+		return err_ret("%s path too long: %s", what, path);
+	strcpy(a.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return err_ret("cannot connect to %s %s: %s", what, path, strerror(e));
+	}
+	return fd;
 }
 
 int send_fd(int sock, int fd, const void *data, size_t len)

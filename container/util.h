@@ -28,6 +28,9 @@ int write_file(const char *path, const char *s);
 /* Read up to len-1 bytes of a file, NUL-terminated; -1 on failure. */
 int read_file(const char *path, char *buf, size_t len);
 int mkdir_p(const char *path, unsigned mode);
+/* A SOCK_STREAM connection to a UNIX socket (close-on-exec); -1 after one line naming
+ * what it is for ("--console-socket"). */
+int connect_unix(const char *what, const char *path);
 /* One message of len bytes (at least 1) with fd attached (SCM_RIGHTS); -1 with errno. */
 int send_fd(int sock, int fd, const void *data, size_t len);
 int remove_tree(const char *path);

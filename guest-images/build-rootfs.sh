@@ -11,6 +11,11 @@
 # Needs no root: without it, every step runs under fakeroot sharing one state
 # file (DIR.fakeroot), so the images still hold root-owned files and the
 # /dev/console and /dev/null nodes.
+#
+# Another architecture's rootfs (arm64 from x86): ROOTFS_BUSYBOX names its
+# busybox-static and STRIP its strip. That busybox cannot run here, so its
+# applet links come from this host's /bin/busybox, which must be the same
+# Debian version and hold the same applet table (both are checked).
 set -euo pipefail
 
 die() {
@@ -36,19 +41,32 @@ fi
 # Every busybox applet as a link to /bin/busybox, except those the rootfs
 # provides itself (/sbin/init is isolab's /init).
 install_busybox() {
-	local root=$1 busybox applet
-	busybox=/bin/busybox
+	local root=$1 busybox=${ROOTFS_BUSYBOX:-/bin/busybox} lister=/bin/busybox applet
 	[ -x "$busybox" ] || die "$busybox missing; run: sudo apt-get install -y busybox-static"
-	case $(LC_ALL=C ldd "$busybox" 2>&1 || true) in
-	*"not a dynamic"*) ;;
-	*) die "$busybox is not static; run: sudo apt-get install -y busybox-static" ;;
-	esac
+	[ -x "$lister" ] || die "$lister missing; run: sudo apt-get install -y busybox-static"
+	! LC_ALL=C readelf -lW "$busybox" | grep -q 'program interpreter' ||
+		die "$busybox is not static; run: sudo apt-get install -y busybox-static"
+	[ "$busybox" = "$lister" ] || same_applets "$lister" "$busybox" ||
+		die "$busybox and $lister differ in version or applets: no applet list for $busybox"
 	install -m 0755 "$busybox" "$root/bin/busybox"
-	for applet in $("$busybox" --list-full); do
+	for applet in $("$lister" --list-full); do
 		case $applet in bin/busybox | sbin/init | linuxrc) continue ;; esac
 		mkdir -p "$root/$(dirname "$applet")"
 		ln -sfn /bin/busybox "$root/$applet"
 	done
+}
+
+# same_applets RUNNABLE OTHER: OTHER has RUNNABLE's version banner and its
+# applet name table, the NUL-separated names `--list` prints, in that order.
+same_applets() {
+	python3 - "$1" "$2" <<'PY'
+import re, subprocess, sys
+runnable, other = sys.argv[1], open(sys.argv[2], "rb").read()
+names = subprocess.run([runnable, "--list"], capture_output=True, check=True).stdout.split()
+banner = re.search(rb"BusyBox v[^)]*\)", open(runnable, "rb").read())
+table = b"\0" + b"\0".join(names) + b"\0"
+sys.exit(0 if banner and banner.group(0) in other and table in other else 1)
+PY
 }
 
 install_etc() {
@@ -89,7 +107,7 @@ make_tree() {
 	for prog in "$@"; do
 		[ -f "$prog" ] || die "program $prog missing"
 		rm -f "$new/usr/bin/$(basename "$prog")"
-		strip --strip-debug -o "$new/usr/bin/$(basename "$prog")" "$prog" ||
+		"${STRIP:-strip}" --strip-debug -o "$new/usr/bin/$(basename "$prog")" "$prog" ||
 			die "strip $prog failed"
 		chmod 0755 "$new/usr/bin/$(basename "$prog")"
 	done

@@ -17,3 +17,16 @@ $(VSOCK_PEER): tests/nested/vsock_peer.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(call show,CCLD,$@)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARNINGS) -static -o $@ $<
 UNIT_TESTS += $(VSOCK_PEER)
+
+# The arm64 lab host (tests/nested/run --arch arm64, tests/nested/arm64.t)
+# boots with qemu-system-aarch64. make test builds the arm64 programs and
+# images beside this build (build-arm64/, guest-images/out/arm64/); the
+# variables this build was given (CC=clang, BUILD=, SANITIZE=) stay out of it.
+PKGS += qemu-system-arm
+ifeq ($(CROSS),)
+.PHONY: arm64
+arm64:
+	@$(MAKE) --no-print-directory ARCH=arm64 BUILD=build-arm64 CC=aarch64-linux-gnu-gcc SANITIZE= \
+		EXTRA_CFLAGS= EXTRA_LDFLAGS= all images
+test: arm64
+endif

@@ -56,6 +56,8 @@ void vm_set_write_ring(struct vm *vm, void *ring);
 /* Delivers the writes KVM queued (vm_batch_writes); any thread, cheap when none. */
 void vm_deliver_batched_writes(struct vm *vm);
 
+/* Before the devices are added: see vm_incoming (vm.h). */
+void vm_set_incoming(struct vm *vm);
 /* Guest RAM, writable: for loading a snapshot or an incoming migration into it. */
 struct guest_mem *vm_ram(struct vm *vm);
 /*

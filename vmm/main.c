@@ -231,6 +231,8 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	struct migration_incoming *incoming = NULL;
 	struct restore_stats restored = {0};
 	int status = -1;
+	if (opts->incoming)
+		vm_set_incoming(vm); /* the source holds the disks until it hands the guest over */
 	if (vcpus_create(vm, opts->cpus) < 0 || !(dev.console = console_open(opts->console)))
 		goto out;
 	int added = add_devices(vm, &dev) < 0 ? -1 : add_virtio(vm, opts);

@@ -48,6 +48,7 @@ struct vm {
 	struct event_loop *loop;	   /* every fd the VM's devices wait on */
 	struct virtio_dev *virtio_devices; /* virtio/mmio.c's list */
 	struct write_batch batch;	   /* writes KVM queued instead of exiting */
+	bool incoming;			   /* --incoming: the guest comes from a live migration */
 };
 
 #define HUGE_PAGE (2ULL << 20)
@@ -196,6 +197,16 @@ int vm_fd(const struct vm *vm)
 const struct guest_mem *vm_mem(const struct vm *vm)
 {
 	return &vm->mem;
+}
+
+void vm_set_incoming(struct vm *vm)
+{
+	vm->incoming = true;
+}
+
+bool vm_incoming(const struct vm *vm)
+{
+	return vm->incoming;
 }
 
 struct guest_mem *vm_ram(struct vm *vm)

@@ -55,6 +55,12 @@ int vm_add_stats_hook(struct vm *vm, void (*fn)(void *opaque, FILE *out), void *
 struct event_loop *vm_event_loop(const struct vm *vm);
 /* Head of the VM's virtio device list (kept by virtio/mmio.c; a snapshot walks it). */
 struct virtio_dev **vm_virtio_devices(struct vm *vm);
+/*
+ * The guest comes from a live migration (vmm --incoming): a device that
+ * locks a host resource the source still holds (a disk's flock) takes it
+ * when the guest arrives (virtio_blk_lock_disks), not when it is created.
+ */
+bool vm_incoming(const struct vm *vm);
 /* Asks every vCPU to stop; vmm then exits with status. Safe from any thread. */
 void vm_request_exit(struct vm *vm, int status);
 

@@ -32,7 +32,8 @@ QEMU = "qemu-system-x86_64"
 SHORT = {"boot": "Boot: vmm vs QEMU microvm (ratio to {base})",
          "runtimes": "Container start vs runc, crun, unshare (ratio to {base})",
          "vmm-io": "Virtio I/O: vmm vs QEMU microvm (ratio to {base})",
-         "migration": "Live migration by dirty rate (ratio to {base})"}
+         "migration": "Live migration by dirty rate (ratio to {base})",
+         "restore": "VM restore from a snapshot vs cold boot (ratio to {base})"}
 
 
 def peer_table(pid, title, contenders, base, subject, metrics, samples, notes):

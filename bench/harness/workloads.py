@@ -94,4 +94,5 @@ DENSITY = [_m("all_ready_ms", "N at once: all running", "ms", "lower", True),
            _m("memory_kib", "N at once: memory each", "KiB", "lower")]
 IMAGE = [_m("image_kib", "image size", "KiB", "lower")]
 
-SPECIAL = ("start", "density", "image", "boot", "runtimes", "vmm-io", "storage", "migration")
+SPECIAL = ("start", "density", "image", "boot", "runtimes", "vmm-io", "storage", "migration",
+           "restore")

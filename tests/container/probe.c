@@ -3,7 +3,7 @@
  * process sees from inside a container, one "key: value" line per fact, and
  * tries the things a container must not be able to do.
  * Usage: probe info | read PATH | try WHAT | alloc MIB | forkbomb N |
- *        zombies N | serve PORT | fetch IP PORT
+ *        zombies N | serve PORT | fetch IP PORT | hold-io-uring
  * (try: mount unshare-user unshare-net keyctl kexec init_module mknod chown sethostname
  *  io_uring_setup write-exe open-exe)
  */
@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +238,19 @@ static int fetch(const char *ip, int port)
 	return 0;
 }
 
+/* An io_uring instance held open: a resource CRIU (3.17) cannot checkpoint. */
+static int hold_io_uring(void)
+{
+	struct io_uring_params params = {0};
+	long fd = syscall(__NR_io_uring_setup, 4, &params);
+	if (fd < 0)
+		return printf("hold-io-uring: error %s\n", strerror(errno)), 1;
+	printf("hold-io-uring: fd %ld\n", fd);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "info"))
@@ -255,7 +269,9 @@ int main(int argc, char **argv)
 		return serve(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "fetch"))
 		return fetch(argv[2], atoi(argv[3]));
+	if (argc == 2 && !strcmp(argv[1], "hold-io-uring"))
+		return hold_io_uring();
 	fprintf(stderr, "usage: probe info|read PATH|try WHAT|alloc MIB|forkbomb N|zombies N|"
-			"serve PORT|fetch IP PORT\n");
+			"serve PORT|fetch IP PORT|hold-io-uring\n");
 	return 2;
 }

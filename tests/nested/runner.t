@@ -16,6 +16,13 @@ ISOLAB_QEMU=/nonexistent/qemu run "$RUN" -- true
 is "$rc/$err" "77/nested: skip: /nonexistent/qemu not found (apt-get install qemu-system-x86)" \
 	"no QEMU: the skip exit code 77 and why"
 
+run "$RUN" --arch sparc -- true
+is "$rc/$err" "125/nested: --arch wants amd64 or arm64, not 'sparc'" "bad --arch: exit 125 and one line"
+ISOLAB_QEMU=/nonexistent/qemu run "$RUN" --arch arm64 -- true
+is "$rc/$err" "77/nested: skip: /nonexistent/qemu not found (apt-get install qemu-system-arm)" \
+	"--arch arm64 without QEMU: a skip, naming the arm64 package"
+# The arm64 lab host's own run (exit status, output, checkout, /dev/kvm) is tests/nested/arm64.t's.
+
 probe=$(mktemp -u "$ISOLAB_ROOT/.nested-probe.XXXXXX")
 run --timeout 300 "$RUN" -- sh -c '
 	echo to-stdout; echo to-stderr >&2

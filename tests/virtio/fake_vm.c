@@ -93,6 +93,12 @@ struct virtio_dev **vm_virtio_devices(struct vm *vm)
 	return &vm->virtio_devices;
 }
 
+bool vm_incoming(const struct vm *vm)
+{
+	(void)vm;
+	return false;
+}
+
 int vm_fd(const struct vm *vm)
 {
 	(void)vm;

@@ -35,6 +35,13 @@ wait_for() { # SECONDS TEST...
 	return 1
 }
 has() { grep -aq "$2" "$1" 2>/dev/null; }
+# ready_or_gone FILE PATTERN PID: the pattern is there, or the process that writes it has ended
+ready_or_gone() { has "$1" "$2" || ! kill -0 "$3" 2>/dev/null; }
+show_tails() {
+	for f in "$@"; do
+		diag "--- $f" "$(tail -n 12 "$f" 2>/dev/null | tr -d '\r')"
+	done
+}
 
 cp "$ISOLAB_IMAGES/rootfs.ext4" "$tmp/root.ext4"
 cat >"$tmp/guest.sh" <<'GUEST'
@@ -76,18 +83,27 @@ pids+=($!)
 dst_pid=$!
 exec 8>"$tmp/dst.in"
 
-wait_for 600 has "$tmp/src.out" "LMG: ready"
-ok $? "the guest boots from virtio-blk and starts its workload"
+wait_for 600 ready_or_gone "$tmp/src.out" "LMG: ready" "$src_pid"
+if ! has "$tmp/src.out" "LMG: ready"; then
+	show_tails "$tmp/src.out" "$tmp/src.err" "$tmp/dst.err"
+	bail_out "the source guest did not boot to its script"
+fi
+ok 0 "the guest boots from virtio-blk and starts its workload"
 sleep 2 # mid-workload
 run --timeout 600 "$vmm" monitor "$tmp/src.sock" migrate "unix:$tmp/in.sock"
-is "$rc" 0 "migrate answers without an error"
+is "$rc" 0 "migrate answers without an error" || {
+	diag "$out"
+	show_tails "$tmp/src.err" "$tmp/dst.err"
+	bail_out "the migration failed"
+}
 like "$out" "migration_downtime_us: [0-9]+" "with the downtime"
 diag "$(printf '%s\n' "$out" | grep -E 'total_ms|downtime|rounds|round0_pages|final_pages|bytes_sent' | tr '\n' ' ')"
 wait "$src_pid"
 is "$?" 0 "the source exits 0"
 echo moved >&8
-wait_for 600 has "$tmp/dst.out" "LMG: done"
-ok $? "the guest answers on the target and finishes its script"
+wait_for 600 ready_or_gone "$tmp/dst.out" "LMG: done" "$dst_pid"
+has "$tmp/dst.out" "LMG: done"
+ok $? "the guest answers on the target and finishes its script" || show_tails "$tmp/dst.out" "$tmp/dst.err"
 wait "$dst_pid"
 is "$?" 0 "the target's guest powers off cleanly"
 lmg=$(cat "$tmp/src.out" "$tmp/dst.out" | grep -a '^LMG:' | tr -d '\r')

@@ -84,6 +84,22 @@ ok "$?" "source then target console: one count, none lost or repeated ($before +
 like "$(cat "$tmp/b.err")" "migration_incoming_pages: [0-9]+" "the target's --stats counts what came"
 unlike "$(cat "$tmp/a.err" "$tmp/b.err")" "AddressSanitizer|runtime error" "no sanitizer report"
 
+# --- a disk moves with the guest: its lock passes from the source to the target
+head -c 1048576 /dev/zero >"$tmp/disk.img"
+source_vm h --firmware "$FW/counter.bin" --disk "$tmp/disk.img"
+target_vm i --firmware "$FW/counter.bin" --disk "$tmp/disk.img"
+ok "$?" "the target starts on a disk the source holds (it locks it when the guest arrives)"
+wait_for more_lines "$tmp/h.out" 2
+mon "$tmp/h.sock" migrate "unix:$tmp/i.in"
+is "$rc" 0 "a guest with a --disk migrates"
+wait "$src_pid"
+is "$?" 0 "its source exits 0"
+run --timeout 30 "$VMM" --firmware "$FW/counter.bin" --disk "$tmp/disk.img"
+like "$err" "disk $tmp/disk.img: in use by another process" "the target holds the disk's lock now"
+mon "$tmp/i.sock" quit
+wait "$dst_pid"
+is "$?" 0 "the target quits with status 0"
+
 # --- a guest that rewrites its memory all along: every page it finds is the one it wrote
 guest=(--firmware "$FW/dirty_rate.bin" --cmdline "rate=64 mib=4")
 source_vm c "${guest[@]}"

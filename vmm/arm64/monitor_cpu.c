@@ -1,8 +1,9 @@
 /*
- * The arm64 side of the monitor: info cpus, info registers (x0-x30, the
- * stack pointers, pc, PSTATE and the EL1 system registers a reader of a
- * stuck guest wants) and x through the vCPU's stage-1 tables, all read
- * one register at a time (KVM_GET_ONE_REG: arm64 has no KVM_GET_REGS).
+ * The arm64 side of the monitor (monitor/internal.h): each vCPU's pc and
+ * exception level, its registers (x0-x30, the stack pointers, pc, PSTATE
+ * and the EL1 system registers a reader of a stuck guest wants) and x
+ * through its stage-1 tables, all read one register at a time
+ * (KVM_GET_ONE_REG: arm64 has no KVM_GET_REGS).
  */
 #include <inttypes.h>
 
@@ -45,7 +46,7 @@ static const char *el_mode(uint64_t pstate)
 	}
 }
 
-static const char *mp_state_name(uint32_t state)
+const char *monitor_mp_state_name(uint32_t state)
 {
 	switch (state) {
 	case KVM_MP_STATE_RUNNABLE:
@@ -59,28 +60,13 @@ static const char *mp_state_name(uint32_t state)
 	}
 }
 
-int cmd_info_cpus(struct cmd_ctx *c)
+int monitor_cpu_summary(struct cmd_ctx *c, int cpu, uint64_t *pc, const char **mode)
 {
-	const struct monitor_ops *ops = c->mon->ops;
-	bool was_paused;
-	if (pause_for_inspection(c->mon, &was_paused) < 0)
-		return cmd_error(c, "the vCPUs could not be paused");
-	int n = ops->nr_vcpus(c->mon->ctx);
-	for (int i = 0; i < n; i++) {
-		uint64_t pc, pstate;
-		uint32_t mp = 0;
-		if (get(c, i, ARM64_CORE_REG(regs.pc), &pc) < 0 ||
-		    get(c, i, ARM64_CORE_REG(regs.pstate), &pstate) < 0) {
-			fprintf(c->out, "CPU #%d: registers unavailable\n", i);
-			continue;
-		}
-		const char *run =
-		    ops->get_mp_state(c->mon->ctx, i, &mp) < 0 ? "unknown" : mp_state_name(mp);
-		fprintf(c->out, "CPU #%d: %s, %s, pc=0x%016" PRIx64 " mode=%s\n", i,
-			was_paused ? "paused" : "running", run, pc, el_mode(pstate));
-	}
-	if (!was_paused)
-		ops->resume(c->mon->ctx);
+	uint64_t pstate;
+	if (get(c, cpu, ARM64_CORE_REG(regs.pc), pc) < 0 ||
+	    get(c, cpu, ARM64_CORE_REG(regs.pstate), &pstate) < 0)
+		return -1;
+	*mode = el_mode(pstate);
 	return 0;
 }
 
@@ -106,46 +92,27 @@ static const struct named_reg special_regs[] = {
     {"mpidr_el1", SYSREG_MPIDR},
 };
 
-static int print_registers(struct cmd_ctx *c, int cpu)
+#define NR_SPECIAL (sizeof(special_regs) / sizeof(special_regs[0]))
+
+/* Reads everything first, so a register KVM refuses leaves no half-printed dump. */
+int monitor_print_registers(struct cmd_ctx *c, int cpu)
 {
-	uint64_t pstate;
+	uint64_t x[31], special[NR_SPECIAL], pstate;
 	if (get(c, cpu, ARM64_CORE_REG(regs.pstate), &pstate) < 0)
 		return -1;
+	for (int i = 0; i < 31; i++)
+		if (get(c, cpu, ARM64_REG_X(i), &x[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < NR_SPECIAL; i++)
+		if (get(c, cpu, special_regs[i].id, &special[i]) < 0)
+			return -1;
 	fprintf(c->out, "CPU #%d (%s)\n", cpu, el_mode(pstate));
-	for (int i = 0; i < 31; i++) {
-		uint64_t x;
-		if (get(c, cpu, ARM64_REG_X(i), &x) < 0)
-			return -1;
-		fprintf(c->out, "x%-2d=0x%016" PRIx64 "%s", i, x,
+	for (int i = 0; i < 31; i++)
+		fprintf(c->out, "x%-2d=0x%016" PRIx64 "%s", i, x[i],
 			i % 4 == 3 || i == 30 ? "\n" : " ");
-	}
-	size_t n = sizeof(special_regs) / sizeof(special_regs[0]);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v;
-		if (get(c, cpu, special_regs[i].id, &v) < 0)
-			return -1;
-		fprintf(c->out, "%-9s=0x%016" PRIx64 "%s", special_regs[i].name, v,
-			i % 2 == 1 || i == n - 1 ? "\n" : " ");
-	}
-	return 0;
-}
-
-int cmd_info_registers(struct cmd_ctx *c)
-{
-	const struct monitor_ops *ops = c->mon->ops;
-	int n = ops->nr_vcpus(c->mon->ctx);
-	uint64_t cpu = 0;
-	if (c->argc > 1 && (parse_u64(c->argv[1], &cpu) < 0 || cpu >= (uint64_t)n))
-		return cmd_error(c, "no vCPU '%.40s' (this VM has vCPUs 0 to %d)", c->argv[1],
-				 n - 1);
-	bool was_paused;
-	if (pause_for_inspection(c->mon, &was_paused) < 0)
-		return cmd_error(c, "the vCPUs could not be paused");
-	int ret = print_registers(c, (int)cpu);
-	if (!was_paused)
-		ops->resume(c->mon->ctx);
-	if (ret < 0)
-		return cmd_error(c, "KVM would not give vCPU %d's registers", (int)cpu);
+	for (size_t i = 0; i < NR_SPECIAL; i++)
+		fprintf(c->out, "%-9s=0x%016" PRIx64 "%s", special_regs[i].name, special[i],
+			i % 2 == 1 || i == NR_SPECIAL - 1 ? "\n" : " ");
 	return 0;
 }
 

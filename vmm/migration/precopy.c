@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../machine.h"
+#include "../util.h"
 #include "../virtio/virtio.h"
 #include "internal.h"
 
@@ -132,6 +133,8 @@ static int stop_and_copy(struct vm *vm, struct sender *s, struct dirty_log *dirt
 	if (dirty_log_collect(dirty) >= 0 && dirty_log_drain(dirty, send_page, s) == 0 &&
 	    flush(s) == 0 && migration_send_state(s->conn, state_fd, stats->state_bytes) == 0) {
 		stats->final_pages = s->pages - before;
+		/* The target locks the disks before its guest runs: they are its from here. */
+		virtio_blk_lock_disks(vm, false);
 		uint8_t end[24];
 		wire_put_u64(end, stats->state_bytes);
 		wire_put_u64(end + 8, s->pages);
@@ -202,6 +205,9 @@ int migration_precopy(struct vm *vm, struct wire_conn *conn, struct dirty_log *d
 		virtio_pause(vm); /* in-flight requests complete, host input waits */
 		ret = stop_and_copy(vm, s, dirty, stats, paused_at);
 		if (ret < 0) {
+			if (virtio_blk_lock_disks(vm, true) < 0)
+				vmm_warn(
+				    "migration failed and a disk's lock could not be taken back");
 			virtio_resume(vm);
 			if (!was_paused)
 				vm_resume(vm);

@@ -18,9 +18,11 @@
 
 #include "../machine.h"
 #include "../util.h"
+#include "../virtio/virtio.h"
 #include "internal.h"
 
-#define ACCEPT_POLL_MS 200 /* how often the wait looks whether vmm is being stopped */
+#define ACCEPT_POLL_MS	200 /* how often the wait looks whether vmm is being stopped */
+#define DISK_LOCK_TRIES 20  /* 100 ms apart */
 
 struct migration_incoming {
 	struct wire_conn conn;
@@ -157,6 +159,17 @@ static void print_stats(FILE *out, const struct migration_incoming *in, uint64_t
 		running_at > paused_at ? (running_at - paused_at) / 1000 : 0);
 }
 
+/* The source unlocked its disks before END; a moment's retry covers the order of the two. */
+static int take_disks(struct vm *vm)
+{
+	for (int i = 0; i < DISK_LOCK_TRIES; i++) {
+		if (virtio_blk_lock_disks(vm, true) == 0)
+			return 0;
+		poll(NULL, 0, 100);
+	}
+	return -1;
+}
+
 static int load(struct vm *vm, struct migration_incoming *in)
 {
 	if (receive(vm, in) < 0) {
@@ -165,6 +178,10 @@ static int load(struct vm *vm, struct migration_incoming *in)
 	}
 	if (lseek(in->state_fd, 0, SEEK_SET) < 0 || migration_load_state(vm, in->state_fd) < 0) {
 		refuse(in, "the CPU and device state did not load (the target says why)");
+		return -1;
+	}
+	if (take_disks(vm) < 0) {
+		refuse(in, "a disk is still in use by another process (the target says which)");
 		return -1;
 	}
 	return 0;

@@ -1,6 +1,6 @@
 /*
- * The x86 side of the monitor: info cpus and info registers (what a paused
- * vCPU's registers say), and guest virtual addresses through its page tables.
+ * The x86 side of the monitor (monitor/internal.h): what a paused vCPU's
+ * registers say, and guest virtual addresses through its page tables.
  */
 #include <inttypes.h>
 
@@ -17,7 +17,7 @@ static const char *cpu_mode(const struct kvm_sregs *s)
 	return s->cs.db ? "protected (32-bit)" : "protected (16-bit)";
 }
 
-static const char *mp_state_name(uint32_t state)
+const char *monitor_mp_state_name(uint32_t state)
 {
 	switch (state) {
 	case KVM_MP_STATE_RUNNABLE:
@@ -33,29 +33,14 @@ static const char *mp_state_name(uint32_t state)
 	}
 }
 
-int cmd_info_cpus(struct cmd_ctx *c)
+int monitor_cpu_summary(struct cmd_ctx *c, int cpu, uint64_t *pc, const char **mode)
 {
-	const struct monitor_ops *ops = c->mon->ops;
-	bool was_paused;
-	if (pause_for_inspection(c->mon, &was_paused) < 0)
-		return cmd_error(c, "the vCPUs could not be paused");
-	int n = ops->nr_vcpus(c->mon->ctx);
-	for (int i = 0; i < n; i++) {
-		struct kvm_regs regs;
-		struct kvm_sregs sregs;
-		uint32_t mp = 0;
-		if (ops->get_regs(c->mon->ctx, i, &regs, &sregs) < 0) {
-			fprintf(c->out, "CPU #%d: registers unavailable\n", i);
-			continue;
-		}
-		const char *run =
-		    ops->get_mp_state(c->mon->ctx, i, &mp) < 0 ? "unknown" : mp_state_name(mp);
-		fprintf(c->out, "CPU #%d: %s, %s, rip=0x%016llx mode=%s\n", i,
-			was_paused ? "paused" : "running", run, (unsigned long long)regs.rip,
-			cpu_mode(&sregs));
-	}
-	if (!was_paused)
-		ops->resume(c->mon->ctx);
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (c->mon->ops->get_regs(c->mon->ctx, cpu, &regs, &sregs) < 0)
+		return -1;
+	*pc = regs.rip;
+	*mode = cpu_mode(&sregs);
 	return 0;
 }
 
@@ -95,25 +80,13 @@ static void print_registers(FILE *out, int cpu, const struct kvm_regs *r, const 
 		s->apic_base);
 }
 
-int cmd_info_registers(struct cmd_ctx *c)
+int monitor_print_registers(struct cmd_ctx *c, int cpu)
 {
-	const struct monitor_ops *ops = c->mon->ops;
-	int n = ops->nr_vcpus(c->mon->ctx);
-	uint64_t cpu = 0;
-	if (c->argc > 1 && (parse_u64(c->argv[1], &cpu) < 0 || cpu >= (uint64_t)n))
-		return cmd_error(c, "no vCPU '%.40s' (this VM has vCPUs 0 to %d)", c->argv[1],
-				 n - 1);
-	bool was_paused;
-	if (pause_for_inspection(c->mon, &was_paused) < 0)
-		return cmd_error(c, "the vCPUs could not be paused");
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	int ret = ops->get_regs(c->mon->ctx, (int)cpu, &regs, &sregs);
-	if (!was_paused)
-		ops->resume(c->mon->ctx);
-	if (ret < 0)
-		return cmd_error(c, "KVM would not give vCPU %d's registers", (int)cpu);
-	print_registers(c->out, (int)cpu, &regs, &sregs);
+	if (c->mon->ops->get_regs(c->mon->ctx, cpu, &regs, &sregs) < 0)
+		return -1;
+	print_registers(c->out, cpu, &regs, &sregs);
 	return 0;
 }
 

@@ -80,12 +80,19 @@ int cmd_xp(struct cmd_ctx *c);
 int cmd_info_memory(struct cmd_ctx *c);
 int cmd_stats(struct cmd_ctx *c);
 
-/*
- * What depends on the architecture (x86: cpu.c and pagewalk.c; arm64:
- * vmm/arm64/monitor_cpu.c), called while the vCPUs are paused.
- */
 int cmd_info_cpus(struct cmd_ctx *c);
 int cmd_info_registers(struct cmd_ctx *c);
+
+/*
+ * What depends on the architecture (x86: cpu.c and pagewalk.c; arm64:
+ * vmm/arm64/monitor_cpu.c and pagewalk.c), called while the vCPUs are paused.
+ */
+/* vCPU cpu's program counter and mode ("long (64-bit)", "EL1h"); -1 when KVM would not say. */
+int monitor_cpu_summary(struct cmd_ctx *c, int cpu, uint64_t *pc, const char **mode);
+/* A KVM_MP_STATE_* value in words. */
+const char *monitor_mp_state_name(uint32_t state);
+/* Prints vCPU cpu's registers; -1, with nothing printed, when KVM would not give them. */
+int monitor_print_registers(struct cmd_ctx *c, int cpu);
 /* Copies len bytes at guest virtual addr as vCPU cpu's MMU maps them; -1 after cmd_error. */
 int monitor_read_virtual(struct cmd_ctx *c, int cpu, uint64_t addr, uint8_t *buf, uint64_t len);
 

@@ -3,8 +3,8 @@
 # Included from vmm/vmm.mk before the vmm link rule; the prerequisites and
 # libraries below add to that rule.
 
-MONITOR_SRCS := $(addprefix vmm/monitor/,commands.c memory.c stats.c server.c readline.c client.c \
-	migrate.c) $(MONITOR_ARCH_SRCS)
+MONITOR_SRCS := $(addprefix vmm/monitor/,commands.c inspect.c memory.c stats.c server.c readline.c \
+	client.c migrate.c) $(MONITOR_ARCH_SRCS)
 MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(BUILD)/%.o)
 MONITOR_LIBS := -lreadline -lpthread
 PKGS += libreadline-dev libcmocka-dev

@@ -43,6 +43,8 @@ struct blk {
 	struct virtio_dev *dev;
 	int fd;
 	bool ro, direct;
+	bool locked;   /* holds the image's flock (an incoming migration takes it late) */
+	char *path;    /* for messages */
 	uint64_t size; /* bytes the guest may address */
 	char id[VIRTIO_BLK_ID_BYTES];
 	struct virtio_blk_config config;
@@ -112,7 +114,15 @@ static int disk_size(int fd, const char *path, uint64_t *size)
 }
 
 /* Opens the image as asked, with a message a user can act on when it fails. */
-static int open_disk(const struct blk_opts *o, uint64_t *size)
+static int lock_disk(int fd, bool ro, const char *path)
+{
+	if (flock(fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
+		return vmm_err("disk %s: in use by another process", path);
+	return 0;
+}
+
+/* defer_lock: an incoming migration's source holds the lock until it hands the guest over. */
+static int open_disk(const struct blk_opts *o, uint64_t *size, bool defer_lock)
 {
 	int flags = (o->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | (o->direct ? O_DIRECT : 0);
 	int fd = open(o->path, flags);
@@ -125,8 +135,7 @@ static int open_disk(const struct blk_opts *o, uint64_t *size)
 		return -1;
 	}
 	/* Two writers on one image would corrupt its file system. */
-	if (flock(fd, (o->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-		vmm_err("disk %s: in use by another process", o->path);
+	if (!defer_lock && lock_disk(fd, o->ro, o->path) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -402,6 +411,8 @@ static void blk_destroy(struct virtio_dev *dev)
 	b->nr_workers = 0;
 	close(b->fd);
 	b->fd = -1;
+	free(b->path);
+	b->path = NULL;
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -460,6 +471,7 @@ static void free_blk(struct blk *b)
 		blk_destroy(&(struct virtio_dev){.priv = b});
 	else if (b->fd >= 0)
 		close(b->fd);
+	free(b->path);
 	free(b);
 }
 
@@ -476,8 +488,10 @@ static struct virtio_dev *create_disk(struct vm *vm, const struct blk_opts *opts
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->work, NULL);
 	pthread_cond_init(&b->idle, NULL);
-	b->fd = open_disk(&o, &b->size);
-	if (b->fd < 0 || start_workers(b) < 0) {
+	b->locked = !vm_incoming(vm);
+	b->path = strdup(o.path);
+	b->fd = open_disk(&o, &b->size, !b->locked);
+	if (!b->path || b->fd < 0 || start_workers(b) < 0) {
 		free_blk(b);
 		return NULL;
 	}
@@ -518,6 +532,34 @@ static void find_first_disk(struct virtio_dev *dev, void *opaque)
 	struct virtio_dev **first = opaque;
 	if (!*first && dev->ops == &blk_ops)
 		*first = dev;
+}
+
+struct lock_walk {
+	bool lock;
+	int ret;
+};
+
+static void lock_one(struct virtio_dev *dev, void *opaque)
+{
+	struct lock_walk *w = opaque;
+	struct blk *b = dev->priv;
+	if (dev->ops != &blk_ops || b->locked == w->lock)
+		return;
+	if (!w->lock) {
+		flock(b->fd, LOCK_UN);
+		b->locked = false;
+	} else if (lock_disk(b->fd, b->ro, b->path) == 0) {
+		b->locked = true;
+	} else {
+		w->ret = -1;
+	}
+}
+
+int virtio_blk_lock_disks(struct vm *vm, bool lock)
+{
+	struct lock_walk w = {lock, 0};
+	virtio_for_each_device(vm, lock_one, &w);
+	return w.ret;
 }
 
 const char *virtio_blk_root_cmdline(struct vm *vm)

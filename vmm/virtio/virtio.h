@@ -29,6 +29,13 @@ int virtio_vsock_add(struct vm *vm, const char *spec);
 
 /* The kernel command line that mounts the first disk as root ("root=/dev/vda rw"). */
 const char *virtio_blk_root_cmdline(struct vm *vm);
+/*
+ * Live migration hands the disks' flocks over: the source unlocks them once
+ * its guest is paused for good, the target (vm_incoming: opened without
+ * them) locks them before its guest runs. lock: -1 after a message when a
+ * disk is in use by another process.
+ */
+int virtio_blk_lock_disks(struct vm *vm, bool lock);
 
 /* After every device is added: starts the VM's event loop. -1 with a message on failure. */
 int virtio_start(struct vm *vm);

@@ -1,0 +1,29 @@
+/*
+ * Checkpoint and restore of OCI containers through CRIU (runc's verbs and options),
+ * and what the two sides share: the bind mounts CRIU must treat as external, and the
+ * descriptor file that tells restore what stood behind the init's stdio.
+ */
+#ifndef CONTAINER_CHECKPOINT_H
+#define CONTAINER_CHECKPOINT_H
+
+#include "checkpoint_criu.h"
+#include "oci.h"
+
+/* Written into the image directory next to CRIU's images. */
+#define CHECKPOINT_DESCRIPTORS "isolab-descriptors.json"
+/* runc's key for a network namespace joined by path (external to the dump). */
+#define CHECKPOINT_NETNS_KEY "extRootNetNS"
+
+/* checkpoint ID [--image-path DIR] [--work-path D] [--leave-running] [--tcp-established]
+ * [--file-locks] */
+int oci_checkpoint(const struct oci_globals *g, int argc, char **argv);
+/* restore [--bundle B] [--image-path DIR] [--work-path D] [-d] [--pid-file F] ID */
+int oci_restore(const struct oci_globals *g, int argc, char **argv);
+
+/* The spec's bind mounts as CRIU external mounts: key the destination, the value the
+ * destination again at dump and the host source at restore (runc's ext-mount-map). */
+void checkpoint_bind_mounts(const struct spec *s, struct criu_req *r, bool restore);
+/* The network namespace the spec joins by path, or NULL. */
+const char *checkpoint_netns_path(const struct spec *s);
+
+#endif
