@@ -15,26 +15,17 @@ tmp=$(mktemp -d)
 sock=$tmp/mon.sock
 vmm_pid=
 cleanup() {
-	[ -n "$vmm_pid" ] && kill "$vmm_pid" 2>/dev/null && wait "$vmm_pid" 2>/dev/null
+	stop_pid "$vmm_pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 mon() { run --timeout 60 "$VMM" monitor "$sock" "$@"; }
-lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
-# wait_lines FILE N: until FILE has N lines (60 s at most)
-wait_lines() {
-	for _ in $(seq 600); do
-		[ "$(lines "$1")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 timeout 300 "$VMM" --firmware "$FW" --cpus 2 --monitor "unix:$sock" --console "$tmp/before" \
 	2>"$tmp/stderr" &
 vmm_pid=$!
-wait_lines "$tmp/before" 3
+wait_until 60 has_lines "$tmp/before" 3
 ok $? "the counter runs"
 
 mon pause
@@ -44,12 +35,12 @@ sleep 0.5
 is "$(stat -c %s "$tmp/before")" "$size" "a paused guest prints nothing"
 mon resume
 is "$out" "running" "resume"
-wait_lines "$tmp/before" $(($(lines "$tmp/before") + 3))
+wait_until 60 has_lines "$tmp/before" $(($(lines "$tmp/before") + 3))
 ok $? "the count goes on after resume"
 
 mon snapshot "$tmp/snap"
 like "$out" "snapshot written to $tmp/snap" "snapshot DIR of a running guest"
-wait_lines "$tmp/before" $(($(lines "$tmp/before") + 3))
+wait_until 60 has_lines "$tmp/before" $(($(lines "$tmp/before") + 3))
 ok $? "the guest runs on after a snapshot taken while it ran"
 
 mon pause
@@ -84,7 +75,7 @@ stop() {
 }
 
 restore "$tmp/lazy"
-wait_lines "$tmp/lazy" 3
+wait_until 60 has_lines "$tmp/lazy" 3
 ok $? "the restored guest prints"
 mon pause
 mon snapshot "$tmp/snap" # a second snapshot, from a guest still mapping DIR/memory
@@ -95,7 +86,7 @@ like "$(cat "$tmp/stderr")" "restore_mode: lazy" "--stats: restore_mode lazy"
 like "$(cat "$tmp/stderr")" "restore_us: [0-9]+" "--stats: restore_us"
 
 restore "$tmp/again" --restore-eager
-wait_lines "$tmp/again" 3
+wait_until 60 has_lines "$tmp/again" 3
 stop
 count_run "$tmp/before" "$tmp/lazy" "$tmp/again"
 ok $? "a snapshot of the restored guest, restored eagerly, continues the same run"
