@@ -173,21 +173,24 @@ wait_line() {
 _line_or_gone() { has_line "$1" "$2" || { [ -n "$3" ] && ! kill -0 "$3" 2>/dev/null; }; }
 
 # stop_pid [--grace S] PID...: ends background processes of this shell: each has S seconds
-# (none by default) to end by itself, then gets SIGTERM, and is reaped. An empty PID, or one
-# that has ended or is no child of this shell, is left alone: a cleanup trap may name
-# processes the test stopped already, and never hits a stranger that took over the number.
+# (none by default) to end by itself, then gets SIGTERM, and is reaped; the status is the
+# last one's exit status. An empty PID is skipped, and one that has ended or is no child of
+# this shell gets no signal: a cleanup trap may name processes the test stopped already,
+# and never hits a stranger that took over the number.
 stop_pid() {
-	local grace=0 pid
+	local grace=0 pid status=0
 	[ "${1:-}" = --grace ] && grace=$2 && shift 2
 	for pid in "$@"; do
-		_running_child "$pid" || continue
-		wait_until "$grace" _ended "$pid"
-		kill "$pid" 2>/dev/null
+		[ -n "$pid" ] || continue
+		if _running_child "$pid"; then
+			wait_until "$grace" _ended "$pid" || kill "$pid" 2>/dev/null
+		fi
 		wait "$pid" 2>/dev/null
+		status=$?
 	done
-	return 0
+	return "$status"
 }
-_running_child() { [ -n "$1" ] && jobs -rp | grep -qx "$1"; }
+_running_child() { jobs -rp | grep -qx "$1"; }
 _ended() { ! _running_child "$1"; }
 
 # A pure cgroup-v2 host: cgroup2 alone on /sys/fs/cgroup, with its controllers.

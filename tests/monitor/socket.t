@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 sock=$tmp/mon.sock
 vmm_pid=
 cleanup() {
-	[ -n "$vmm_pid" ] && kill "$vmm_pid" 2>/dev/null && wait "$vmm_pid" 2>/dev/null
+	stop_pid "$vmm_pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -29,10 +29,8 @@ io_exits() { printf '%s\n' "$1" | sed -n "s/^vcpu$2_exits_io: //p"; }
 timeout 300 "$VMM" --firmware "$FW/monitor_target.bin" --cpus 2 --monitor "unix:$sock" \
 	--console "$tmp/console" --stats --rng 2>"$tmp/stderr" &
 vmm_pid=$!
-for _ in $(seq 300); do
-	grep -q "monitor target ready" "$tmp/console" 2>/dev/null && [ -S "$sock" ] && break
-	sleep 0.1
-done
+ready() { has_line "$tmp/console" "monitor target ready" && [ -S "$sock" ]; }
+wait_until 30 ready
 is "$(cat "$tmp/console")" "monitor target ready" "the payload mapped its high page and is spinning"
 is "$(stat -c %a "$sock")" 600 "the socket is for its owner only"
 

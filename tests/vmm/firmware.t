@@ -95,7 +95,7 @@ mkfifo "$tmp/in"
 exec 3<>"$tmp/in" # an input that stays open and silent
 "$VMM" --firmware "$FW/echo.bin" <&3 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-for _ in $(seq 50); do grep -q ready "$tmp/out" 2>/dev/null && break; sleep 0.1; done
+wait_until 5 has_line "$tmp/out" ready
 kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 is "$?" 143 "SIGTERM stops the VM with status 128+15"
