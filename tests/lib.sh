@@ -107,6 +107,18 @@ need_real_kvm() {
 	need_kvm
 	! is_pvm_host || skip_all "this host's KVM is PVM: tests/nested/ runs this in the lab host (real kvm_amd)"
 }
+# need_firmware_vm PAYLOAD...: KVM, and $VMM (the sanitizer build where there is one) with
+# the firmware payloads in $FW it is to run; bails out where they are not built.
+need_firmware_vm() {
+	local payload
+	need_kvm
+	VMM=$ISOLAB_ASAN_BIN/vmm
+	[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
+	FW=$ISOLAB_BUILD/firmware
+	for payload in "$@"; do
+		[ -x "$VMM" ] && [ -f "$FW/$payload" ] || bail_out "build vmm and firmware first (make)"
+	done
+}
 # need_linux_guest [--net]: a real Linux guest on a copy of the guest images' ext4 root, on a
 # real KVM (a PVM boot takes minutes). Sets $vmm (the normal build: the sanitizer one would
 # only slow the guest down), $kernel and $rootfs, or skips saying what is missing. --net: the

@@ -5,12 +5,7 @@
 # through the payload's own 4 KiB page tables), NMI delivery, and errors
 # answered while the guest keeps running.
 . "$(dirname "$0")/../lib.sh"
-need_kvm
-VMM=$ISOLAB_ASAN_BIN/vmm
-[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
-FW=$ISOLAB_BUILD/firmware
-[ -x "$VMM" ] && [ -f "$FW/monitor_target.bin" ] || bail_out "build vmm and firmware first (make)"
-"$VMM" --help | grep -q -- '--monitor' || skip_all "this vmm is built without --monitor"
+need_firmware_vm monitor_target.bin
 tmp=$(mktemp -d)
 sock=$tmp/mon.sock
 vmm_pid=

@@ -2,11 +2,7 @@
 # vmm on real KVM with the firmware payloads: output bytes, exit codes,
 # SMP check-ins, the shutdown paths, --stats, the console file and input.
 . "$(dirname "$0")/../lib.sh"
-need_kvm
-VMM=$ISOLAB_ASAN_BIN/vmm
-[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
-FW=$ISOLAB_BUILD/firmware
-[ -x "$VMM" ] && [ -f "$FW/hello.bin" ] || bail_out "build vmm and firmware first (make)"
+need_firmware_vm hello.bin
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -7,12 +7,7 @@
 # stale; a target that dies or refuses leaves the source running with the
 # reason in the answer; malformed streams are refused in one line.
 . "$(dirname "$0")/../lib.sh"
-need_kvm
-VMM=$ISOLAB_ASAN_BIN/vmm
-[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
-FW=$ISOLAB_BUILD/firmware
-[ -x "$VMM" ] && [ -f "$FW/counter.bin" ] && [ -f "$FW/dirty_rate.bin" ] ||
-	bail_out "build vmm and firmware first (make)"
+need_firmware_vm counter.bin dirty_rate.bin
 command -v python3 >/dev/null || skip_all "needs python3 for the hostile peers"
 tmp=$(mktemp -d)
 pids=()

@@ -6,11 +6,7 @@
 # (truncated, corrupted, another version, other options) are refused with
 # one line and a non-zero exit.
 . "$(dirname "$0")/../lib.sh"
-need_kvm
-VMM=$ISOLAB_ASAN_BIN/vmm
-[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
-FW=$ISOLAB_BUILD/firmware/counter.bin
-[ -x "$VMM" ] && [ -f "$FW" ] || bail_out "build vmm and firmware first (make)"
+need_firmware_vm counter.bin
 tmp=$(mktemp -d)
 sock=$tmp/mon.sock
 vmm_pid=
@@ -22,7 +18,7 @@ trap cleanup EXIT
 
 mon() { run --timeout 60 "$VMM" monitor "$sock" "$@"; }
 
-timeout 300 "$VMM" --firmware "$FW" --cpus 2 --monitor "unix:$sock" --console "$tmp/before" \
+timeout 300 "$VMM" --firmware "$FW/counter.bin" --cpus 2 --monitor "unix:$sock" --console "$tmp/before" \
 	2>"$tmp/stderr" &
 vmm_pid=$!
 wait_until 60 has_lines "$tmp/before" 3
@@ -128,7 +124,7 @@ like "$err" "^vmm: snapshot: taken with --cpus 2, this vmm has --cpus 1" "anothe
 refused "snapshot: taken with .* devices, these options give" "an extra device" \
 	--restore "$tmp/snap" --rng
 refused "snapshot: cannot open $tmp/nothing/state" "a missing snapshot" --restore "$tmp/nothing"
-run "$VMM" --restore "$tmp/snap" --firmware "$FW"
+run "$VMM" --restore "$tmp/snap" --firmware "$FW/counter.bin"
 is "$rc" 2 "--restore with --firmware is bad usage"
 like "$err" "no --kernel, --initrd or --firmware" "... and says why"
 
