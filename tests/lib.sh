@@ -159,6 +159,18 @@ image_put() {
 	debugfs -w -R "set_inode_field $3 mode 0100755" "$1" >/dev/null 2>&1
 }
 
+# scratch_dir: $tmp, a new directory; at exit the test's background processes still running
+# are stopped (stop_pid) and it is removed. A test with more to undo at exit traps a handler
+# of its own that calls end_scratch.
+scratch_dir() {
+	tmp=$(mktemp -d)
+	trap end_scratch EXIT
+}
+end_scratch() {
+	stop_pid $(jobs -rp)
+	rm -rf "$tmp"
+}
+
 # wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds (status 0) or SECONDS
 # have passed (status 1).
 wait_until() {

@@ -6,14 +6,8 @@
 # answered while the guest keeps running.
 . "$(dirname "$0")/../lib.sh"
 need_firmware_vm monitor_target.bin
-tmp=$(mktemp -d)
+scratch_dir
 sock=$tmp/mon.sock
-vmm_pid=
-cleanup() {
-	stop_pid "$vmm_pid"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 mon() { run --timeout 30 "$VMM" monitor "$sock" "$@"; }
 # hex BYTES: the hex column of a dump, as one string
@@ -164,7 +158,6 @@ mon quit
 is "$out" "stopping the VM" "quit"
 wait "$vmm_pid"
 is "$?" 0 "vmm exits 0 after quit"
-vmm_pid=
 ok "$([ ! -e "$sock" ]; echo $?)" "the socket is removed at exit"
 unlike "$(cat "$tmp/stderr")" "ERROR: AddressSanitizer|runtime error" "no sanitizer report"
 

@@ -15,13 +15,7 @@
 need_linux_guest --net
 guest_vsock
 
-tmp=$(mktemp -d)
-vmm_pid= host_pid=
-cleanup() {
-	stop_pid "$vmm_pid" "$host_pid"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+scratch_dir
 
 cp "$rootfs" "$tmp/root.ext4"
 head -c 1048576 /dev/zero | tr '\0' 'R' >"$tmp/ro.img"

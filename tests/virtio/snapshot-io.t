@@ -16,14 +16,8 @@
 need_linux_guest --net
 guest_vsock
 
-tmp=$(mktemp -d)
+scratch_dir
 tap=devst$(($$ % 100000))
-vmm_pid= host_pid=
-cleanup() {
-	stop_pid "$vmm_pid" "$host_pid"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 cp "$rootfs" "$tmp/root.ext4"
 cat >"$tmp/guest.sh" <<'GUEST'

@@ -15,14 +15,12 @@
 . "$(dirname "$0")/../lib.sh"
 need_linux_guest --net
 
-tmp=$(mktemp -d)
+scratch_dir
 sock=$tmp/mon.sock
 tap=snap$(($$ % 100000))
-vmm_pid= host_pid=
 cleanup() {
-	stop_pid "$vmm_pid" "$host_pid"
+	end_scratch
 	ip link del "$tap" 2>/dev/null
-	rm -rf "$tmp"
 }
 trap cleanup EXIT
 

@@ -7,14 +7,8 @@
 # one line and a non-zero exit.
 . "$(dirname "$0")/../lib.sh"
 need_firmware_vm counter.bin
-tmp=$(mktemp -d)
+scratch_dir
 sock=$tmp/mon.sock
-vmm_pid=
-cleanup() {
-	stop_pid "$vmm_pid"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 mon() { run --timeout 60 "$VMM" monitor "$sock" "$@"; }
 
@@ -48,7 +42,6 @@ ok "$([ "$(du -k "$tmp/snap/memory" | cut -f1)" -lt 8192 ]; echo $?)" \
 mon quit
 wait "$vmm_pid"
 is "$?" 0 "quit: vmm exits 0"
-vmm_pid=
 
 # count_run FILE...: the files' bytes, in order, read as "count 0", "count 1", ... with no gap
 count_run() {
@@ -67,7 +60,6 @@ restore() {
 stop() {
 	mon quit
 	wait "$vmm_pid"
-	vmm_pid=
 }
 
 restore "$tmp/lazy"
