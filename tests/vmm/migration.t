@@ -205,4 +205,20 @@ like "$err" "invalid --incoming 'tcp:1.2.3.4:5'" "and says so"
 run --timeout 30 "$VMM" --firmware "$FW/counter.bin" --incoming "unix:$tmp/taken"
 is "$rc" 1 "--incoming on a path that exists fails"
 like "$err" "the path exists" "and says so"
+
+# --- a target still waiting stops on SIGTERM or Ctrl-C: one line, non-zero, its socket gone
+for sig in TERM INT; do
+	"$VMM" --firmware "$FW/counter.bin" --incoming "unix:$tmp/w.in" 2>"$tmp/w.err" &
+	w_pid=$!
+	pids+=("$w_pid")
+	wait_for test -S "$tmp/w.in"
+	kill -"$sig" "$w_pid"
+	wait "$w_pid"
+	st=$?
+	ok "$([ "$st" -ne 0 ]; echo $?)" "SIG$sig stops a waiting --incoming with a non-zero status ($st)"
+	is "$(grep -c . "$tmp/w.err")" 2 "SIG$sig: the waiting line and one more"
+	like "$(cat "$tmp/w.err")" "vmm: stopped while waiting for a migration on unix:$tmp/w.in" \
+		"SIG$sig: that says it stopped while waiting"
+	ok "$([ ! -e "$tmp/w.in" ]; echo $?)" "SIG$sig: the socket path is removed"
+done
 done_testing

@@ -73,9 +73,17 @@ static int accept_source(struct vm *vm, const char *path, int *conn_fd)
 	}
 	close(listen_fd);
 	unlink(path);
+	if (ret == 1)
+		vmm_err("stopped while waiting for a migration on unix:%s", path);
 	if (ret == 0)
 		migration_set_timeouts(*conn_fd); /* it blocks: accept4 without SOCK_NONBLOCK */
 	return ret;
+}
+
+/* A stop signal during the stream ends it (the source then resumes its guest). */
+static bool vm_stopping(const void *vm)
+{
+	return vm_exit_requested(vm);
 }
 
 static int add_state(struct migration_incoming *in, const struct wire_record *rec)
@@ -216,6 +224,8 @@ int migration_receive(struct vm *vm, const char *uri, struct migration_incoming 
 		return ret < 0 ? -1 : 1;
 	}
 	in->start_ns = migration_now_ns();
+	in->conn.cancelled = vm_stopping;
+	in->conn.cancel_arg = vm;
 	in->buf = malloc(WIRE_MAX_PAYLOAD);
 	in->state_fd = memfd_create("vmm-incoming-state", MFD_CLOEXEC);
 	if (!in->buf || in->state_fd < 0)

@@ -94,6 +94,9 @@ static int recv_all(struct wire_conn *c, void *buf, size_t len, const char *what
 	size_t done = 0;
 	while (done < len) {
 		ssize_t n = recv(c->fd, (uint8_t *)buf + done, len - done, 0);
+		if (n < 0 && errno == EINTR && c->cancelled && c->cancelled(c->cancel_arg))
+			return fail(c, "stopped by a signal after %llu bytes, in %s",
+				    (unsigned long long)(c->bytes_received + done), what);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)

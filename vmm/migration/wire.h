@@ -44,6 +44,9 @@ struct wire_conn {
 	uint64_t bytes_sent, bytes_received;
 	uint8_t *pages; /* wire_send_pages' copy: the guest keeps writing while it goes out */
 	char err[256];	/* why the last call failed, one line */
+	/* Asked after a signal interrupts a wait: true ends the call with an error. May be NULL. */
+	bool (*cancelled)(const void *arg);
+	const void *cancel_arg;
 };
 
 /* A record read by wire_recv: payload points into the connection's buffer. */
