@@ -117,6 +117,19 @@ static int check_end(struct migration_incoming *in, const struct wire_record *re
 	return 0;
 }
 
+/* TAP: u32 net device index, the TAP's fd passed along; the device takes it. */
+static int adopt_tap(struct vm *vm, struct migration_incoming *in, const struct wire_record *rec)
+{
+	uint32_t index = rec->len == 4 ? wire_get_u32(rec->payload) : UINT32_MAX;
+	if (rec->len == 4 && virtio_net_adopt_tap(vm, index, wire_take_fd(&in->conn)) == 0)
+		return 0;
+	snprintf(in->conn.err, sizeof(in->conn.err),
+		 "the TAP the source handed over for net%u cannot be used here (the target says "
+		 "why)",
+		 index);
+	return -1;
+}
+
 /* Records until END. */
 static int receive(struct vm *vm, struct migration_incoming *in)
 {
@@ -138,6 +151,10 @@ static int receive(struct vm *vm, struct migration_incoming *in)
 		}
 		case WIRE_STATE:
 			if (add_state(in, &rec) < 0)
+				return -1;
+			break;
+		case WIRE_TAP:
+			if (adopt_tap(vm, in, &rec) < 0)
 				return -1;
 			break;
 		case WIRE_END:
