@@ -7,32 +7,17 @@
 # stale; a target that dies or refuses leaves the source running with the
 # reason in the answer; malformed streams are refused in one line.
 . "$(dirname "$0")/../lib.sh"
-need_kvm
-VMM=$ISOLAB_ASAN_BIN/vmm
-[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
-FW=$ISOLAB_BUILD/firmware
-[ -x "$VMM" ] && [ -f "$FW/counter.bin" ] && [ -f "$FW/dirty_rate.bin" ] ||
-	bail_out "build vmm and firmware first (make)"
+need_firmware_vm counter.bin dirty_rate.bin
 command -v python3 >/dev/null || skip_all "needs python3 for the hostile peers"
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	stop_pid "${pids[@]}"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 mon() { run --timeout 120 "$VMM" monitor "$1" "${@:2}"; }
-lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
-# wait_for TEST...: until the test holds (60 s at most)
-wait_for() {
-	for _ in $(seq 600); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-more_lines() { [ "$(lines "$1")" -ge "$2" ]; }
 # source NAME ARGS...: a guest with a monitor at $tmp/NAME.sock, console $tmp/NAME.out
 source_vm() {
 	local name=$1
@@ -41,7 +26,7 @@ source_vm() {
 		2>"$tmp/$name.err" &
 	src_pid=$!
 	pids+=("$src_pid")
-	wait_for test -S "$tmp/$name.sock"
+	wait_until 60 test -S "$tmp/$name.sock"
 }
 # target NAME ARGS...: vmm --incoming unix:$tmp/NAME.in, monitor $tmp/NAME.sock
 target_vm() {
@@ -51,7 +36,7 @@ target_vm() {
 		--console "$tmp/$name.out" --stats 2>"$tmp/$name.err" &
 	dst_pid=$!
 	pids+=("$dst_pid")
-	wait_for test -S "$tmp/$name.in"
+	wait_until 60 test -S "$tmp/$name.in"
 }
 # count_run FILE...: the files' bytes, in order, read as "count 0", "count 1", ... with no gap
 count_run() {
@@ -63,7 +48,7 @@ count_run() {
 source_vm a --firmware "$FW/counter.bin" --cpus 2 --stats
 target_vm b --firmware "$FW/counter.bin" --cpus 2
 ok "$?" "the target waits on its --incoming socket"
-wait_for more_lines "$tmp/a.out" 3
+wait_until 60 has_lines "$tmp/a.out" 3
 mon "$tmp/a.sock" migrate "unix:$tmp/b.in"
 is "$rc" 0 "migrate answers without an error"
 like "$out" "migrated to unix:$tmp/b.in; the guest runs there now" "the answer says where it went"
@@ -74,7 +59,7 @@ wait "$src_pid"
 is "$?" 0 "the source exits 0"
 like "$(cat "$tmp/a.err")" "migration_downtime_us: [0-9]+" "the source's --stats has the figures"
 before=$(lines "$tmp/a.out")
-wait_for more_lines "$tmp/b.out" 3
+wait_until 60 has_lines "$tmp/b.out" 3
 ok "$?" "the target prints on"
 mon "$tmp/b.sock" quit
 wait "$dst_pid"
@@ -89,7 +74,7 @@ head -c 1048576 /dev/zero >"$tmp/disk.img"
 source_vm h --firmware "$FW/counter.bin" --disk "$tmp/disk.img"
 target_vm i --firmware "$FW/counter.bin" --disk "$tmp/disk.img"
 ok "$?" "the target starts on a disk the source holds (it locks it when the guest arrives)"
-wait_for more_lines "$tmp/h.out" 2
+wait_until 60 has_lines "$tmp/h.out" 2
 mon "$tmp/h.sock" migrate "unix:$tmp/i.in"
 is "$rc" 0 "a guest with a --disk migrates"
 wait "$src_pid"
@@ -104,13 +89,13 @@ is "$?" 0 "the target quits with status 0"
 guest=(--firmware "$FW/dirty_rate.bin" --cmdline "rate=64 mib=4")
 source_vm c "${guest[@]}"
 target_vm d "${guest[@]}"
-wait_for more_lines "$tmp/c.out" 2
+wait_until 60 has_lines "$tmp/c.out" 2
 mon "$tmp/c.sock" migrate "unix:$tmp/d.in"
 is "$rc" 0 "a guest writing 64 MiB/s migrates"
 like "$out" "migration_rounds: [0-9]+" "in rounds"
 wait "$src_pid"
 is "$?" 0 "its source exits 0"
-wait_for more_lines "$tmp/d.out" 2
+wait_until 60 has_lines "$tmp/d.out" 2
 mon "$tmp/d.sock" quit
 wait "$dst_pid"
 is "$?" 0 "the target ran on without finding a stale page (exit 3 if it had)"
@@ -118,7 +103,7 @@ unlike "$(cat "$tmp/d.out")" "stale page" "no stale page reported"
 
 # --- a target that dies mid-stream: the source says so and runs on
 source_vm e --firmware "$FW/counter.bin"
-wait_for more_lines "$tmp/e.out" 2
+wait_until 60 has_lines "$tmp/e.out" 2
 python3 - "$tmp/dies.in" <<'EOF' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -128,13 +113,13 @@ c.recv(4096)
 c.close()  # gone after the header
 EOF
 pids+=($!)
-wait_for test -S "$tmp/dies.in"
+wait_until 60 test -S "$tmp/dies.in"
 mon "$tmp/e.sock" migrate "unix:$tmp/dies.in"
 is "$rc" 1 "a migration whose target dies is an error"
 like "$out" "^error: migration to unix:$tmp/dies.in failed: .*; the guest runs on here" \
 	"the answer says it failed and the guest runs on"
 n=$(lines "$tmp/e.out")
-wait_for more_lines "$tmp/e.out" $((n + 3))
+wait_until 60 has_lines "$tmp/e.out" $((n + 3))
 ok "$?" "the source's guest keeps counting"
 mon "$tmp/e.sock" migrate "unix:$tmp/nobody.in"
 like "$out" "error: migration to unix:$tmp/nobody.in failed: cannot connect" "no one listening: an error"
