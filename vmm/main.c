@@ -231,9 +231,6 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 		status = added == VIRTIO_BAD_SPEC ? EXIT_USAGE : -1;
 		goto out;
 	}
-	/* A wait for the source ends cleanly on Ctrl-C or SIGTERM, its socket removed. */
-	if (opts->incoming && console_catch_signals(vm) < 0)
-		goto out;
 	/* An incoming migration brings RAM and CPU state instead of a boot. */
 	int loaded = opts->incoming ? migration_receive(vm, opts->incoming, &incoming)
 				    : load_guest(vm, opts, f, &restored);

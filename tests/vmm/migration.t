@@ -155,7 +155,7 @@ else
 	source_vm t --firmware "$FW/counter.bin" --net "tap,name=$tap"
 	target_vm u --firmware "$FW/counter.bin" --net "tap,name=$tap"
 	ok "$?" "the target of a VM with a TAP starts while the source holds the TAP"
-	wait_for more_lines "$tmp/t.out" 2
+	wait_until 60 has_lines "$tmp/t.out" 2
 	addr=$(ip -br addr show "$tap" | awk '{print $3}')
 	mon "$tmp/t.sock" migrate "unix:$tmp/u.in"
 	is "$rc" 0 "a guest with --net tap migrates on one host"
@@ -174,7 +174,7 @@ else
 
 	# A target that takes the TAP's fd and dies: the source runs on with its own.
 	source_vm v --firmware "$FW/counter.bin" --net "tap,name=$tap"
-	wait_for more_lines "$tmp/v.out" 2
+	wait_until 60 has_lines "$tmp/v.out" 2
 	python3 - "$tmp/grab.in" <<'EOF2' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -187,14 +187,14 @@ while True:
 c.close()  # gone with the TAP's fd in hand
 EOF2
 	pids+=($!)
-	wait_for test -S "$tmp/grab.in"
+	wait_until 60 test -S "$tmp/grab.in"
 	mon "$tmp/v.sock" migrate "unix:$tmp/grab.in"
 	like "$out" "^error: migration to unix:$tmp/grab.in failed: .*; the guest runs on here" \
 		"a target that dies holding the TAP's fd: the migration fails"
 	holds_tap "$src_pid" "$tap"
 	ok "$?" "the source still holds its TAP"
 	n=$(lines "$tmp/v.out")
-	wait_for more_lines "$tmp/v.out" $((n + 2))
+	wait_until 60 has_lines "$tmp/v.out" $((n + 2))
 	ok "$?" "and its guest runs on"
 	mon "$tmp/v.sock" quit
 	wait "$src_pid"
@@ -258,7 +258,7 @@ for sig in TERM INT; do
 	"$VMM" --firmware "$FW/counter.bin" --incoming "unix:$tmp/w.in" 2>"$tmp/w.err" &
 	w_pid=$!
 	pids+=("$w_pid")
-	wait_for test -S "$tmp/w.in"
+	wait_until 60 test -S "$tmp/w.in"
 	kill -"$sig" "$w_pid"
 	wait "$w_pid"
 	st=$?
@@ -268,4 +268,27 @@ for sig in TERM INT; do
 		"SIG$sig: that says it stopped while waiting"
 	ok "$([ ! -e "$tmp/w.in" ]; echo $?)" "SIG$sig: the socket path is removed"
 done
+# Mid-stream: the target stops on SIGTERM and refuses, so its source would resume.
+"$VMM" --firmware "$FW/counter.bin" --incoming "unix:$tmp/w.in" 2>"$tmp/w.err" &
+w_pid=$!
+pids+=("$w_pid")
+wait_until 60 test -S "$tmp/w.in"
+python3 - "$tmp/w.in" "$tmp/w.nack" <<'EOF2' &
+import socket, struct, sys, zlib
+h = b"isolabMG" + struct.pack("<IIII", 1, 4096, 1, 0) + struct.pack("<QQ", 0, 128 << 20)
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(h + struct.pack("<I", zlib.crc32(h)))
+open(sys.argv[2], "wb").write(s.recv(4096))  # silent after the header: the answer, or EOF
+EOF2
+peer_pid=$!
+pids+=("$peer_pid")
+sleep 1
+kill -TERM "$w_pid"
+wait "$w_pid"
+st=$?
+is "$st" 143 "SIGTERM mid-stream stops the target with 128+15"
+like "$(cat "$tmp/w.err")" "incoming migration: .*stopped by a signal" "and one line says so"
+wait "$peer_pid"
+like "$(tr -c '[:print:]' . <"$tmp/w.nack")" "stopped by a signal" "the source hears the refusal"
 done_testing

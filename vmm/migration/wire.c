@@ -3,6 +3,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,7 @@ void wire_conn_init(struct wire_conn *c, int fd)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->fd_in = -1;
+	c->cancel_fd = -1;
 }
 
 void wire_conn_free(struct wire_conn *c)
@@ -152,9 +154,30 @@ static int take_passed_fds(struct wire_conn *c, struct msghdr *msg)
 		   : 0;
 }
 
+/* Until the socket has bytes: -1 with errno ECANCELED when cancel_fd says stop. */
+static int wait_readable(struct wire_conn *c)
+{
+	struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
+			      {.fd = c->cancel_fd, .events = POLLIN}};
+	if (c->cancel_fd < 0)
+		return 0; /* recv blocks, up to the socket's timeout */
+	int n = poll(p, 2, WIRE_PEER_TIMEOUT_S * 1000);
+	if (n > 0 && (p[1].revents & POLLIN)) {
+		errno = ECANCELED;
+		return -1;
+	}
+	if (n == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return n < 0 ? -1 : 0;
+}
+
 /* recv with room for one passed fd (closed on exec). */
 static ssize_t recv_some(struct wire_conn *c, void *buf, size_t len)
 {
+	if (wait_readable(c) < 0)
+		return -1;
 	union fd_cmsg control;
 	struct iovec iov = {buf, len};
 	struct msghdr msg = {.msg_iov = &iov,
@@ -174,9 +197,6 @@ static int recv_all(struct wire_conn *c, void *buf, size_t len, const char *what
 		ssize_t n = recv_some(c, (uint8_t *)buf + done, len - done);
 		if (n == -2)
 			return -1;
-		if (n < 0 && errno == EINTR && c->cancelled && c->cancelled(c->cancel_arg))
-			return fail(c, "stopped by a signal after %llu bytes, in %s",
-				    (unsigned long long)(c->bytes_received + done), what);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
@@ -185,7 +205,9 @@ static int recv_all(struct wire_conn *c, void *buf, size_t len, const char *what
 		if (n < 0)
 			return fail(c, "reading %s after %llu bytes: %s", what,
 				    (unsigned long long)(c->bytes_received + done),
-				    errno == EAGAIN ? "timed out" : strerror(errno));
+				    errno == EAGAIN	 ? "timed out"
+				    : errno == ECANCELED ? "stopped by a signal"
+							 : strerror(errno));
 		done += (size_t)n;
 	}
 	c->bytes_received += len;

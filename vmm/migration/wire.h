@@ -26,6 +26,7 @@
 #define WIRE_MAX_STATE_PART (1u << 20)
 #define WIRE_MAX_STATE	    (64u << 20) /* CPU and device state, all parts together */
 #define WIRE_MAX_MESSAGE    256u	/* a NACK's reason */
+#define WIRE_PEER_TIMEOUT_S 60 /* a peer silent this long is gone (nested hosts are slow) */
 /* The largest payload of any record: a full PAGES record. */
 #define WIRE_MAX_PAYLOAD (4u + WIRE_MAX_PAGES * (8u + WIRE_PAGE_SIZE))
 
@@ -46,9 +47,8 @@ struct wire_conn {
 	uint8_t *pages; /* wire_send_pages' copy: the guest keeps writing while it goes out */
 	char err[256];	/* why the last call failed, one line */
 	int fd_in;	/* the fd that came with the last WIRE_TAP record (wire_take_fd), or -1 */
-	/* Asked after a signal interrupts a wait: true ends the call with an error. May be NULL. */
-	bool (*cancelled)(const void *arg);
-	const void *cancel_arg;
+	/* Readable when the wait must end (the target's stop signals), or -1. */
+	int cancel_fd;
 };
 
 /* A record read by wire_recv: payload points into the connection's buffer. */
