@@ -3,7 +3,7 @@
 # Image header) are unit-tested on any host from vmm/arm64/unit.mk.
 
 VMM_ARCH_SRCS := $(addprefix vmm/arm64/,arch.c board.c gic.c regs.c loader.c image.c fdt.c \
-	state.c)
+	state.c gic_state.c)
 # libfdt-dev is not co-installable across architectures (libreadline-dev and
 # libmnl-dev are): the x86 build needs libfdt-dev:amd64 for the unit tests, so
 # the arm64 vmm takes libfdt.h from it (the header is the same) and links the

@@ -137,6 +137,16 @@ int snap_reader_done(const struct snap_reader *r)
 	return 0;
 }
 
+int snap_get_version(struct snap_reader *r, uint32_t want)
+{
+	uint32_t version;
+	if (snap_get_u32(r, &version) < 0)
+		return -1;
+	if (version != want)
+		return snap_bad(r, "layout version %u, this vmm reads %u", version, want);
+	return 0;
+}
+
 int snap_put_blob(struct snap_writer *w, const void *data, uint32_t len)
 {
 	if (snap_put_u32(w, len) < 0)

@@ -52,6 +52,8 @@ int snap_get_u64(struct snap_reader *r, uint64_t *v);
  */
 int snap_put_blob(struct snap_writer *w, const void *data, uint32_t len);
 int snap_get_blob(struct snap_reader *r, void *data, uint32_t len);
+/* A u32 layout version that must be want: 0, or -1 with a message naming both. */
+int snap_get_version(struct snap_reader *r, uint32_t want);
 /* The whole section was consumed: 0, or -1 with a message (a longer section is another layout). */
 int snap_reader_done(const struct snap_reader *r);
 /* Prints "vmm: snapshot: WHAT: message" and returns -1: for load code that finds a bad value. */

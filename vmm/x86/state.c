@@ -350,23 +350,13 @@ static int load_events(struct snap_reader *r, const struct state_caps *caps, int
 	return 0;
 }
 
-static int load_version(struct snap_reader *r, uint32_t want)
-{
-	uint32_t version;
-	if (snap_get_u32(r, &version) < 0)
-		return -1;
-	if (version != want)
-		return snap_bad(r, "layout version %u, this vmm reads %u", version, want);
-	return 0;
-}
-
 int arch_vcpu_load(struct vm *vm, int fd, struct snap_reader *r)
 {
 	struct state_caps caps;
 	state_caps(vm, &caps);
 	struct kvm_mp_state mp;
 	struct kvm_regs regs;
-	if (load_version(r, VCPU_STATE_VERSION) < 0 || LOAD(r, fd, KVM_SET_MP_STATE, mp) < 0 ||
+	if (snap_get_version(r, VCPU_STATE_VERSION) < 0 || LOAD(r, fd, KVM_SET_MP_STATE, mp) < 0 ||
 	    LOAD(r, fd, KVM_SET_REGS, regs) < 0 || load_sregs(r, &caps, fd) < 0 ||
 	    load_fpu(r, &caps, fd) < 0)
 		return -1;
@@ -442,7 +432,7 @@ void arch_vm_resuming(struct vm *vm)
 int arch_vm_load(struct vm *vm, struct snap_reader *r)
 {
 	int fd = vm_fd(vm);
-	if (load_version(r, VM_STATE_VERSION) < 0)
+	if (snap_get_version(r, VM_STATE_VERSION) < 0)
 		return -1;
 	for (uint32_t chip = 0; chip < NR_IRQCHIPS; chip++) {
 		struct kvm_irqchip irqchip;
