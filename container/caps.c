@@ -22,11 +22,13 @@ static const char *const set_keys[NCAPSETS] = {
     [CAPSET_AMBIENT] = "ambient",
 };
 
-/* docker's default set minus CAP_MKNOD: on cgroup v2 no device filter stops mknod. */
+/* docker's default set. CAP_MKNOD with it: the device cgroup (v1 rules, v2's program)
+ * decides which nodes may be made and opened. */
 static const cap_value_t docker_caps[] = {
-    CAP_CHOWN,	    CAP_DAC_OVERRIDE, CAP_FSETID,      CAP_FOWNER,  CAP_NET_RAW,
-    CAP_SETGID,	    CAP_SETUID,	      CAP_SETFCAP,     CAP_SETPCAP, CAP_NET_BIND_SERVICE,
-    CAP_SYS_CHROOT, CAP_KILL,	      CAP_AUDIT_WRITE,
+    CAP_CHOWN,	 CAP_DAC_OVERRIDE, CAP_FSETID,		 CAP_FOWNER,
+    CAP_MKNOD,	 CAP_NET_RAW,	   CAP_SETGID,		 CAP_SETUID,
+    CAP_SETFCAP, CAP_SETPCAP,	   CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+    CAP_KILL,	 CAP_AUDIT_WRITE,
 };
 
 static int cap_by_name(const char *name, const struct json_path *p, cap_value_t *out)

@@ -19,7 +19,7 @@ enum capset_kind {
 
 /* The OCI "process.capabilities" object (NULL: every set empty, as runc and crun). */
 int caps_from_oci(struct json_object *obj, const struct json_path *path, uint64_t sets[NCAPSETS]);
-/* docker's default set minus CAP_MKNOD in bounding/effective/permitted, privileged: all
+/* docker's default set in bounding/effective/permitted (CAP_MKNOD included), privileged: all
  * this process holds; no inheritable or ambient ones (docker since CVE-2022-24769). */
 void caps_docker_default(uint64_t sets[NCAPSETS], bool privileged);
 /* Bounding set first, then inheritable/permitted/effective, then ambient. Needs CAP_SETPCAP

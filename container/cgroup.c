@@ -1,4 +1,4 @@
-/* Backend-independent cgroup handling: detection, joining, statistics, removal. */
+/* cgroup handling the spec does not shape: detection, joining, statistics, removal. */
 #include "cgroup.h"
 #include "util.h"
 
@@ -37,15 +37,6 @@ bool cgroup_unified(void)
 {
 	struct statfs sfs;
 	return statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-int cgroup_create(struct cgroup *cg, const char *name, const struct limits *lim)
-{
-	if (cg->ops->create(cg, name, lim) < 0) {
-		cgroup_destroy(cg);
-		return -1;
-	}
-	return 0;
 }
 
 /* Each directory's `file` (O_CREAT: a no-op on cgroupfs, as in cg_write; the unit tests
@@ -198,18 +189,36 @@ int cg_read_ll(const char *dir, const char *file, const char *key, long long *ou
 	return 0;
 }
 
-int cg_add_dir(struct cgroup *cg, const char *parent, const char *name)
+/* --stats: v1's memory.max_usage_in_bytes and cpuacct.usage, in whichever directory. */
+static int v1_stats(const struct cgroup *cg, struct cg_stats *st)
 {
-	if (cg->ndirs == CG_MAX_DIRS)
-		return err_ret("too many cgroup hierarchies");
-	char *dir = xasprintf("%s/%s", parent, name);
-	if (mkdir(dir, 0755) < 0) {
-		int e = errno;
-		free(dir);
-		if (e == EEXIST)
-			return err_ret("cgroup %s/%s already exists (name in use?)", parent, name);
-		return err_ret("cannot create cgroup %s/%s: %s", parent, name, strerror(e));
+	for (int i = 0; i < cg->ndirs; i++) {
+		const char *d = cg->dirs[i];
+		long long ns;
+		cg_read_ll(d, "memory.max_usage_in_bytes", NULL, &st->peak_memory_bytes);
+		if (cg_read_ll(d, "cpuacct.usage", NULL, &ns) == 0)
+			st->cpu_usec = ns / 1000;
 	}
-	cg->dirs[cg->ndirs++] = dir;
 	return 0;
 }
+
+static int v2_stats(const struct cgroup *cg, struct cg_stats *st)
+{
+	const char *dir = cg->dirs[0];
+	/* memory.peak exists since Linux 5.19; memory.current is the fallback. */
+	if (cg_read_ll(dir, "memory.peak", NULL, &st->peak_memory_bytes) < 0)
+		cg_read_ll(dir, "memory.current", NULL, &st->peak_memory_bytes);
+	cg_read_ll(dir, "cpu.stat", "usage_usec", &st->cpu_usec);
+	return 0;
+}
+
+const struct cgroup_ops cgroup_v1_ops = {
+    .name = "v1",
+    .stats = v1_stats,
+};
+
+const struct cgroup_ops cgroup_v2_ops = {
+    .name = "v2",
+    .clone_into = true,
+    .stats = v2_stats,
+};

@@ -1,8 +1,8 @@
-/* The container's cgroup: one directory per hierarchy (v1) or one (v2), behind a backend table. */
+/* A container's cgroup: one directory per hierarchy (v1) or one (v2). Made with its limits
+ * by oci_cgroup.c for both CLIs; here what is independent of the spec: detection, joining,
+ * statistics, removal. */
 #ifndef CONTAINER_CGROUP_H
 #define CONTAINER_CGROUP_H
-
-#include "options.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -20,8 +20,6 @@ struct cgroup_ops {
 	const char *name;
 	/* One hierarchy a process can be born in (clone3 CLONE_INTO_CGROUP): cgroup v2. */
 	bool clone_into;
-	/* Make the directories and apply the limits; prints its own error. */
-	int (*create)(struct cgroup *cg, const char *name, const struct limits *lim);
 	int (*stats)(const struct cgroup *cg, struct cg_stats *st);
 };
 
@@ -39,7 +37,6 @@ extern const struct cgroup_ops cgroup_v2_ops;
 void cgroup_detect(struct cgroup *cg);
 /* Is the host's /sys/fs/cgroup a cgroup2 mount (not a hybrid's or a v1 host's tmpfs)? */
 bool cgroup_unified(void);
-int cgroup_create(struct cgroup *cg, const char *name, const struct limits *lim);
 /* Move a process (0: the caller) into every directory of the cgroup. */
 int cgroup_enter(const struct cgroup *cg, pid_t pid);
 /* A process joining itself, in two steps (it may have left the host's mount namespace
@@ -64,6 +61,5 @@ void cgroup_destroy(struct cgroup *cg);
 int cg_write(const char *dir, const char *file, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int cg_read_ll(const char *dir, const char *file, const char *key, long long *out);
-int cg_add_dir(struct cgroup *cg, const char *parent, const char *name);
 
 #endif

@@ -3,6 +3,7 @@
 #define CONTAINER_CONTAINER_H
 
 #include "cgroup.h"
+#include "oci.h"
 #include "options.h"
 #include "pty.h"
 #include "rootfs.h"
@@ -14,19 +15,23 @@
 struct container {
 	struct run_opts *o;
 	char name[64];
-	char *dir; /* state directory */
-	struct rootfs_spec fs;
-	struct cgroup cg;
-	struct cgroup_procs join; /* the init joins its cgroup itself (unless born there) */
+	char *dir;	       /* state directory */
+	struct rootfs_spec fs; /* the overlay, mounted before the core binds the root */
+	/* The create core's: the spec run_build_spec makes, the cgroup (core.st.cg), the
+	 * start protocol's sockets (core.sync), the command's security (core.sec). */
+	struct oci_create core;
+	struct create_steps steps; /* ours around the core: run.c, init.c */
+	char **volume_labels;	   /* "volume HOST:CTR", for the mounts' errors */
+	char cgroup_controllers[64];
+	char *cgroups_path;
 	struct state st;
 	struct pty pty;
-	struct process_security security; /* the command's, built before the clone */
 	bool has_pty;
 	bool userns;
 	uid_t host_uid; /* who runs the runtime, for rootless id maps */
 	gid_t host_gid;
-	int sync[2]; /* [0] the runtime's end, [1] the container's */
-	int log_fd;  /* -d: the container's stdout/stderr, else -1 */
+	int console[2]; /* -t: the console socket pair, [0] the runtime's end */
+	int log_fd;	/* -d: the container's stdout/stderr, else -1 */
 	char ip[16];
 	char veth[16];
 	pid_t pid; /* init, in the host's pid namespace */
@@ -58,13 +63,15 @@ struct process_desc {
 /* docker's environment: PATH, HOME, container=isolab, HOSTNAME, TERM with -t, then -e's. */
 char **docker_env(const char *const *user, size_t n, const char *hostname, bool tty);
 
-/* The container side: runs as pid 1 of the new namespaces, never returns. */
-__attribute__((noreturn)) void container_init(struct container *c);
 /* The command's process: confine it and exec (shared with `container exec`). */
 __attribute__((noreturn)) void exec_command(const struct process_desc *p);
 
 int cmd_run(int argc, char **argv);
-/* Has the runtime work between the clone and NAMESPACES_DONE (id maps, the veth)? */
-bool runtime_step(const struct container *c);
+/* The container as an OCI spec for the create core (run_spec.c). */
+void run_build_spec(struct container *c, struct spec *s);
+/* Does it get a cgroup (limits, --stats, the device filter)? Not rootless. */
+bool run_wants_cgroup(const struct container *c);
+/* Our steps around the core in the init (init.c): into c->steps. */
+void run_init_steps(struct container *c);
 
 #endif

@@ -1,9 +1,8 @@
 /*
- * The container side of the clone. It waits until the runtime has set up its
- * network, builds the root filesystem, waits for its cgroup, then stays pid 1:
- * it starts the command, reaps every orphan the command leaves (zombies would
- * otherwise pile up, as nothing else in the namespace can wait for them),
- * forwards signals to the command, and exits with the command's status.
+ * The docker-like container's init: its steps around the create core (oci_init.c),
+ * which clones it, takes it through the start protocol and builds its filesystem. Here:
+ * the id maps of a rootless container, eth0, the overlay root, and after READY the
+ * pid-1 reaper that forks the command. Also the command's exec, shared by every path.
  */
 #include "container.h"
 #include "namespaces.h"
@@ -93,32 +92,36 @@ void exec_command(const struct process_desc *p)
 	_exit(e == ENOENT ? 127 : 126);
 }
 
-static void setup_inside(struct container *c)
+/* First thing in the init: it dies with the runtime, waits for signals only through
+ * sigwaitinfo (reap_and_forward), and, rootless, maps itself (as unshare -r does: the
+ * unprivileged runtime cannot open the /proc files of a non-dumpable process, and
+ * neither can we, briefly). */
+static int init_first(void *arg)
 {
-	const struct run_opts *o = c->o;
-	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-		die("cannot become root in the user namespace: %s", strerror(errno));
-	const char *host = o->hostname ? o->hostname : c->name;
-	if (o->net != NET_HOST && sethostname(host, strlen(host)) < 0)
-		die("sethostname: %s", strerror(errno));
-	if (o->net != NET_HOST && net_configure_inside(c->ip[0] ? c->ip : NULL) < 0)
-		_exit(125);
-	if (setup_rootfs(&c->fs) < 0)
-		_exit(125);
+	struct container *c = arg;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (!c->userns || c->host_uid == 0)
+		return 0;
+	prctl(PR_SET_DUMPABLE, 1);
+	int rc = write_own_id_maps(c->host_uid, c->host_gid);
+	prctl(PR_SET_DUMPABLE, 0);
+	return rc;
 }
 
-/* -t: the terminal comes from the container's own devpts, so its tty is /dev/pts/0 as in
- * docker, and /dev/console shows it too (as runc binds it); the master goes to the runtime. */
-static int make_terminal(char *slave, size_t len)
+/* lo, and eth0 with its address and default route (the runtime made the veth). */
+static int in_namespaces(void *arg)
 {
-	int master = pty_alloc(slave, len);
-	if (master < 0)
-		return err_ret("cannot allocate the terminal in the container: %s",
-			       strerror(errno));
-	int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0 || close(fd) < 0 || mount(slave, "/dev/console", NULL, MS_BIND, NULL) < 0)
-		return err_ret("/dev/console: %s", strerror(errno));
-	return master;
+	struct container *c = arg;
+	return c->o->net == NET_HOST ? 0 : net_configure_inside(c->ip[0] ? c->ip : NULL);
+}
+
+static int before_root(void *arg)
+{
+	struct container *c = arg;
+	return mount_overlay_root(&c->fs);
 }
 
 static __attribute__((noreturn)) void reap_and_forward(pid_t cmd, const sigset_t *all)
@@ -140,73 +143,63 @@ static __attribute__((noreturn)) void reap_and_forward(pid_t cmd, const sigset_t
 	}
 }
 
-void container_init(struct container *c)
+static __attribute__((noreturn)) void exec_docker_command(struct container *c, int sync_fd)
 {
-	close(c->sync[0]);
-	/* Until READY, every error of the setup goes to the runtime as ERROR. */
-	err_send_to_sync(c->sync[1]);
+	const struct run_opts *o = c->o;
+	if (c->log_fd >= 0 && (dup2(c->log_fd, 1) < 0 || dup2(c->log_fd, 2) < 0))
+		die("cannot redirect output: %s", strerror(errno));
+	if (c->has_pty && pty_attach_slave(c->core.tty_slave) < 0)
+		_exit(125);
+	if (!c->has_pty && !o->interactive) {
+		int null = open("/dev/null", O_RDONLY);
+		if (null < 0 || dup2(null, 0) < 0)
+			die("cannot open /dev/null: %s", strerror(errno));
+	}
+	/* Only the sync socket (close-on-exec: its EOF tells the runtime exec happened). */
+	close_fds_except(sync_fd);
+	struct process_desc p = {
+	    .argv = o->argv,
+	    .env = docker_env(o->env, o->nenv, o->hostname ? o->hostname : c->name, c->has_pty),
+	    .cwd = o->workdir,
+	    .make_cwd = true,
+	    .umask = -1,
+	    .uid = o->uid,
+	    .gid = o->gid,
+	    .security = &c->core.sec,
+	    .docker_user = true,
+	};
+	exec_command(&p);
+}
+
+/* After READY: stay pid 1 as docker's --init does, fork the command, reap every orphan
+ * it leaves (nothing else in the namespace can wait for them), forward signals, exit
+ * with the command's status. */
+static __attribute__((noreturn)) void run_command(struct oci_create *core, void *arg)
+{
+	struct container *c = arg;
+	/* Again: a user switch in the setup cleared it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	/* Rootless, we map ourselves (as unshare -r does): the unprivileged runtime cannot
-	 * open the /proc files of a non-dumpable process, and neither can we, briefly. */
-	if (c->userns && c->host_uid != 0) {
-		prctl(PR_SET_DUMPABLE, 1);
-		if (write_own_id_maps(c->host_uid, c->host_gid) < 0)
-			_exit(125);
-		prctl(PR_SET_DUMPABLE, 0);
-	}
-	/* A failed expect means the runtime is gone: nobody left to tell. */
-	/* The cgroup before the rootfs: its mounts are charged to the container. */
-	if (sync_await_namespaces(c->sync[1], runtime_step(c), &c->join) < 0)
-		_exit(125);
-	setup_inside(c);
-	/* After the cgroup join, so that the cgroup is this namespace's root. */
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		die("cgroup namespace: %s", strerror(errno));
-	/* The runtime gets the terminal's master right after READY, to relay it. */
-	char slave[64];
-	int master = c->has_pty ? make_terminal(slave, sizeof(slave)) : -1;
-	if (c->has_pty && master < 0)
-		_exit(125);
-	if (sync_send(c->sync[1], SYNC_READY, 0, NULL) < 0)
-		_exit(125);
-	err_send_to_sync(-1);
-	if (master >= 0 && (oci_send_fd(c->sync[1], master) < 0 || close(master) < 0))
-		_exit(125);
 	pid_t cmd = fork();
 	if (cmd < 0)
 		die("fork: %s", strerror(errno));
-	if (cmd == 0) {
-		if (c->log_fd >= 0 && (dup2(c->log_fd, 1) < 0 || dup2(c->log_fd, 2) < 0))
-			die("cannot redirect output: %s", strerror(errno));
-		if (c->has_pty && pty_attach_slave(slave) < 0)
-			_exit(125);
-		if (!c->has_pty && !c->o->interactive) {
-			int null = open("/dev/null", O_RDONLY);
-			if (null < 0 || dup2(null, 0) < 0)
-				die("cannot open /dev/null: %s", strerror(errno));
-		}
-		/* Only the sync socket (close-on-exec: its EOF tells the runtime exec happened). */
-		close_fds_except(c->sync[1]);
-		const struct run_opts *o = c->o;
-		struct process_desc p = {
-		    .argv = o->argv,
-		    .env = docker_env(o->env, o->nenv, o->hostname ? o->hostname : c->name,
-				      c->has_pty),
-		    .cwd = o->workdir,
-		    .make_cwd = true,
-		    .umask = -1,
-		    .uid = o->uid,
-		    .gid = o->gid,
-		    .security = &c->security,
-		    .docker_user = true,
-		};
-		exec_command(&p);
-	}
+	if (cmd == 0)
+		exec_docker_command(c, core->sync[1]);
 	close_fds_except(-1);
 	/* Only now: the title overwrites the argument strings the command was built from. */
 	proc_title_set("container-init");
 	reap_and_forward(cmd, &all);
+}
+
+void run_init_steps(struct container *c)
+{
+	c->steps = (struct create_steps){
+	    .init_first = init_first,
+	    .in_namespaces = in_namespaces,
+	    .before_root = before_root,
+	    .run = run_command,
+	    .arg = c,
+	};
 }

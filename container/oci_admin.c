@@ -100,7 +100,7 @@ static int cmd_update(const struct oci_globals *g, int argc, char **argv)
 		rc = oci_cgroup_apply(&st.cg, &s.res);
 		oci_state_release(&st);
 	}
-	free(s.res.dev_rules);
+	spec_resources_free(&s.res);
 	json_object_put(doc);
 	return rc;
 }

@@ -161,7 +161,50 @@ static int v1_apply(const char *dir, const char *ctrls, const struct spec_resour
 		rc |= put(dir, "pids.max", "%lld", r->pids_limit);
 	if (has_token(ctrls, "devices", 7))
 		rc |= v1_devices(dir, r->dev_rules, r->ndev_rules);
+	if (has_token(ctrls, "blkio", 5) && blkio_wanted(r))
+		rc |= blkio_apply_v1(dir, r);
 	return rc ? -1 : 0;
+}
+
+/* The controllers the resources write to, as cgroup v2 names them (blkio is v2's io). */
+static void wanted_controllers(const struct spec_resources *r, const char *out[5], int *n)
+{
+	*n = 0;
+	if (r->memory_limit > 0 || r->memory_reservation > 0 || r->memory_swap > 0 ||
+	    r->swappiness >= 0 || r->disable_oom_killer)
+		out[(*n)++] = "memory";
+	if (r->cpu_shares > 0 || r->cpu_period > 0 || (r->cpu_quota != -1 && r->cpu_quota != 0))
+		out[(*n)++] = "cpu";
+	if ((r->cpus && r->cpus[0]) || (r->mems && r->mems[0]))
+		out[(*n)++] = "cpuset";
+	if (r->pids_limit > 0)
+		out[(*n)++] = "pids";
+	if (blkio_wanted(r))
+		out[(*n)++] = "io";
+}
+
+/* Is a hierarchy's super options list one of the controllers in `only` (NULL: all)? */
+static bool hierarchy_wanted(const char *super, const char *only)
+{
+	for (const char *t = only; t && *t; t += strcspn(t, ",") + (t[strcspn(t, ",")] != 0))
+		if (has_token(super, t, strcspn(t, ",")))
+			return true;
+	return !only;
+}
+
+/* A limit whose controller no hierarchy has is an error, not a silent no-op. */
+static int v1_check_controllers(const struct spec_resources *r, const char *seen)
+{
+	const char *want[5];
+	int n;
+	wanted_controllers(r, want, &n);
+	for (int i = 0; i < n; i++) {
+		const char *v1 = strcmp(want[i], "io") ? want[i] : "blkio";
+		if (!has_token(seen, v1, strlen(v1)))
+			return err_ret(
+			    "cgroup controller unavailable: %s (no v1 hierarchy mounted)", v1);
+	}
+	return 0;
 }
 
 /* Our path in the hierarchy whose mount has these super options (/proc/self/cgroup's
@@ -195,7 +238,7 @@ static char *own_path(const char *super, const char *mount_root, bool v2)
 static int v1_create(struct cgroup *cg, const char *path, const struct spec *s)
 {
 	FILE *mi = fopen("/proc/self/mountinfo", "re");
-	char line[8192];
+	char line[8192], seen[512] = "";
 	int rc = 0;
 	while (mi && rc == 0 && fgets(line, sizeof(line), mi)) {
 		char root[4096], mnt[4096], *sep = strstr(line, " - cgroup ");
@@ -206,6 +249,9 @@ static int v1_create(struct cgroup *cg, const char *path, const struct spec *s)
 			continue;
 		super++;
 		super[strcspn(super, "\n")] = '\0';
+		if (!hierarchy_wanted(super, s->cgroup_v1_controllers))
+			continue;
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), ",%s", super);
 		char *own = path[0] == '/' ? xstrdup("") : own_path(super, root, false);
 		if (!own)
 			continue;
@@ -222,7 +268,7 @@ static int v1_create(struct cgroup *cg, const char *path, const struct spec *s)
 	}
 	if (mi)
 		fclose(mi);
-	return rc;
+	return rc < 0 ? -1 : v1_check_controllers(&s->res, seen);
 }
 
 static int v2_apply(const char *dir, const struct spec_resources *r)
@@ -248,16 +294,56 @@ static int v2_apply(const char *dir, const struct spec_resources *r)
 		rc |= put_str(dir, "cpuset.mems", r->mems);
 	if (r->pids_limit > 0)
 		rc |= put(dir, "pids.max", "%lld", r->pids_limit);
+	if (blkio_wanted(r))
+		rc |= blkio_apply_v2(dir, r);
 	return rc ? -1 : 0;
+}
+
+/* Every controller a limit needs is in the root's cgroup.controllers; the ones the
+ * container uses are enabled for the children of each level (dir: the root, or below). */
+static int v2_controllers(const char *root, const struct spec_resources *r, char *list, size_t len)
+{
+	char have[1024] = "", path[4096];
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	read_file(path, have, sizeof(have));
+	for (char *c = have; *c; c++)
+		if (*c == ' ' || *c == '\n')
+			*c = ',';
+	const char *want[5];
+	int n;
+	wanted_controllers(r, want, &n);
+	snprintf(list, len, "+memory +cpu +pids +cpuset");
+	for (int i = 0; i < n; i++)
+		if (!has_token(have, want[i], strlen(want[i])))
+			return err_ret(
+			    "cgroup controller unavailable: %s (not in %s/cgroup.controllers)",
+			    want[i], root);
+	/* io only when limited: enabling it costs every process below some accounting. */
+	if (blkio_wanted(r))
+		snprintf(list + strlen(list), len - strlen(list), " +io");
+	return 0;
+}
+
+/* One write for the list; where one is missing the kernel refuses all: then one by one. */
+static void enable_controllers(const char *dir, const char *list)
+{
+	if (cg_write(dir, "cgroup.subtree_control", "%s", list) == 0)
+		return;
+	for (const char *t = list; *t; t += strcspn(t, " ") + (t[strcspn(t, " ")] != 0))
+		cg_write(dir, "cgroup.subtree_control", "%.*s", (int)strcspn(t, " "), t);
 }
 
 static int v2_create(struct cgroup *cg, const char *root, const char *path, const struct spec *s)
 {
+	char list[64];
+	if (v2_controllers(root, &s->res, list, sizeof(list)) < 0)
+		return -1;
 	char *dir, *own = path[0] == '/' ? xstrdup("") : own_path("", "/", true);
 	char *base = xasprintf("%s%s", root, own);
 	free(own);
-	/* Controllers for the children of every level on the way down. */
-	put_str(root, "cgroup.subtree_control", "+memory +cpu +pids +cpuset");
+	/* Controllers for the children of every level on the way down (not fatal: a limit
+	 * that needs one was checked above). */
+	enable_controllers(root, list);
 	int rc = make_path(base, path + (path[0] == '/'), false, &dir);
 	free(base);
 	if (rc < 0)
@@ -265,7 +351,7 @@ static int v2_create(struct cgroup *cg, const char *root, const char *path, cons
 	/* The levels below the root (isolab/ on a fresh host) hand them on too. */
 	for (char *sl = dir + strlen(root) + 1; (sl = strchr(sl, '/')); *sl++ = '/') {
 		*sl = '\0';
-		cg_write(dir, "cgroup.subtree_control", "%s", "+memory +cpu +pids +cpuset");
+		enable_controllers(dir, list);
 	}
 	cg->dirs[cg->ndirs++] = dir;
 	return v2_apply(dir, &s->res) < 0 ? -1 : v2_devices_apply(dir, s);

@@ -104,16 +104,28 @@ static bool any_user_ns(const struct spec *s)
 	return false;
 }
 
+bool create_runtime_step(const struct oci_create *c)
+{
+	return (spec_new_user_ns(&c->s) && !c->maps_by_init) || (c->steps && c->steps->after_clone);
+}
+
 /* The runtime's half of the start protocol; 0 once the init said READY. */
 static int drive_init(struct oci_create *c, pid_t pid)
 {
 	const struct spec *s = &c->s;
 	int fd = c->sync[0];
-	if (spec_new_user_ns(s) && (write_map(pid, "uid_map", s->uid_maps, s->nuid_maps) < 0 ||
-				    write_map(pid, "gid_map", s->gid_maps, s->ngid_maps) < 0))
+	if (spec_new_user_ns(s) && !c->maps_by_init &&
+	    (write_map(pid, "uid_map", s->uid_maps, s->nuid_maps) < 0 ||
+	     write_map(pid, "gid_map", s->gid_maps, s->ngid_maps) < 0))
 		return -1;
-	if (spec_new_user_ns(s) && sync_send(fd, SYNC_NAMESPACES_DONE, 0, NULL) < 0)
-		return sync_expect(fd, SYNC_READY, "during setup"), -1;
+	if (c->steps && c->steps->after_clone && c->steps->after_clone(c->steps->arg, pid) < 0)
+		return -1;
+	/* The init may be gone already, with an ERROR queued for us: print that one. */
+	if (create_runtime_step(c) && sync_send(fd, SYNC_NAMESPACES_DONE, 0, NULL) < 0) {
+		if (sync_expect(fd, SYNC_READY, "during setup") == 0)
+			err_ret("start protocol: READY before NAMESPACES_DONE");
+		return -1;
+	}
 	for (;;) {
 		struct sync_msg m;
 		if (sync_recv(fd, &m, "during setup") < 0)
@@ -156,11 +168,8 @@ int write_pid_file(const char *path, pid_t pid)
 	return rc;
 }
 
-static int spawn_init(struct oci_create *c, pid_t *pid_out)
+static int make_fifo(struct oci_create *c)
 {
-	unsigned long flags;
-	if (open_ns_paths(c, &flags) < 0)
-		return -1;
 	char *fifo = oci_fifo_path(&c->st);
 	/* Opened here, inherited by the init (no path to reach after pivot_root, whatever
 	 * its user namespace); O_RDWR so that its read waits for `start`'s byte, never EOF. */
@@ -168,6 +177,15 @@ static int spawn_init(struct oci_create *c, pid_t *pid_out)
 	free(fifo);
 	if (c->fifo_fd < 0)
 		return err_ret("cannot make exec.fifo: %s", strerror(errno));
+	return 0;
+}
+
+int create_spawn(struct oci_create *c, pid_t *pid_out)
+{
+	unsigned long flags;
+	*pid_out = 0;
+	if (open_ns_paths(c, &flags) < 0)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return err_ret("socketpair: %s", strerror(errno));
 	const struct cgroup *cg = &c->st.cg;
@@ -187,15 +205,18 @@ static int spawn_init(struct oci_create *c, pid_t *pid_out)
 	}
 	cgroup_close_procs(&c->join);
 	/* Only the init may hold it: `start` finds no reader (ENXIO) once the init is gone. */
-	close(c->fifo_fd);
+	if (c->fifo_fd >= 0)
+		close(c->fifo_fd);
 	c->fifo_fd = -1;
 	if (pid < 0)
-		return err_ret("cannot create the namespaces: %s", strerror(errno));
+		return err_ret("cannot create the namespaces: %s%s", strerror(errno),
+			       errno == EPERM && spec_new_user_ns(&c->s)
+				   ? " (user namespaces unavailable?)"
+				   : "");
 	close(c->sync[1]);
+	c->sync[1] = -1;
 	*pid_out = pid;
-	int rc = drive_init(c, pid);
-	close(c->sync[0]);
-	return rc;
+	return drive_init(c, pid);
 }
 
 static void fill_state(struct oci_create *c, const char *bundle, pid_t pid)
@@ -214,7 +235,8 @@ static void fill_state(struct oci_create *c, const char *bundle, pid_t pid)
 int oci_do_create(const struct oci_globals *g, const char *id, const char *bundle_arg,
 		  const char *pid_file, const char *console_socket, bool no_pivot, pid_t *pid_out)
 {
-	struct oci_create c = {.fifo_fd = -1, .console_fd = -1, .no_pivot = no_pivot};
+	struct oci_create c = {
+	    .fifo_fd = -1, .console_fd = -1, .no_pivot = no_pivot, .sync = {-1, -1}};
 	char *bundle = realpath(bundle_arg, NULL);
 	if (!bundle)
 		return err_ret("bundle %s: %s", bundle_arg, strerror(errno));
@@ -238,8 +260,13 @@ int oci_do_create(const struct oci_globals *g, const char *id, const char *bundl
 	c.st.own_cgroup = true;
 	if (console_socket && (c.console_fd = connect_unix("--console-socket", console_socket)) < 0)
 		goto fail;
-	if (spawn_init(&c, &pid) < 0)
+	if (make_fifo(&c) < 0)
 		goto fail;
+	rc = create_spawn(&c, &pid);
+	close(c.sync[0]);
+	if (rc < 0)
+		goto fail;
+	rc = -1;
 	fill_state(&c, bundle, pid);
 	if (oci_state_save(&c.st) < 0 || (pid_file && write_pid_file(pid_file, pid) < 0))
 		goto fail;

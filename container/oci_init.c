@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -58,20 +59,32 @@ static int runtime_hooks(void *arg)
 	return rc;
 }
 
-/* A terminal from the container's own devpts, its master to the console socket. */
+/* A terminal from the container's own devpts, its master to the console socket. For the
+ * init's child, /dev/console shows it too (as runc binds it) and the child attaches it. */
 static int make_terminal(struct oci_create *c)
 {
-	char slave[64];
-	int master = pty_alloc(slave, sizeof(slave));
+	char *slave = c->tty_slave;
+	int master = pty_alloc(slave, sizeof(c->tty_slave));
 	if (master < 0)
 		return err_ret("cannot allocate the terminal in the container: %s",
 			       strerror(errno));
+	if (c->terminal_for_child) {
+		int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd < 0 || close(fd) < 0 ||
+		    mount(slave, "/dev/console", NULL, MS_BIND, NULL) < 0)
+			return err_ret("/dev/console: %s", strerror(errno));
+	}
 	if (oci_send_fd(c->console_fd, master) < 0)
 		return err_ret("cannot send the terminal to the console socket: %s",
 			       strerror(errno));
 	close(master);
 	close(c->console_fd);
-	return pty_attach_slave(slave);
+	return c->terminal_for_child ? 0 : pty_attach_slave(slave);
+}
+
+static int step(int (*fn)(void *), const struct create_steps *steps)
+{
+	return steps && fn ? fn(steps->arg) : 0;
 }
 
 static void setup(struct oci_create *c)
@@ -88,16 +101,22 @@ static void setup(struct oci_create *c)
 		die("sethostname: %s", strerror(errno));
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		die("setdomainname: %s", strerror(errno));
+	if (c->steps && step(c->steps->in_namespaces, c->steps) < 0)
+		_exit(125);
 	/* After the cgroup join, so that the cgroup is this namespace's root. */
 	if (spec_has_ns(s, CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		die("cgroup namespace: %s", strerror(errno));
-	struct oci_rootfs_hooks h = {
-	    .before_pivot = runtime_hooks, .arg = c, .no_pivot = c->no_pivot, .cgroup = &c->st.cg};
+	struct oci_rootfs_hooks h = {.before_root = c->steps ? c->steps->before_root : NULL,
+				     .root_arg = c->steps ? c->steps->arg : NULL,
+				     .before_pivot = runtime_hooks,
+				     .arg = c,
+				     .no_pivot = c->no_pivot,
+				     .cgroup = &c->st.cg};
 	/* Without a mount namespace nothing is mounted (it would be the host's): the root is
 	 * entered with chroot once started (README: "OCI runtime"). */
 	if (spec_has_ns(s, CLONE_NEWNS) ? oci_setup_rootfs(s, &h) < 0 : runtime_hooks(c) < 0)
 		_exit(125);
-	if (s->process.terminal && make_terminal(c) < 0)
+	if ((s->process.terminal || c->terminal_for_child) && make_terminal(c) < 0)
 		_exit(125);
 }
 
@@ -150,7 +169,8 @@ void oci_init(struct oci_create *c)
 {
 	close(c->sync[0]);
 	/* The runtime's lock on the state is its own: our inherited copy would keep it held. */
-	close(c->st.lock_fd);
+	if (c->st.lock_fd >= 0)
+		close(c->st.lock_fd);
 	c->st.lock_fd = -1;
 	err_send_to_sync(c->sync[1]);
 	sigset_t none;
@@ -160,13 +180,17 @@ void oci_init(struct oci_create *c)
 	 * the pid namespace, which CRIU cannot checkpoint. A terminal's setsid comes later. */
 	if (!c->s.process.terminal)
 		setsid();
-	if (sync_await_namespaces(c->sync[1], spec_new_user_ns(&c->s), &c->join) < 0)
+	if (c->steps && step(c->steps->init_first, c->steps) < 0)
+		_exit(125);
+	if (sync_await_namespaces(c->sync[1], create_runtime_step(c), &c->join) < 0)
 		_exit(125);
 	listener_state(c);
 	setup(c);
 	if (sync_send(c->sync[1], SYNC_READY, 0, NULL) < 0)
 		_exit(125);
 	err_send_to_sync(-1);
+	if (c->steps && c->steps->run)
+		c->steps->run(c, c->steps->arg);
 	close(c->sync[1]);
 	wait_for_start(c);
 	if (!spec_has_ns(&c->s, CLONE_NEWNS) && (chroot(c->s.root) < 0 || chdir("/") < 0))

@@ -20,8 +20,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+/* what: how the error names the mount when it is not the spec's (a docker-like volume). */
 static int mount_at(const char *src, int fd, const char *type, unsigned long flags,
-		    const char *data, const char *dest)
+		    const char *data, const char *dest, const char *what)
 {
 	char at[64];
 	snprintf(at, sizeof(at), "/proc/self/fd/%d", fd);
@@ -39,6 +40,9 @@ static int mount_at(const char *src, int fd, const char *type, unsigned long fla
 		rc = mount(src, at, type, flags, d);
 		free(d);
 	}
+	if (rc < 0 && what)
+		return err_ret("%s: %s%s", what, strerror(errno),
+			       errno == ENOTDIR ? " (a directory cannot go on a file)" : "");
 	if (rc < 0)
 		return err_ret("mount %s on %s: %s",
 			       src    ? src
@@ -73,8 +77,8 @@ static int mount_cgroup_v1(int rootfd, const struct spec_mount *m, const struct 
 	int fd = make_target(rootfd, m->dest, true);
 	if (fd < 0)
 		return err_ret("mount target %s: %s", m->dest, strerror(errno));
-	int rc =
-	    mount_at("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", m->dest);
+	int rc = mount_at("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755",
+			  m->dest, NULL);
 	close(fd);
 	for (int i = 0; rc == 0 && cg && i < cg->ndirs; i++) {
 		const char *dir = cg->dirs[i],
@@ -85,7 +89,7 @@ static int mount_cgroup_v1(int rootfd, const struct spec_mount *m, const struct 
 		struct spec_mount b = {.dest = sub, .flags = m->flags, .bind = true};
 		int d = make_target(rootfd, sub, true);
 		rc = d < 0 ? err_ret("mount target %s: %s", sub, strerror(errno))
-			   : mount_at(dir, d, NULL, MS_BIND, NULL, sub);
+			   : mount_at(dir, d, NULL, MS_BIND, NULL, sub, NULL);
 		if (d >= 0)
 			close(d);
 		if (rc == 0)
@@ -114,13 +118,15 @@ static int mount_one(const struct spec *s, const struct oci_rootfs_hooks *h, int
 		dir = S_ISDIR(st.st_mode);
 	}
 	int fd = make_target(rootfd, m->dest, dir);
-	int rc = fd < 0 ? err_ret("mount target %s: %s", m->dest, strerror(errno)) : 0;
+	int rc = fd < 0 ? err_ret("%s target %s: %s", m->what ? "volume" : "mount", m->dest,
+				  strerror(errno))
+			: 0;
 	const char *type = m->type && !strcmp(m->type, "cgroup") ? "cgroup2" : m->type;
 	if (rc == 0 && m->bind)
-		rc = mount_at(src, fd, NULL, MS_BIND | (m->flags & MS_REC), NULL, m->dest);
+		rc = mount_at(src, fd, NULL, MS_BIND | (m->flags & MS_REC), NULL, m->dest, m->what);
 	else if (rc == 0)
-		rc =
-		    mount_at(m->source, fd, type, m->flags & ~(MS_BIND | MS_REC), m->data, m->dest);
+		rc = mount_at(m->source, fd, type, m->flags & ~(MS_BIND | MS_REC), m->data, m->dest,
+			      m->what);
 	if (fd >= 0)
 		close(fd);
 	free(src);
@@ -129,7 +135,7 @@ static int mount_one(const struct spec *s, const struct oci_rootfs_hooks *h, int
 	if (rc == 0 && m->propagation) {
 		fd = open_in_root(rootfd, m->dest, O_PATH);
 		rc = fd < 0 ? err_ret("mount %s: %s", m->dest, strerror(errno))
-			    : mount_at(NULL, fd, NULL, m->propagation, NULL, m->dest);
+			    : mount_at(NULL, fd, NULL, m->propagation, NULL, m->dest, m->what);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -143,23 +149,39 @@ static const struct spec_device default_devices[] = {
 };
 
 /* mknod, or (in a user namespace, where mknod is refused) a bind of the host's node. */
+static int place_device(const char *path, const struct spec_device *d, bool userns)
+{
+	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+	if (!userns && mknod(path, type | (d->mode & 07777), makedev(d->major, d->minor)) == 0)
+		/* As root the node is 0:0 already; the mode is past the umask only by chmod. */
+		return chmod(path, d->mode & 07777) < 0 ||
+			       ((d->uid || d->gid) && chown(path, d->uid, d->gid) < 0)
+			   ? -1
+			   : 0;
+	if (!userns && (errno == ENOENT || errno == EEXIST))
+		return -1;
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+	if (fd < 0 || close(fd) < 0)
+		return -1;
+	return mount(d->path, path, NULL, MS_BIND, NULL);
+}
+
+/* The first try expects /dev made and the node absent (a tmpfs /dev): only when it is
+ * not so are the directories made and what is there replaced, and tried again. */
 static int make_device(const char *root, const struct spec_device *d, bool userns)
 {
-	char *path = xasprintf("%s%s", root, d->path), *dir = xstrdup(path);
-	*strrchr(dir, '/') = '\0';
-	mkdir_p(dir, 0755);
-	free(dir);
-	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-	int rc = 0;
-	unlink(path);
-	if (!userns && mknod(path, type | (d->mode & 07777), makedev(d->major, d->minor)) == 0) {
-		if (chmod(path, d->mode & 07777) < 0 || chown(path, d->uid, d->gid) < 0)
-			rc = err_ret("device %s: %s", d->path, strerror(errno));
-	} else {
-		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
-		if (fd < 0 || close(fd) < 0 || mount(d->path, path, NULL, MS_BIND, NULL) < 0)
-			rc = err_ret("device %s: %s", d->path, strerror(errno));
+	char *path = xasprintf("%s%s", root, d->path);
+	int rc = place_device(path, d, userns);
+	if (rc < 0 && (errno == ENOENT || errno == EEXIST)) {
+		char *dir = xstrdup(path);
+		*strrchr(dir, '/') = '\0';
+		mkdir_p(dir, 0755);
+		free(dir);
+		unlink(path);
+		rc = place_device(path, d, userns);
 	}
+	if (rc < 0)
+		rc = err_ret("device %s: %s", d->path, strerror(errno));
 	free(path);
 	return rc;
 }
@@ -276,6 +298,8 @@ int oci_setup_rootfs(const struct spec *s, const struct oci_rootfs_hooks *h)
 	unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : MS_SLAVE;
 	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
 		return err_ret("propagation of /: %s", strerror(errno));
+	if (h->before_root && h->before_root(h->root_arg) < 0)
+		return -1;
 	if (mount(s->root, s->root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return err_ret("bind %s: %s", s->root, strerror(errno));
 	int rootfd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -8,6 +8,10 @@
 #include <stdbool.h>
 
 struct oci_rootfs_hooks {
+	/* In the new mount namespace, its propagation set, before the root is bound on
+	 * itself: what makes root.path (the docker-like CLI's overlay). */
+	int (*before_root)(void *arg);
+	void *root_arg;
 	/* Mounts done, before pivot_root: the createRuntime/createContainer hooks' moment. */
 	int (*before_pivot)(void *arg);
 	void *arg;

@@ -1,5 +1,4 @@
-/* The container's filesystem view: overlay of the rootfs, volumes, /proc, /sys, /dev, pivot_root.
- */
+/* The docker-like container's overlay root, and the path helpers the OCI rootfs uses. */
 #ifndef CONTAINER_ROOTFS_H
 #define CONTAINER_ROOTFS_H
 
@@ -8,15 +7,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The docker-like CLI's root: an overlay, mounted by the init before the create core
+ * binds it as the spec's root (oci_rootfs.c makes the rest of the filesystem). */
 struct rootfs_spec {
 	const char *rootfs;  /* lowest, read-only layer */
 	const char **layers; /* read-only, bottom first */
 	size_t nlayers;
 	const char *upper, *work, *merged; /* overlay directories in the state dir */
 	const char *scratch; /* --rm: mount a tmpfs here and make upper, work, merged in it */
-	const struct volume *vols;
-	size_t nvols;
-	bool privileged;
 	bool userns;
 };
 
@@ -27,7 +25,7 @@ int open_in_root(int rootfd, const char *path, int flags);
 /* mkdir -p of path inside root (an empty file at the end when !dir); an O_PATH fd or -1. */
 int make_target(int rootfd, const char *path, bool dir);
 
-/* Run in the new mount namespace; ends with the process's root at the merged tree. */
-int setup_rootfs(const struct rootfs_spec *s);
+/* In the container's mount namespace: --rm's tmpfs, then the overlay on merged. */
+int mount_overlay_root(const struct rootfs_spec *s);
 
 #endif

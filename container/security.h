@@ -43,8 +43,8 @@ struct process_security {
  * error naming the bad field. On success *out owns memory: security_free. */
 int security_from_oci(struct json_object *process, struct json_object *linux_obj,
 		      struct process_security *out);
-/* What the docker-like `container run` uses: docker's capabilities minus CAP_MKNOD, its
- * seccomp profile, no_new_privs; privileged: every capability held, no filter. */
+/* What the docker-like `container run` uses: docker's capabilities (CAP_MKNOD: the device cgroup
+ * decides), its seccomp profile, no_new_privs; privileged: every capability held, no filter. */
 void security_docker_defaults(struct process_security *out, bool privileged);
 /*
  * In the command's process, just before execve, in this order: rlimits, oom_score_adj,

@@ -272,7 +272,18 @@ void spec_resources_init(struct spec_resources *r)
 				     .cpu_shares = -1,
 				     .cpu_quota = -1,
 				     .cpu_period = -1,
-				     .pids_limit = -1};
+				     .pids_limit = -1,
+				     .blkio_weight = -1,
+				     .blkio_leaf_weight = -1};
+}
+
+void spec_resources_free(struct spec_resources *r)
+{
+	free(r->dev_rules);
+	free(r->blkio_weight_dev);
+	for (int i = 0; i < BLKIO_THROTTLES; i++)
+		free(r->blkio_throttle[i]);
+	spec_resources_init(r);
 }
 
 int spec_load(const char *bundle, struct spec *s)
@@ -302,7 +313,7 @@ void spec_free(struct spec *s)
 		free(s->mounts[i].data);
 	free(s->mounts);
 	free(s->devices);
-	free(s->res.dev_rules);
+	spec_resources_free(&s->res);
 	free(s->sysctl_keys);
 	free(s->sysctl_values);
 	free(s->masked);

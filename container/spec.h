@@ -36,6 +36,7 @@ struct spec_mount {
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) */
 	char *data;		   /* the options the kernel takes as data, comma-joined */
 	bool bind;
+	const char *what; /* not OCI: the name errors give it ("volume HOST:CTR"), or NULL */
 };
 
 struct spec_ns {
@@ -63,6 +64,19 @@ struct spec_dev_rule {
 	char access[4];
 };
 
+/* linux.resources.blockIO's per-device entries: a weight, or a rate (bytes or ios/s). */
+struct spec_blkio_dev {
+	long long major, minor, value;
+};
+
+enum blkio_throttle {
+	BLKIO_READ_BPS,
+	BLKIO_WRITE_BPS,
+	BLKIO_READ_IOPS,
+	BLKIO_WRITE_IOPS,
+	BLKIO_THROTTLES
+};
+
 struct spec_resources {
 	long long memory_limit, memory_reservation, memory_swap; /* -1: unset */
 	long long memory_kernel, memory_kernel_tcp, swappiness;	 /* -1: unset */
@@ -72,6 +86,11 @@ struct spec_resources {
 	long long pids_limit; /* -1: unset */
 	struct spec_dev_rule *dev_rules;
 	size_t ndev_rules;
+	long long blkio_weight, blkio_leaf_weight; /* 10..1000, -1: unset */
+	struct spec_blkio_dev *blkio_weight_dev;
+	size_t nblkio_weight_dev;
+	struct spec_blkio_dev *blkio_throttle[BLKIO_THROTTLES];
+	size_t nblkio_throttle[BLKIO_THROTTLES];
 };
 
 struct spec_process {
@@ -104,6 +123,9 @@ struct spec {
 	size_t ndevices;
 	struct spec_resources res;
 	const char *cgroups_path;
+	/* Not OCI (the docker-like CLI): the v1 hierarchies to make the cgroup in, by
+	 * controller, comma-separated; NULL: every one, as OCI containers get. */
+	const char *cgroup_v1_controllers;
 	const char **sysctl_keys, **sysctl_values;
 	size_t nsysctl;
 	const char **masked, **readonly;
@@ -123,6 +145,7 @@ void spec_process_free(struct spec_process *p);
 void spec_free(struct spec *s);
 /* Every limit unset (-1). */
 void spec_resources_init(struct spec_resources *r);
+void spec_resources_free(struct spec_resources *r);
 bool spec_has_ns(const struct spec *s, int type);
 /* A new user namespace (not one joined by path): the runtime writes its id maps. */
 bool spec_new_user_ns(const struct spec *s);

@@ -136,6 +136,50 @@ static int parse_dev_rules(struct json_object *a, struct spec_resources *r)
 	return bad;
 }
 
+/* blockIO's weightDevice or a throttle list: [{major, minor, weight|rate}]. */
+static int parse_blkio_devs(struct json_object *b, const char *key, const char *value_key,
+			    long long min, struct spec_blkio_dev **out, size_t *n)
+{
+	int bad = 0;
+	struct json_object *a =
+	    json_obj_of(b, key, json_type_array, "linux.resources.blockIO", &bad);
+	*n = a ? json_object_array_length(a) : 0;
+	*out = *n ? xrealloc(NULL, *n * sizeof(**out)) : NULL;
+	for (size_t i = 0; i < *n && !bad; i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+		(*out)[i] = (struct spec_blkio_dev){
+		    .major = json_int_of(e, "major", 0, UINT_MAX, -1, key, &bad),
+		    .minor = json_int_of(e, "minor", 0, UINT_MAX, -1, key, &bad),
+		    .value = json_int_of(e, value_key, min, LLONG_MAX, -1, key, &bad)};
+		if (!bad && ((*out)[i].major < 0 || (*out)[i].minor < 0 || (*out)[i].value < 0))
+			bad = err_ret("config.json: linux.resources.blockIO.%s[%zu] needs major, "
+				      "minor and %s",
+				      key, i, value_key);
+	}
+	return bad;
+}
+
+static int parse_blkio(struct json_object *b, struct spec_resources *r)
+{
+	static const char *const throttles[BLKIO_THROTTLES] = {
+	    [BLKIO_READ_BPS] = "throttleReadBpsDevice",
+	    [BLKIO_WRITE_BPS] = "throttleWriteBpsDevice",
+	    [BLKIO_READ_IOPS] = "throttleReadIOPSDevice",
+	    [BLKIO_WRITE_IOPS] = "throttleWriteIOPSDevice",
+	};
+	int bad = 0;
+	r->blkio_weight = json_int_of(b, "weight", 10, 1000, -1, "blockIO", &bad);
+	r->blkio_leaf_weight = json_int_of(b, "leafWeight", 10, 1000, -1, "blockIO", &bad);
+	if (bad || parse_blkio_devs(b, "weightDevice", "weight", 10, &r->blkio_weight_dev,
+				    &r->nblkio_weight_dev))
+		return -1;
+	for (int i = 0; i < BLKIO_THROTTLES; i++)
+		if (parse_blkio_devs(b, throttles[i], "rate", 0, &r->blkio_throttle[i],
+				     &r->nblkio_throttle[i]))
+			return -1;
+	return 0;
+}
+
 int spec_parse_resources(struct json_object *o, struct spec_resources *r)
 {
 	int bad = 0;
@@ -165,7 +209,8 @@ int spec_parse_resources(struct json_object *o, struct spec_resources *r)
 	}
 	if (pids)
 		r->pids_limit = json_int_of(pids, "limit", -1, LLONG_MAX, -1, "pids", &bad);
-	if (bad)
+	struct json_object *blkio = json_obj_of(o, "blockIO", json_type_object, ll, &bad);
+	if (bad || (blkio && parse_blkio(blkio, r)))
 		return -1;
 	return parse_dev_rules(json_obj_of(o, "devices", json_type_array, ll, &bad), r) || bad;
 }

@@ -5,6 +5,7 @@
  * the monitor was killed with SIGKILL, the next `container` command does.
  */
 #include "state.h"
+#include "options.h"
 #include "network.h"
 #include "util.h"
 

@@ -107,6 +107,116 @@ need_real_kvm() {
 	need_kvm
 	! is_pvm_host || skip_all "this host's KVM is PVM: tests/nested/ runs this in the lab host (real kvm_amd)"
 }
+# need_firmware_vm PAYLOAD...: KVM, and $VMM (the sanitizer build where there is one) with
+# the firmware payloads in $FW it is to run; bails out where they are not built.
+need_firmware_vm() {
+	local payload
+	need_kvm
+	VMM=$ISOLAB_ASAN_BIN/vmm
+	[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
+	FW=$ISOLAB_BUILD/firmware
+	for payload in "$@"; do
+		[ -x "$VMM" ] && [ -f "$FW/$payload" ] || bail_out "build vmm and firmware first (make)"
+	done
+}
+# need_linux_guest [--net]: a real Linux guest on a copy of the guest images' ext4 root, on a
+# real KVM (a PVM boot takes minutes). Sets $vmm (the normal build: the sanitizer one would
+# only slow the guest down), $kernel and $rootfs, or skips saying what is missing. --net: the
+# test also talks to the guest over a TAP vmm creates, from a python3 peer.
+need_linux_guest() {
+	if [ "${1:-}" = --net ]; then
+		need_root
+		[ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
+		command -v python3 >/dev/null || skip_all "python3 missing"
+	fi
+	need_real_kvm
+	vmm=$ISOLAB_BIN/vmm
+	[ -x "$vmm" ] || skip_all "vmm not built (make)"
+	# The ELF vmlinux (PVH) first: where KVM emulates guest kernel code, a bzImage spends
+	# many minutes decompressing itself.
+	kernel=$ISOLAB_IMAGES/vmlinux
+	[ -f "$kernel" ] || kernel=$ISOLAB_IMAGES/bzImage
+	rootfs=$ISOLAB_IMAGES/rootfs.ext4
+	[ -f "$kernel" ] && [ -f "$rootfs" ] || skip_all "guest images not built (make images)"
+	command -v debugfs >/dev/null || skip_all "debugfs missing (apt-get install e2fsprogs)"
+}
+# guest_vsock: for a Linux guest's vsock checks, sets $vsock_peer (the program that is the
+# guest's end) and $vsock (a CID for the guest, unique on this host); $vsock stays empty,
+# with a line saying why, where this host has no vhost-vsock or the peer is not built.
+guest_vsock() {
+	vsock_peer=$ISOLAB_BUILD/tests/nested/vsock-peer vsock=
+	if [ ! -c /dev/vhost-vsock ]; then
+		diag "no /dev/vhost-vsock here (modprobe vhost_vsock): the vsock checks skip"
+	elif [ ! -x "$vsock_peer" ]; then
+		diag "$vsock_peer not built (make): the vsock checks skip"
+	else
+		vsock=$((1000 + $$ % 100000))
+	fi
+}
+# image_put IMAGE FILE PATH: copies FILE into the ext4 IMAGE as the executable PATH.
+image_put() {
+	debugfs -w -R "write $2 $3" "$1" >/dev/null 2>&1
+	debugfs -w -R "set_inode_field $3 mode 0100755" "$1" >/dev/null 2>&1
+}
+
+# scratch_dir: $tmp, a new directory; at exit the test's background processes still running
+# are stopped (stop_pid) and it is removed. A test with more to undo at exit traps a handler
+# of its own that calls end_scratch.
+scratch_dir() {
+	tmp=$(mktemp -d)
+	trap end_scratch EXIT
+}
+end_scratch() {
+	stop_pid $(jobs -rp)
+	rm -rf "$tmp"
+}
+
+# wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds (status 0) or SECONDS
+# have passed (status 1).
+wait_until() {
+	local tries=$(($1 * 10))
+	shift
+	while [ "$tries" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+# has_line FILE REGEX: FILE (which may not exist yet) has a line matching the extended REGEX.
+has_line() { grep -aqE -- "$2" "$1" 2>/dev/null; }
+# lines FILE: how many lines FILE has (0 while it does not exist); has_lines FILE N: N or more.
+lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
+has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
+# wait_line FILE REGEX SECONDS [PID]: until FILE has a line matching REGEX; gives up early
+# when PID, the process that writes FILE, has ended without writing it.
+wait_line() {
+	wait_until "$3" _line_or_gone "$1" "$2" "${4:-}"
+	has_line "$1" "$2"
+}
+_line_or_gone() { has_line "$1" "$2" || { [ -n "$3" ] && ! kill -0 "$3" 2>/dev/null; }; }
+
+# stop_pid [--grace S] PID...: ends background processes of this shell: each has S seconds
+# (none by default) to end by itself, then gets SIGTERM, and is reaped; the status is the
+# last one's exit status. An empty PID is skipped, and one that has ended or is no child of
+# this shell gets no signal: a cleanup trap may name processes the test stopped already,
+# and never hits a stranger that took over the number.
+stop_pid() {
+	local grace=0 pid status=0
+	[ "${1:-}" = --grace ] && grace=$2 && shift 2
+	for pid in "$@"; do
+		[ -n "$pid" ] || continue
+		if _running_child "$pid"; then
+			wait_until "$grace" _ended "$pid" || kill "$pid" 2>/dev/null
+		fi
+		wait "$pid" 2>/dev/null
+		status=$?
+	done
+	return "$status"
+}
+_running_child() { jobs -rp | grep -qx "$1"; }
+_ended() { ! _running_child "$1"; }
+
 # A pure cgroup-v2 host: cgroup2 alone on /sys/fs/cgroup, with its controllers.
 is_cgroup2_host() {
 	[ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] &&

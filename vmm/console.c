@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -47,18 +48,15 @@ struct console {
 	struct event_watch room;
 	struct console_escape esc;
 	struct monitor *monitor;
-	struct monitor_session *prompt; /* the (vmm) prompt has stdin */
+	struct monitor_session *prompt;	 /* the (vmm) prompt has stdin */
+	struct event_watch stop_signals; /* a signalfd of SIGINT, SIGTERM, SIGHUP */
 };
 
-/* For the signal handler, which has no argument to carry it. */
-static struct vm *signal_vm;
-/* atexit() takes no argument either: the terminal to restore on any exit. */
-static struct console *tty_console;
-
-static void restore_tty(void)
+static void restore_tty(struct console *con)
 {
-	if (tty_console && tty_console->tty_saved)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_console->saved);
+	if (con->tty_saved)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &con->saved);
+	con->tty_saved = false;
 }
 
 struct console *console_open(const char *path)
@@ -71,6 +69,7 @@ struct console *console_open(const char *path)
 	con->out_fd = STDOUT_FILENO;
 	con->input.fd = -1;
 	con->room.fd = -1;
+	con->stop_signals.fd = -1;
 	if (path) {
 		con->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (con->out_fd < 0) {
@@ -86,9 +85,6 @@ struct console *console_open(const char *path)
 		cfmakeraw(&raw);
 		raw.c_oflag |= OPOST | ONLCR; /* keep vmm's own messages readable */
 		con->tty_saved = true;
-		if (!tty_console)
-			atexit(restore_tty);
-		tty_console = con;
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
 	}
 	return con;
@@ -254,36 +250,52 @@ void console_close(struct console *con)
 	if (con->prompt)
 		monitor_console_close(con->prompt);
 	con->prompt = NULL;
+	if (con->stop_signals.fd >= 0) {
+		event_loop_del(con->loop, &con->stop_signals);
+		close(con->stop_signals.fd);
+		con->stop_signals.fd = -1;
+	}
 	if (con->own_out_fd)
 		close(con->out_fd);
 	con->own_out_fd = false;
-	restore_tty();
-	con->tty_saved = false;
+	restore_tty(con);
 }
 
 void console_destroy(struct console *con)
 {
 	console_close(con);
-	if (tty_console == con)
-		tty_console = NULL;
 	free(con);
 }
 
-static void on_stop_signal(int sig)
+static void on_stop_signal(void *arg, uint32_t events)
 {
-	vm_request_exit(signal_vm, 128 + sig);
+	struct console *con = arg;
+	struct signalfd_siginfo info;
+	(void)events;
+	if (read(con->stop_signals.fd, &info, sizeof(info)) == sizeof(info))
+		vm_request_exit(con->vm, 128 + (int)info.ssi_signo);
 }
 
-int console_catch_signals(struct vm *vm)
+/*
+ * A signalfd on the event loop instead of a handler, which would need the VM
+ * in a global. The signals stay blocked in every thread so that they wait for
+ * it: vmm's other threads block all signals from birth (vmm_thread_create)
+ * and vCPU threads, started later, inherit this thread's mask.
+ */
+int console_catch_signals(struct console *con, struct vm *vm)
 {
-	signal_vm = vm;
-	struct sigaction sa = {.sa_handler = on_stop_signal};
-	sigemptyset(&sa.sa_mask);
-	const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		if (sigaction(sigs[i], &sa, NULL) < 0)
-			return vmm_err("sigaction: %s", strerror(errno));
-	}
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	con->vm = vm;
+	con->loop = vm_event_loop(vm);
+	con->stop_signals = (struct event_watch){signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK),
+						 on_stop_signal, con};
+	if (con->stop_signals.fd < 0 || event_loop_add(con->loop, &con->stop_signals, EPOLLIN) < 0)
+		return vmm_err("cannot watch for SIGINT, SIGTERM, SIGHUP: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }

@@ -33,7 +33,10 @@ void console_set_monitor(struct console *con, struct monitor *mon);
 /* Stops watching stdin (call with the loop stopped) and restores the terminal. Idempotent. */
 void console_close(struct console *con);
 void console_destroy(struct console *con);
-/* SIGINT/SIGTERM/SIGHUP stop the VM with status 128+signal instead of killing vmm. */
-int console_catch_signals(struct vm *vm);
+/*
+ * From here on SIGINT/SIGTERM/SIGHUP stop the VM with status 128+signal instead of
+ * killing vmm (read on the VM's event loop; console_close stops it).
+ */
+int console_catch_signals(struct console *con, struct vm *vm);
 
 #endif

@@ -4,8 +4,6 @@
  * vCPUs until one of them asks to stop, and reports.
  */
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,13 +153,7 @@ static int start_monitor(struct vm *vm, const struct vmm_options *opts, struct c
 
 static int run_vcpus(struct vm *vm)
 {
-	sigset_t stop, old;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	/* vCPU threads inherit this mask: stop signals reach the main thread only. */
-	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	/* The vCPU threads inherit the stop signals blocked (console_catch_signals). */
 	int started = 0;
 	for (; started < vm_nr_vcpus(vm); started++) {
 		if (vcpu_start(vm_vcpu(vm, started)) < 0) {
@@ -169,7 +161,6 @@ static int run_vcpus(struct vm *vm)
 			break;
 		}
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (int i = 0; i < started; i++)
 		vcpu_join(vm_vcpu(vm, i));
 	return vm_exit_status(vm);
@@ -250,7 +241,7 @@ static int run(const struct vmm_options *opts, struct files *f, struct kvm_host 
 	close_files(f); /* the guest has its copy */
 	if (start_monitor(vm, opts, dev.console, &mon, &mig) < 0)
 		goto out;
-	if (vcpu_init_kick_signal() < 0 || console_catch_signals(vm) < 0 ||
+	if (vcpu_init_kick_signal() < 0 || console_catch_signals(dev.console, vm) < 0 ||
 	    console_start_input(dev.console, vm, dev.serial) < 0 ||
 	    event_loop_start(vm_event_loop(vm)) < 0)
 		goto out;

@@ -28,7 +28,7 @@ ok $? "cpu.stat usage_usec read ($usec)"
 dir=$(sed -n 's/^cgroup: //p' /run/isolab/containers/v2a/state)
 like "$dir" "^$v2/isolab/v2a$" "one directory under $v2/isolab"
 # -d returns once the init runs; its command follows a moment later.
-for i in $(seq 50); do [ "$(wc -l <"$dir/cgroup.procs" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+wait_until 5 has_lines "$dir/cgroup.procs" 2
 is "$(wc -l <"$dir/cgroup.procs" 2>/dev/null)" 2 "init and the command are in it (born there by clone3)"
 run --timeout 30 "$CTR" exec v2a -- true
 is "$rc" 0 "exec joins it"

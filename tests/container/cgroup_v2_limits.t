@@ -40,11 +40,11 @@ is "$(cat "$dir/pids.max" 2>&1)" 33 "pids.max is set"
 is "$(cat "$dir/cpu.max" 2>&1)" "10000 100000" "cpu.max is set (--cpus 0.1)"
 is "$(grep '^default' "$dir/io.weight" 2>&1)" "default 4950" "io.weight is written (--io-weight 500 on v2's 1..10000 scale)"
 # Throttled periods are the kernel enforcing cpu.max: count them, not time.
-for _ in $(seq 100); do
+throttled_thrice() {
 	throttled=$(sed -n 's/^nr_throttled //p' "$dir/cpu.stat" 2>/dev/null)
-	[ "${throttled:-0}" -ge 3 ] && break
-	sleep 0.1
-done
+	[ "${throttled:-0}" -ge 3 ]
+}
+wait_until 10 throttled_thrice
 ok $([ "${throttled:-0}" -ge 3 ]; echo $?) "cpu: the kernel throttles the busy loop to cpu.max (nr_throttled $throttled)"
 "$CTR" rm -f "$name" >/dev/null 2>&1
 ok $([ ! -d "$dir" ]; echo $?) "its cgroup goes with rm -f"

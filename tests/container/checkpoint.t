@@ -56,22 +56,15 @@ nspids() {
 	child=$(cat "/proc/$1/task/$1/children" 2>/dev/null | awk '{print $1}')
 	echo "$(awk '/^NSpid/ {print $NF}' "/proc/$1/status") $(awk '/^NSpid/ {print $NF}' "/proc/$child/status" 2>/dev/null)"
 }
-# wait_count FILE ABOVE: the counter in FILE passes ABOVE within 10 s.
-wait_count() {
-	local i
-	for i in $(seq 100); do
-		[ "$(cat "$1" 2>/dev/null || echo 0)" -gt "$2" ] 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# count_above FILE N: the counter in FILE is past N.
+count_above() { [ "$(cat "$1" 2>/dev/null || echo 0)" -gt "$2" ] 2>/dev/null; }
 
 # The init's stdio is the caller's: a file opened for append (CRIU checks the size of
 # other files) that restore's own stdio stands in for, of the same mode.
 "$CTR" --root "$ROOT" run -d --bundle "$TMP/b" ckpt-a </dev/null >>"$TMP/a.out" 2>&1
 is "$?" 0 "run -d: the counter container runs"
 pid=$(state_pid ckpt-a)
-wait_count "$TMP/vol/count" 3
+wait_until 10 count_above "$TMP/vol/count" 3
 ok $? "the counter counts (volume: $(cat "$TMP/vol/count" 2>/dev/null))"
 before_ns=$(nspids "$pid")
 like "$before_ns" '^1 [0-9]+$' "the init is pid 1 of its namespace, its child $before_ns"
@@ -80,7 +73,7 @@ run --timeout 120 "$CTR" --root "$ROOT" checkpoint --image-path "$TMP/img" --lea
 is "$rc" 0 "checkpoint --leave-running succeeds${err:+: $err}"
 like "$("$CTR" --root "$ROOT" state ckpt-a 2>&1)" '"status": *"running"' "--leave-running: still running"
 n=$(cat "$TMP/vol/count")
-wait_count "$TMP/vol/count" "$n"
+wait_until 10 count_above "$TMP/vol/count" "$n"
 ok $? "--leave-running: the original keeps counting"
 rm -rf "$TMP/img"
 
@@ -104,7 +97,7 @@ ok "$([ -n "$rpid" ] && [ -d "/proc/$rpid" ] && echo 0 || echo 1)" "state: the r
 is "$(nspids "$rpid")" "$before_ns" "the init and its child keep their PIDs in the namespace"
 first=$(cat "/proc/$rpid/root/tmp/count")
 ok "$([ "$first" -ge "$at_dump" ] && echo 0 || echo 1)" "the tmpfs counter resumes from $at_dump, not 1 ($first)"
-wait_count "$TMP/vol/count" "$at_dump"
+wait_until 10 count_above "$TMP/vol/count" "$at_dump"
 ok $? "the counter continues on the re-bound volume ($(cat "$TMP/vol/count") > $at_dump)"
 cg=$(sed -n 's/^0:://p' "/proc/$rpid/cgroup")
 like "$cg" "oci-ckpt-a\$" "the restored init is in the container's cgroup"

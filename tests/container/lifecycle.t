@@ -30,7 +30,7 @@ run --timeout 30 "$CTR" exec lc1 -- sh -c 'hostname; cat /proc/1/comm; ps -o com
 is "$out" $'lc1\ncontainer\n1' "exec enters the container (uts, pid, mount)"
 host_cg=$(sed -n 's/^cgroup: //p' /run/isolab/containers/lc1/state | grep /memory/)
 "$CTR" exec lc1 -- sleep 3 &
-for i in $(seq 50); do [ "$(wc -l <"$host_cg/cgroup.procs")" -ge 3 ] && break; sleep 0.1; done
+wait_until 5 has_lines "$host_cg/cgroup.procs" 3
 is "$(wc -l <"$host_cg/cgroup.procs")" 3 "exec joins the container's cgroup (init, sleep 100, sleep 3)"
 wait
 run --timeout 30 "$CTR" exec -e A=b -w /tmp -u 7 lc1 -- sh -c 'echo $A; pwd; id -u'
@@ -62,7 +62,7 @@ like "$out" '^lc2 +exited +0 +137 ' "killed: exit 137"
 # Signals to the runtime reach the command through init: SIGTERM ends sleep with 143.
 "$CTR" run --rm --net none --name lc4 "$TMP/root" -- sleep 100 >/dev/null 2>&1 &
 runtime=$!
-for i in $(seq 50); do grep -qs '^pid: [1-9]' /run/isolab/containers/lc4/state && break; sleep 0.1; done
+wait_until 5 has_line /run/isolab/containers/lc4/state '^pid: [1-9]'
 sleep 0.3
 kill -TERM "$runtime"
 wait "$runtime"

@@ -41,11 +41,21 @@ is "$quota/$pids" "50000/33" "cpu.cfs_quota_us and pids.max are set"
 "$CTR" rm -f lim1 >/dev/null 2>&1
 for d in $dirs; do [ ! -d "$d" ] || echo "left: $d"; done | grep -q . && ok 1 "cgroups removed" || ok 0 "cgroups removed after rm -f"
 
-# blkio weight needs BFQ or CFQ: either it is set or the error names the controller.
-run --timeout 60 "$CTR" run "${R[@]}" --io-weight 500 "$TMP/root" -- true
-if [ "$rc" = 0 ]; then ok 0 "--io-weight accepted (weight file present)"; else
-	like "$err" "cgroup controller unavailable: blkio" "--io-weight names the missing controller"
+# blkio weight needs BFQ (blkio.bfq.weight) or CFQ (blkio.weight, gone since Linux 5.0):
+# either the container's file holds the weight, or the error names what is missing.
+run --timeout 60 "$CTR" run -d --net none --name lim2 --io-weight 500 "$TMP/root" -- sleep 100
+if [ "$rc" = 0 ]; then
+	blkio=$(sed -n 's|^cgroup: \(.*/blkio/.*\)|\1|p' /run/isolab/containers/lim2/state)
+	weight=$(cat "$blkio/blkio.weight" "$blkio/blkio.bfq.weight" 2>/dev/null)
+	like "$weight" '^(default )?500$' "--io-weight 500 is the container's blkio weight ($blkio)"
+else
+	like "$err" "cgroup controller unavailable: blkio weight" "--io-weight names the missing controller"
 fi
+"$CTR" rm -f lim2 >/dev/null 2>&1
+for bad in 9 1001 abc; do
+	run "$CTR" run "${R[@]}" --io-weight "$bad" "$TMP/root" -- true
+	is "$rc/$err" "125/container: bad --io-weight '$bad' (10..1000)" "--io-weight $bad is refused in one line"
+done
 
 is "$(leftovers)" "$before" "no cgroup, state, address, veth or mount left behind"
 done_testing

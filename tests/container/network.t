@@ -6,7 +6,7 @@ container_setup
 cleanup() {
 	"$CTR" rm -f net1 >/dev/null 2>&1
 	"$CTR" rm -f net2 >/dev/null 2>&1
-	[ -n "${hostsrv:-}" ] && kill "$hostsrv" 2>/dev/null
+	stop_pid "${hostsrv:-}"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -47,7 +47,7 @@ is "$rc/$err" "125/container: -p needs --net bridge" "-p without a bridge is ref
 # SIGKILL of the runtime: its init dies with it, the next command sweeps the rest.
 "$CTR" run --name net3 "$TMP/root" -- sleep 100 >/dev/null 2>&1 &
 runtime=$!
-for i in $(seq 50); do grep -qs '^pid: [1-9]' /run/isolab/containers/net3/state && break; sleep 0.1; done
+wait_until 5 has_line /run/isolab/containers/net3/state '^pid: [1-9]'
 disown "$runtime" # no "Killed" notice from bash
 kill -9 "$runtime"
 while kill -0 "$runtime" 2>/dev/null; do sleep 0.05; done

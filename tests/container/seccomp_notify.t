@@ -9,24 +9,17 @@ oci_setup
 AGENT=$ISOLAB_BUILD/tests/container/seccomp_agent
 [ -x "$AGENT" ] || skip_all "seccomp_agent not built"
 agent_pid=
-trap '[ -n "$agent_pid" ] && kill $agent_pid 2>/dev/null; for i in ocinotify-1 ocinotify-2 ocinotify-3; do "$CTR" --root "$ROOT" delete -f $i >/dev/null 2>&1; done; rm -rf "$TMP"' EXIT
+trap 'stop_pid "$agent_pid"; for i in ocinotify-1 ocinotify-2 ocinotify-3; do "$CTR" --root "$ROOT" delete -f $i >/dev/null 2>&1; done; rm -rf "$TMP"' EXIT
 SOCK=$TMP/agent.sock
 # start_agent SOCKET OUT [STATES]: the agent in the background, once it listens.
 start_agent() {
 	: >"$2"
 	"$AGENT" "$1" "${3:-1}" >"$2" 2>&1 &
 	agent_pid=$!
-	for _ in $(seq 50); do grep -q listening "$2" && break; sleep 0.1; done
+	wait_until 5 has_line "$2" listening
 }
 # reap_agent: its exit status, once it is done (killed after 10 s: a failure).
-reap_agent() {
-	for _ in $(seq 100); do kill -0 $agent_pid 2>/dev/null || break; sleep 0.1; done
-	kill $agent_pid 2>/dev/null
-	wait $agent_pid
-	local status=$?
-	agent_pid=
-	return $status
-}
+reap_agent() { stop_pid --grace 10 "$agent_pid"; }
 
 # seccomp 'JSON': the bundle's linux.seccomp; the command mkdirs and unames.
 seccomp() {
@@ -46,7 +39,7 @@ seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$SOCK\", \"
 run --timeout 30 "$CTR" --root "$ROOT" create --bundle "$TMP/b" --pid-file "$TMP/pid" ocinotify-1
 is "$rc" 0 "create with a listenerPath: connected ($err)"
 "$CTR" --root "$ROOT" start ocinotify-1 >/dev/null 2>&1
-for _ in $(seq 100); do grep -q '^done' "$TMP/agent.out" && break; sleep 0.1; done
+wait_until 10 has_line "$TMP/agent.out" '^done'
 agent=$(cat "$TMP/agent.out")
 like "$agent" '^notified: mkdir(at)? -> EHOSTDOWN$' "the agent was asked about mkdir"
 like "$agent" '^notified: uname -> continue$' "...and about uname"

@@ -300,7 +300,7 @@ static void test_docker_profile(void **state)
 	assert_true(s.seccomp->default_action == SCMP_ACT_ERRNO(EPERM));
 	assert_true(s.filter.len > 0);
 	assert_true(s.no_new_privileges);
-	assert_true(s.caps[CAPSET_EFFECTIVE] == 0xa00425fbULL);
+	assert_true(s.caps[CAPSET_EFFECTIVE] == 0xa80425fbULL);
 	assert_true(s.caps[CAPSET_INHERITABLE] == 0 && s.caps[CAPSET_AMBIENT] == 0);
 	int uring = seccomp_syscall_resolve_name("io_uring_setup");
 	int openat = seccomp_syscall_resolve_name("openat");

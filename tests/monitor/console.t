@@ -3,12 +3,7 @@
 # pseudo-terminal (tests/monitor/console.py): readline completion, commands,
 # Ctrl-D back to the guest, Ctrl-A x to quit.
 . "$(dirname "$0")/../lib.sh"
-need_kvm
-VMM=$ISOLAB_ASAN_BIN/vmm
-[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
-FW=$ISOLAB_BUILD/firmware
-[ -x "$VMM" ] && [ -f "$FW/monitor_target.bin" ] || bail_out "build vmm and firmware first (make)"
-"$VMM" --help | grep -q -- '--monitor' || skip_all "this vmm is built without --monitor"
+need_firmware_vm monitor_target.bin
 command -v python3 >/dev/null || skip_all "needs python3 for a pseudo-terminal"
 
 run --timeout 120 python3 "$(dirname "$0")/console.py" "$VMM" --firmware "$FW/monitor_target.bin" \

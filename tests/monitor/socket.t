@@ -5,20 +5,9 @@
 # through the payload's own 4 KiB page tables), NMI delivery, and errors
 # answered while the guest keeps running.
 . "$(dirname "$0")/../lib.sh"
-need_kvm
-VMM=$ISOLAB_ASAN_BIN/vmm
-[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
-FW=$ISOLAB_BUILD/firmware
-[ -x "$VMM" ] && [ -f "$FW/monitor_target.bin" ] || bail_out "build vmm and firmware first (make)"
-"$VMM" --help | grep -q -- '--monitor' || skip_all "this vmm is built without --monitor"
-tmp=$(mktemp -d)
+need_firmware_vm monitor_target.bin
+scratch_dir
 sock=$tmp/mon.sock
-vmm_pid=
-cleanup() {
-	[ -n "$vmm_pid" ] && kill "$vmm_pid" 2>/dev/null && wait "$vmm_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 mon() { run --timeout 30 "$VMM" monitor "$sock" "$@"; }
 # hex BYTES: the hex column of a dump, as one string
@@ -29,10 +18,8 @@ io_exits() { printf '%s\n' "$1" | sed -n "s/^vcpu$2_exits_io: //p"; }
 timeout 300 "$VMM" --firmware "$FW/monitor_target.bin" --cpus 2 --monitor "unix:$sock" \
 	--console "$tmp/console" --stats --rng 2>"$tmp/stderr" &
 vmm_pid=$!
-for _ in $(seq 300); do
-	grep -q "monitor target ready" "$tmp/console" 2>/dev/null && [ -S "$sock" ] && break
-	sleep 0.1
-done
+ready() { has_line "$tmp/console" "monitor target ready" && [ -S "$sock" ]; }
+wait_until 30 ready
 is "$(cat "$tmp/console")" "monitor target ready" "the payload mapped its high page and is spinning"
 is "$(stat -c %a "$sock")" 600 "the socket is for its owner only"
 
@@ -171,7 +158,6 @@ mon quit
 is "$out" "stopping the VM" "quit"
 wait "$vmm_pid"
 is "$?" 0 "vmm exits 0 after quit"
-vmm_pid=
 ok "$([ ! -e "$sock" ]; echo $?)" "the socket is removed at exit"
 unlike "$(cat "$tmp/stderr")" "ERROR: AddressSanitizer|runtime error" "no sanitizer report"
 

@@ -65,7 +65,7 @@ ok $([ $? = 1 ]; echo $?) "no QEMU left behind"
 # A runner stopped by a signal takes its QEMU with it.
 "$RUN" -- sleep 100 >/dev/null 2>&1 &
 runner=$!
-for _ in $(seq 100); do pgrep -f "$TMP/isolab-nested" >/dev/null && break; sleep 0.1; done
+wait_until 10 pgrep -f "$TMP/isolab-nested" >/dev/null
 kill -TERM "$runner"
 wait "$runner"
 is "$?" 143 "SIGTERM: the runner exits 143"

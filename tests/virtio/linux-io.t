@@ -12,41 +12,12 @@
 # this there): on a PVM host one boot takes minutes, and PVM hosts have no
 # vhost-vsock; tests/vmm/linux-boot.t keeps a PVM boot.
 . "$(dirname "$0")/../lib.sh"
-need_root
-need_real_kvm
-vmm=$ISOLAB_BIN/vmm
-[ -x "$vmm" ] || skip_all "vmm not built"
-"$vmm" --help 2>/dev/null | grep -q -- '--disk' || skip_all "vmm has no --disk yet (virtio not wired into the CLI)"
-# The ELF vmlinux (PVH) first: where KVM emulates guest kernel code, a
-# bzImage spends many minutes decompressing itself.
-kernel=$ISOLAB_IMAGES/vmlinux
-[ -f "$kernel" ] || kernel=$ISOLAB_IMAGES/bzImage
-[ -f "$kernel" ] && [ -f "$ISOLAB_IMAGES/rootfs.ext4" ] || skip_all "guest images not built (make images)"
-command -v debugfs >/dev/null || skip_all "debugfs missing (apt-get install e2fsprogs)"
-command -v python3 >/dev/null || skip_all "python3 missing"
-[ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
-peer=$ISOLAB_BUILD/tests/nested/vsock-peer
-vsock=
-if [ ! -c /dev/vhost-vsock ]; then
-	diag "no /dev/vhost-vsock here (modprobe vhost_vsock): the vsock checks skip"
-elif [ ! -x "$peer" ]; then
-	diag "$peer not built (make): the vsock checks skip"
-else
-	vsock=$((1000 + $$ % 100000)) # the guest's CID, unique on this host
-fi
+need_linux_guest --net
+guest_vsock
 
+scratch_dir
 
-tmp=$(mktemp -d)
-vmm_pid= host_pid=
-cleanup() {
-	for pid in $vmm_pid $host_pid; do
-		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-cp "$ISOLAB_IMAGES/rootfs.ext4" "$tmp/root.ext4"
+cp "$rootfs" "$tmp/root.ext4"
 head -c 1048576 /dev/zero | tr '\0' 'R' >"$tmp/ro.img"
 ro_sum=$(sha256sum <"$tmp/ro.img")
 
@@ -94,12 +65,8 @@ fi
 say done
 GUEST
 chmod +x "$tmp/guest.sh"
-debugfs -w -R "write $tmp/guest.sh /lio-guest.sh" "$tmp/root.ext4" >/dev/null 2>&1
-debugfs -w -R "set_inode_field /lio-guest.sh mode 0100755" "$tmp/root.ext4" >/dev/null 2>&1
-if [ -n "$vsock" ]; then
-	debugfs -w -R "write $peer /lio-vsock-peer" "$tmp/root.ext4" >/dev/null 2>&1
-	debugfs -w -R "set_inode_field /lio-vsock-peer mode 0100755" "$tmp/root.ext4" >/dev/null 2>&1
-fi
+image_put "$tmp/root.ext4" "$tmp/guest.sh" /lio-guest.sh
+[ -z "$vsock" ] || image_put "$tmp/root.ext4" "$vsock_peer" /lio-vsock-peer
 
 # Host side of the TCP checks: accept one line on 7101 once the TAP exists,
 # then connect to the guest's 7102 when it says it listens.
@@ -166,12 +133,8 @@ timeout -k 5 900 "$vmm" --kernel "$kernel" --mem 128M --disk "$tmp/root.ext4" \
 vmm_pid=$!
 wait "$vmm_pid"
 rc=$?
-vmm_pid=
 # The host side is done once the guest is gone, whatever it got to.
-sleep 2
-kill "$host_pid" 2>/dev/null
-wait "$host_pid" 2>/dev/null
-host_pid=
+stop_pid --grace 2 "$host_pid"
 # Only the guest script's lines: the kernel log would drown any diagnostic.
 lio=$(grep -a '^LIO:' "$tmp/console" | tr -d '\r')
 console=$(tr -d '\r' <"$tmp/console")

@@ -2,11 +2,7 @@
 # vmm on real KVM with the firmware payloads: output bytes, exit codes,
 # SMP check-ins, the shutdown paths, --stats, the console file and input.
 . "$(dirname "$0")/../lib.sh"
-need_kvm
-VMM=$ISOLAB_ASAN_BIN/vmm
-[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
-FW=$ISOLAB_BUILD/firmware
-[ -x "$VMM" ] && [ -f "$FW/hello.bin" ] || bail_out "build vmm and firmware first (make)"
+need_firmware_vm hello.bin
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -95,7 +91,7 @@ mkfifo "$tmp/in"
 exec 3<>"$tmp/in" # an input that stays open and silent
 "$VMM" --firmware "$FW/echo.bin" <&3 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-for _ in $(seq 50); do grep -q ready "$tmp/out" 2>/dev/null && break; sleep 0.1; done
+wait_until 5 has_line "$tmp/out" ready
 kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 is "$?" 143 "SIGTERM stops the VM with status 128+15"

@@ -7,32 +7,17 @@
 # stale; a target that dies or refuses leaves the source running with the
 # reason in the answer; malformed streams are refused in one line.
 . "$(dirname "$0")/../lib.sh"
-need_kvm
-VMM=$ISOLAB_ASAN_BIN/vmm
-[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
-FW=$ISOLAB_BUILD/firmware
-[ -x "$VMM" ] && [ -f "$FW/counter.bin" ] && [ -f "$FW/dirty_rate.bin" ] ||
-	bail_out "build vmm and firmware first (make)"
+need_firmware_vm counter.bin dirty_rate.bin
 command -v python3 >/dev/null || skip_all "needs python3 for the hostile peers"
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	stop_pid "${pids[@]}"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 mon() { run --timeout 120 "$VMM" monitor "$1" "${@:2}"; }
-lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
-# wait_for TEST...: until the test holds (60 s at most)
-wait_for() {
-	for _ in $(seq 600); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-more_lines() { [ "$(lines "$1")" -ge "$2" ]; }
 # source NAME ARGS...: a guest with a monitor at $tmp/NAME.sock, console $tmp/NAME.out
 source_vm() {
 	local name=$1
@@ -41,7 +26,7 @@ source_vm() {
 		2>"$tmp/$name.err" &
 	src_pid=$!
 	pids+=("$src_pid")
-	wait_for test -S "$tmp/$name.sock"
+	wait_until 60 test -S "$tmp/$name.sock"
 }
 # target NAME ARGS...: vmm --incoming unix:$tmp/NAME.in, monitor $tmp/NAME.sock
 target_vm() {
@@ -51,7 +36,7 @@ target_vm() {
 		--console "$tmp/$name.out" --stats 2>"$tmp/$name.err" &
 	dst_pid=$!
 	pids+=("$dst_pid")
-	wait_for test -S "$tmp/$name.in"
+	wait_until 60 test -S "$tmp/$name.in"
 }
 # count_run FILE...: the files' bytes, in order, read as "count 0", "count 1", ... with no gap
 count_run() {
@@ -63,7 +48,7 @@ count_run() {
 source_vm a --firmware "$FW/counter.bin" --cpus 2 --stats
 target_vm b --firmware "$FW/counter.bin" --cpus 2
 ok "$?" "the target waits on its --incoming socket"
-wait_for more_lines "$tmp/a.out" 3
+wait_until 60 has_lines "$tmp/a.out" 3
 mon "$tmp/a.sock" migrate "unix:$tmp/b.in"
 is "$rc" 0 "migrate answers without an error"
 like "$out" "migrated to unix:$tmp/b.in; the guest runs there now" "the answer says where it went"
@@ -74,7 +59,7 @@ wait "$src_pid"
 is "$?" 0 "the source exits 0"
 like "$(cat "$tmp/a.err")" "migration_downtime_us: [0-9]+" "the source's --stats has the figures"
 before=$(lines "$tmp/a.out")
-wait_for more_lines "$tmp/b.out" 3
+wait_until 60 has_lines "$tmp/b.out" 3
 ok "$?" "the target prints on"
 mon "$tmp/b.sock" quit
 wait "$dst_pid"
@@ -89,7 +74,7 @@ head -c 1048576 /dev/zero >"$tmp/disk.img"
 source_vm h --firmware "$FW/counter.bin" --disk "$tmp/disk.img"
 target_vm i --firmware "$FW/counter.bin" --disk "$tmp/disk.img"
 ok "$?" "the target starts on a disk the source holds (it locks it when the guest arrives)"
-wait_for more_lines "$tmp/h.out" 2
+wait_until 60 has_lines "$tmp/h.out" 2
 mon "$tmp/h.sock" migrate "unix:$tmp/i.in"
 is "$rc" 0 "a guest with a --disk migrates"
 wait "$src_pid"
@@ -104,13 +89,13 @@ is "$?" 0 "the target quits with status 0"
 guest=(--firmware "$FW/dirty_rate.bin" --cmdline "rate=64 mib=4")
 source_vm c "${guest[@]}"
 target_vm d "${guest[@]}"
-wait_for more_lines "$tmp/c.out" 2
+wait_until 60 has_lines "$tmp/c.out" 2
 mon "$tmp/c.sock" migrate "unix:$tmp/d.in"
 is "$rc" 0 "a guest writing 64 MiB/s migrates"
 like "$out" "migration_rounds: [0-9]+" "in rounds"
 wait "$src_pid"
 is "$?" 0 "its source exits 0"
-wait_for more_lines "$tmp/d.out" 2
+wait_until 60 has_lines "$tmp/d.out" 2
 mon "$tmp/d.sock" quit
 wait "$dst_pid"
 is "$?" 0 "the target ran on without finding a stale page (exit 3 if it had)"
@@ -118,7 +103,7 @@ unlike "$(cat "$tmp/d.out")" "stale page" "no stale page reported"
 
 # --- a target that dies mid-stream: the source says so and runs on
 source_vm e --firmware "$FW/counter.bin"
-wait_for more_lines "$tmp/e.out" 2
+wait_until 60 has_lines "$tmp/e.out" 2
 python3 - "$tmp/dies.in" <<'EOF' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -128,13 +113,13 @@ c.recv(4096)
 c.close()  # gone after the header
 EOF
 pids+=($!)
-wait_for test -S "$tmp/dies.in"
+wait_until 60 test -S "$tmp/dies.in"
 mon "$tmp/e.sock" migrate "unix:$tmp/dies.in"
 is "$rc" 1 "a migration whose target dies is an error"
 like "$out" "^error: migration to unix:$tmp/dies.in failed: .*; the guest runs on here" \
 	"the answer says it failed and the guest runs on"
 n=$(lines "$tmp/e.out")
-wait_for more_lines "$tmp/e.out" $((n + 3))
+wait_until 60 has_lines "$tmp/e.out" $((n + 3))
 ok "$?" "the source's guest keeps counting"
 mon "$tmp/e.sock" migrate "unix:$tmp/nobody.in"
 like "$out" "error: migration to unix:$tmp/nobody.in failed: cannot connect" "no one listening: an error"
@@ -153,6 +138,68 @@ wait "$src_pid"
 is "$?" 0 "the source that kept its guest quits with 0"
 count_run "$tmp/e.out"
 ok "$?" "its count never broke"
+
+# --- a guest with a TAP: the target runs on the source's own TAP (its fd handed over)
+# holds_tap PID NAME: one of the process's fds (or its child's, under timeout) is that TAP
+holds_tap() {
+	local p
+	for p in "$1" $(pgrep -P "$1"); do
+		grep -qs "^iff:[[:space:]]*$2\$" /proc/"$p"/fdinfo/* && return 0
+	done
+	return 1
+}
+tap=vmnet$$
+if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
+	skip "TAP migration: needs root and /dev/net/tun"
+else
+	source_vm t --firmware "$FW/counter.bin" --net "tap,name=$tap"
+	target_vm u --firmware "$FW/counter.bin" --net "tap,name=$tap"
+	ok "$?" "the target of a VM with a TAP starts while the source holds the TAP"
+	wait_until 60 has_lines "$tmp/t.out" 2
+	addr=$(ip -br addr show "$tap" | awk '{print $3}')
+	mon "$tmp/t.sock" migrate "unix:$tmp/u.in"
+	is "$rc" 0 "a guest with --net tap migrates on one host"
+	wait "$src_pid"
+	is "$?" 0 "its source exits 0"
+	like "$(cat "$tmp/u.err")" "net0: TAP $tap, handed over by the migration's source" \
+		"the target says it took the source's TAP"
+	holds_tap "$dst_pid" "$tap"
+	ok "$?" "the target holds the TAP"
+	is "$(ip -br addr show "$tap" 2>/dev/null | awk '{print $3}')" "$addr" \
+		"the TAP vmm created outlives its source, with the address it gave it ($addr)"
+	mon "$tmp/u.sock" quit
+	wait "$dst_pid"
+	is "$?" 0 "the target quits with status 0"
+	ok "$(! ip link show "$tap" >/dev/null 2>&1; echo $?)" "the TAP goes with its last vmm"
+
+	# A target that takes the TAP's fd and dies: the source runs on with its own.
+	source_vm v --firmware "$FW/counter.bin" --net "tap,name=$tap"
+	wait_until 60 has_lines "$tmp/v.out" 2
+	python3 - "$tmp/grab.in" <<'EOF2' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+while True:
+    data, anc, _, _ = c.recvmsg(1 << 16, socket.CMSG_SPACE(4))
+    if anc or not data:
+        break
+c.close()  # gone with the TAP's fd in hand
+EOF2
+	pids+=($!)
+	wait_until 60 test -S "$tmp/grab.in"
+	mon "$tmp/v.sock" migrate "unix:$tmp/grab.in"
+	like "$out" "^error: migration to unix:$tmp/grab.in failed: .*; the guest runs on here" \
+		"a target that dies holding the TAP's fd: the migration fails"
+	holds_tap "$src_pid" "$tap"
+	ok "$?" "the source still holds its TAP"
+	n=$(lines "$tmp/v.out")
+	wait_until 60 has_lines "$tmp/v.out" $((n + 2))
+	ok "$?" "and its guest runs on"
+	mon "$tmp/v.sock" quit
+	wait "$src_pid"
+	is "$?" 0 "that source quits with 0"
+fi
 
 # --- malformed streams: one line, exit 1, nothing run
 # send_stream NAME PYTHON-EXPR: connects to $tmp/NAME.in and sends the bytes of the expression
@@ -205,4 +252,43 @@ like "$err" "invalid --incoming 'tcp:1.2.3.4:5'" "and says so"
 run --timeout 30 "$VMM" --firmware "$FW/counter.bin" --incoming "unix:$tmp/taken"
 is "$rc" 1 "--incoming on a path that exists fails"
 like "$err" "the path exists" "and says so"
+
+# --- a target still waiting stops on SIGTERM or Ctrl-C: one line, non-zero, its socket gone
+for sig in TERM INT; do
+	"$VMM" --firmware "$FW/counter.bin" --incoming "unix:$tmp/w.in" 2>"$tmp/w.err" &
+	w_pid=$!
+	pids+=("$w_pid")
+	wait_until 60 test -S "$tmp/w.in"
+	kill -"$sig" "$w_pid"
+	wait "$w_pid"
+	st=$?
+	ok "$([ "$st" -ne 0 ]; echo $?)" "SIG$sig stops a waiting --incoming with a non-zero status ($st)"
+	is "$(grep -c . "$tmp/w.err")" 2 "SIG$sig: the waiting line and one more"
+	like "$(cat "$tmp/w.err")" "vmm: stopped while waiting for a migration on unix:$tmp/w.in" \
+		"SIG$sig: that says it stopped while waiting"
+	ok "$([ ! -e "$tmp/w.in" ]; echo $?)" "SIG$sig: the socket path is removed"
+done
+# Mid-stream: the target stops on SIGTERM and refuses, so its source would resume.
+"$VMM" --firmware "$FW/counter.bin" --incoming "unix:$tmp/w.in" 2>"$tmp/w.err" &
+w_pid=$!
+pids+=("$w_pid")
+wait_until 60 test -S "$tmp/w.in"
+python3 - "$tmp/w.in" "$tmp/w.nack" <<'EOF2' &
+import socket, struct, sys, zlib
+h = b"isolabMG" + struct.pack("<IIII", 1, 4096, 1, 0) + struct.pack("<QQ", 0, 128 << 20)
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(h + struct.pack("<I", zlib.crc32(h)))
+open(sys.argv[2], "wb").write(s.recv(4096))  # silent after the header: the answer, or EOF
+EOF2
+peer_pid=$!
+pids+=("$peer_pid")
+sleep 1
+kill -TERM "$w_pid"
+wait "$w_pid"
+st=$?
+is "$st" 143 "SIGTERM mid-stream stops the target with 128+15"
+like "$(cat "$tmp/w.err")" "incoming migration: .*stopped by a signal" "and one line says so"
+wait "$peer_pid"
+like "$(tr -c '[:print:]' . <"$tmp/w.nack")" "stopped by a signal" "the source hears the refusal"
 done_testing

@@ -3,38 +3,19 @@
 # firmware/counter.c, which prints "count N" for N = 0, 1, 2, ...: a paused
 # guest prints nothing; a guest restored from a snapshot continues the count
 # where the snapshot left it, with no step lost or repeated; bad snapshots
-# (truncated, corrupted, another version, other options) are refused with
-# one line and a non-zero exit.
+# (truncated, corrupted, another version, other options; a memory file
+# corrupted, restored eagerly) are refused with one line and a non-zero exit.
 . "$(dirname "$0")/../lib.sh"
-need_kvm
-VMM=$ISOLAB_ASAN_BIN/vmm
-[ -x "$VMM" ] || VMM=$ISOLAB_BIN/vmm
-FW=$ISOLAB_BUILD/firmware/counter.bin
-[ -x "$VMM" ] && [ -f "$FW" ] || bail_out "build vmm and firmware first (make)"
-tmp=$(mktemp -d)
+need_firmware_vm counter.bin
+scratch_dir
 sock=$tmp/mon.sock
-vmm_pid=
-cleanup() {
-	[ -n "$vmm_pid" ] && kill "$vmm_pid" 2>/dev/null && wait "$vmm_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 mon() { run --timeout 60 "$VMM" monitor "$sock" "$@"; }
-lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
-# wait_lines FILE N: until FILE has N lines (60 s at most)
-wait_lines() {
-	for _ in $(seq 600); do
-		[ "$(lines "$1")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
-timeout 300 "$VMM" --firmware "$FW" --cpus 2 --monitor "unix:$sock" --console "$tmp/before" \
+timeout 300 "$VMM" --firmware "$FW/counter.bin" --cpus 2 --monitor "unix:$sock" --console "$tmp/before" \
 	2>"$tmp/stderr" &
 vmm_pid=$!
-wait_lines "$tmp/before" 3
+wait_until 60 has_lines "$tmp/before" 3
 ok $? "the counter runs"
 
 mon pause
@@ -44,12 +25,12 @@ sleep 0.5
 is "$(stat -c %s "$tmp/before")" "$size" "a paused guest prints nothing"
 mon resume
 is "$out" "running" "resume"
-wait_lines "$tmp/before" $(($(lines "$tmp/before") + 3))
+wait_until 60 has_lines "$tmp/before" $(($(lines "$tmp/before") + 3))
 ok $? "the count goes on after resume"
 
 mon snapshot "$tmp/snap"
 like "$out" "snapshot written to $tmp/snap" "snapshot DIR of a running guest"
-wait_lines "$tmp/before" $(($(lines "$tmp/before") + 3))
+wait_until 60 has_lines "$tmp/before" $(($(lines "$tmp/before") + 3))
 ok $? "the guest runs on after a snapshot taken while it ran"
 
 mon pause
@@ -61,7 +42,6 @@ ok "$([ "$(du -k "$tmp/snap/memory" | cut -f1)" -lt 8192 ]; echo $?)" \
 mon quit
 wait "$vmm_pid"
 is "$?" 0 "quit: vmm exits 0"
-vmm_pid=
 
 # count_run FILE...: the files' bytes, in order, read as "count 0", "count 1", ... with no gap
 count_run() {
@@ -80,11 +60,10 @@ restore() {
 stop() {
 	mon quit
 	wait "$vmm_pid"
-	vmm_pid=
 }
 
 restore "$tmp/lazy"
-wait_lines "$tmp/lazy" 3
+wait_until 60 has_lines "$tmp/lazy" 3
 ok $? "the restored guest prints"
 mon pause
 mon snapshot "$tmp/snap" # a second snapshot, from a guest still mapping DIR/memory
@@ -95,7 +74,7 @@ like "$(cat "$tmp/stderr")" "restore_mode: lazy" "--stats: restore_mode lazy"
 like "$(cat "$tmp/stderr")" "restore_us: [0-9]+" "--stats: restore_us"
 
 restore "$tmp/again" --restore-eager
-wait_lines "$tmp/again" 3
+wait_until 60 has_lines "$tmp/again" 3
 stop
 count_run "$tmp/before" "$tmp/lazy" "$tmp/again"
 ok $? "a snapshot of the restored guest, restored eagerly, continues the same run"
@@ -130,6 +109,21 @@ refused "snapshot: not a vmm snapshot" "a file that is no snapshot" --restore "$
 cp "$good" "$bad"
 truncate -s 64M "$tmp/bad/memory"
 refused "snapshot: the memory file has .*truncated" "a truncated memory file" --restore "$tmp/bad"
+# flip FILE OFFSET: inverts one byte in place (a hole's byte becomes data)
+flip() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf %03o $((${b:-0} ^ 0xff)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+# The firmware's code is at 1 MiB: the second chunk of the memory file's checksums.
+cp --sparse=always "$tmp/snap/memory" "$tmp/bad/memory"
+flip "$tmp/bad/memory" $(((1 << 20) + 16))
+refused "snapshot: the memory file is corrupted: its bytes at 1 MiB \(chunk 1\) fail their checksum" \
+	"a corrupted memory file, restored eagerly" --restore "$tmp/bad" --restore-eager
+cp --sparse=always "$tmp/snap/memory" "$tmp/bad/memory"
+flip "$tmp/bad/memory" $((100 << 20))
+refused "snapshot: the memory file is corrupted: its bytes at 100 MiB \(chunk 100\)" \
+	"a zero page of the memory file that is no longer zero" --restore "$tmp/bad" --restore-eager
 refused "snapshot: taken with --mem 128M, this vmm has --mem 256M" "another --mem" \
 	--restore "$tmp/snap" --mem 256M
 run --timeout 60 "$VMM" --restore "$tmp/snap" --cpus 1 --console "$tmp/none"
@@ -137,7 +131,7 @@ like "$err" "^vmm: snapshot: taken with --cpus 2, this vmm has --cpus 1" "anothe
 refused "snapshot: taken with .* devices, these options give" "an extra device" \
 	--restore "$tmp/snap" --rng
 refused "snapshot: cannot open $tmp/nothing/state" "a missing snapshot" --restore "$tmp/nothing"
-run "$VMM" --restore "$tmp/snap" --firmware "$FW"
+run "$VMM" --restore "$tmp/snap" --firmware "$FW/counter.bin"
 is "$rc" 2 "--restore with --firmware is bad usage"
 like "$err" "no --kernel, --initrd or --firmware" "... and says why"
 

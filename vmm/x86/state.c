@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 
 #include "../arch.h"
 #include "../machine.h"
@@ -22,11 +21,12 @@
 #include "../vcpu.h"
 #include "state.h"
 
-#define VCPU_STATE_VERSION 1
-#define VM_STATE_VERSION   1
-#define MAX_MSRS	   1024
-#define NR_IRQCHIPS	   3 /* KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE, _IOAPIC */
-#define MSR_IA32_TSC	   0x10
+#define VCPU_STATE_VERSION    1
+#define VM_STATE_VERSION      1
+#define MAX_MSRS	      1024
+#define NR_IRQCHIPS	      3 /* KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE, _IOAPIC */
+#define MSR_IA32_TSC	      0x10
+#define TSC_KHZ_TOLERANCE_PPM 250
 
 enum sregs_kind { SREGS_1 = 1, SREGS_2 = 2 };
 
@@ -280,33 +280,25 @@ static int load_fpu(struct snap_reader *r, const struct state_caps *caps, int vc
 	return ret;
 }
 
-/* The TSC runs at the rate it had, where KVM can scale it; else it is said once per vCPU. */
+/*
+ * The TSC runs at the rate it had, where KVM can scale it; else it is said
+ * once per vCPU. Two boots of one host calibrate its rate some kHz apart:
+ * within 250 ppm (QEMU's and Firecracker's tolerance, well inside what
+ * Linux's clocksource watchdog allows) the rate here is kept.
+ */
 static int load_tsc_khz(struct snap_reader *r, const struct state_caps *caps, int vcpu_fd)
 {
 	uint32_t khz;
 	if (snap_get_u32(r, &khz) < 0)
 		return -1;
 	int here = ioctl(vcpu_fd, KVM_GET_TSC_KHZ);
-	if (khz == 0 || here <= 0 || (uint32_t)here == khz)
+	uint64_t apart = (uint32_t)here > khz ? (uint32_t)here - khz : khz - (uint32_t)here;
+	if (khz == 0 || here <= 0 || apart * 1000000 <= (uint64_t)khz * TSC_KHZ_TOLERANCE_PPM)
 		return 0;
 	if (!caps->tsc_control || ioctl(vcpu_fd, KVM_SET_TSC_KHZ, khz) < 0)
 		vmm_warn("snapshot: the guest's TSC ran at %u kHz, this host's runs at %d kHz and "
 			 "KVM cannot scale it: the guest's clock may drift",
 			 khz, here);
-	return 0;
-}
-
-static int access_tsc(int vcpu_fd, unsigned long request, uint64_t *tsc)
-{
-	union {
-		struct kvm_msrs msrs;
-		uint8_t room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
-	} buf = {0};
-	buf.msrs.nmsrs = 1;
-	buf.msrs.entries[0] = (struct kvm_msr_entry){.index = MSR_IA32_TSC, .data = *tsc};
-	if (ioctl(vcpu_fd, request, &buf.msrs) != 1)
-		return -1;
-	*tsc = buf.msrs.entries[0].data;
 	return 0;
 }
 
@@ -424,80 +416,17 @@ int arch_vm_save(struct vm *vm, struct snap_writer *w)
 	return w->failed ? vmm_err("out of memory") : 0;
 }
 
-/*
- * KVM's clocks run on while the vCPUs are parked. Keeping their values at
- * the pause lets vm_resume (and a snapshot's restore) continue from there,
- * as cloud-hypervisor does for kvmclock: Linux reads either kvmclock or the
- * TSC, so both are kept. Where KVM refuses one, nothing is kept.
- */
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
-/* TSC cycles of vCPU fd in ns nanoseconds (0 where KVM does not say its rate). */
-static uint64_t tsc_cycles(int fd, uint64_t ns)
-{
-	int khz = ioctl(fd, KVM_GET_TSC_KHZ);
-	return khz > 0 ? ns * (uint64_t)khz / 1000000 : 0;
-}
-
-/*
- * kvmclock and every TSC as of one instant: each TSC read later than the
- * clock is taken back by the time in between, so the two agree to
- * microseconds (Linux's clocksource watchdog marks the TSC unstable past
- * about half a millisecond of skew).
- */
-static bool read_clocks(struct vm *vm, struct paused_clock *p)
-{
-	int n = vm_nr_vcpus(vm);
-	if (n > PAUSED_CLOCK_MAX_VCPUS || ioctl(vm_fd(vm), KVM_GET_CLOCK, &p->clock) < 0)
-		return false;
-	uint64_t at = monotonic_ns();
-	for (int i = 0; i < n; i++) {
-		int fd = vcpu_fd(vm_vcpu(vm, i));
-		if (access_tsc(fd, KVM_GET_MSRS, &p->tsc[i]) < 0)
-			return false;
-		p->tsc[i] -= tsc_cycles(fd, monotonic_ns() - at);
-	}
-	p->nr = n;
-	return true;
-}
-
-/* The other way: kvmclock, then each TSC advanced by the time since. */
-static int set_clocks(struct vm *vm, const struct paused_clock *p)
-{
-	struct kvm_clock_data set = {.clock = p->clock.clock};
-	if (ioctl(vm_fd(vm), KVM_SET_CLOCK, &set) < 0)
-		return -1;
-	uint64_t at = monotonic_ns();
-	for (int i = 0; i < p->nr && i < vm_nr_vcpus(vm); i++) {
-		int fd = vcpu_fd(vm_vcpu(vm, i));
-		uint64_t tsc = p->tsc[i] + tsc_cycles(fd, monotonic_ns() - at);
-		if (access_tsc(fd, KVM_SET_MSRS, &tsc) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * KVM's clocks run on while the vCPUs are parked. Keeping their values at
- * the pause lets vm_resume (and a snapshot's restore) continue from there,
- * as cloud-hypervisor does for kvmclock: Linux reads either kvmclock or the
- * TSC, so both are kept. Where KVM refuses one, nothing is kept.
- */
+/* The clocks of the pause (clock.c) go into a snapshot and come back at a resume. */
 void arch_vm_paused(struct vm *vm)
 {
 	struct paused_clock *p = board_paused_clock(vm);
-	p->valid = read_clocks(vm, p);
+	p->valid = clock_read(vm, p);
 }
 
 void arch_vm_resuming(struct vm *vm)
 {
 	struct paused_clock *p = board_paused_clock(vm);
-	if (p->valid && set_clocks(vm, p) < 0)
+	if (p->valid && clock_set(vm, p) < 0)
 		vmm_warn("resume: KVM refused the clock of the pause (%s): the guest's clock jumps",
 			 strerror(errno));
 	p->valid = false;
@@ -530,12 +459,13 @@ int arch_vm_load(struct vm *vm, struct snap_reader *r)
 	if (LOAD(r, fd, KVM_SET_PIT2, pit) < 0 || snap_get_blob(r, &clock, sizeof(clock)) < 0)
 		return -1;
 	/*
-	 * The TSCs were set with the rest of each vCPU, and ran on since while the
-	 * rest loaded (tens of ms in a nested host): set again next to kvmclock.
+	 * The TSCs were set with the rest of each vCPU (before the TSC deadline,
+	 * which needs them), and ran on since while the rest loaded (7-60 ms in a
+	 * nested host): set again, exactly, next to kvmclock (clock.c).
 	 */
 	struct paused_clock *p = board_paused_clock(vm);
 	p->clock.clock = clock.clock;
-	int ret = set_clocks(vm, p);
+	int ret = clock_set(vm, p);
 	p->nr = 0;
 	if (ret < 0)
 		return snap_bad(r, "setting kvmclock and the TSCs: %s", strerror(errno));
