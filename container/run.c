@@ -117,7 +117,8 @@ static void describe_command(struct container *c)
 					len ? " " : "", *a);
 }
 
-/* The state directory doubles as the name lock: mkdir fails if the name is taken. */
+/* The state directory doubles as the name lock: mkdir fails if the name is taken. The
+ * state is written once the cgroup is made (prepare_host_side). */
 static int make_state_dir(struct container *c)
 {
 	/* 0711: root of a user namespace (another uid) must reach its overlay directories. */
@@ -146,7 +147,7 @@ static int make_state_dir(struct container *c)
 	st->userns = c->userns;
 	st->privileged = c->o->privileged;
 	st->created = (long long)time(NULL);
-	return state_write(c->dir, st);
+	return 0;
 }
 
 static int prepare_overlay_dirs(struct container *c)
@@ -208,8 +209,11 @@ static int prepare_core(struct container *c)
 
 static int prepare_host_side(struct container *c)
 {
+	/* The cgroup before the state's first write, which records it for the sweep: a
+	 * write that replaces the state costs ~0.2 ms on this host's ext4 /run. */
 	if (make_state_dir(c) < 0 || run_record_save(c->dir, c->o) < 0 ||
-	    prepare_overlay_dirs(c) < 0 || image_note_container(c->o, c->dir) < 0)
+	    prepare_overlay_dirs(c) < 0 || prepare_core(c) < 0 || state_write(c->dir, &c->st) < 0 ||
+	    image_note_container(c->o, c->dir) < 0)
 		return -1;
 	if (c->o->net == NET_BRIDGE) {
 		char *ipam = ipam_dir();
@@ -232,10 +236,8 @@ static int prepare_host_side(struct container *c)
 		if (c->log_fd < 0)
 			return err_ret("cannot create the log: %s", strerror(errno));
 	}
-	if (prepare_core(c) < 0)
-		return -1;
 	/* What the sweep needs to undo if we are killed before the container starts. */
-	if ((c->st.ndirs || c->st.ip[0]) && state_write(c->dir, &c->st) < 0)
+	if (c->st.ip[0] && state_write(c->dir, &c->st) < 0)
 		return -1;
 	return 0;
 }

@@ -66,7 +66,12 @@ timeout -k 5 600 "$vmm" --kernel "$kernel" "${opts[@]}" \
 vmm_pid=$!
 wait_line "$tmp/before" "SNAP: tick" 300 "$vmm_pid"
 ok $? "the guest booted from virtio-blk and ticks"
-sleep 1
+# A short pause first, in one monitor session (a client started per command takes a
+# second in the lab host): KVM keeps its own TSC offset for a TSC written back within a
+# second (vmm/x86/clock.c), and the guest's watchdog (every 0.5 s, intervals up to 1 s)
+# would see the pause as skew between the TSC and kvm-clock.
+{ echo pause; sleep 0.2; echo resume; } | timeout 60 "$vmm" monitor "$sock" >/dev/null
+sleep 1.5
 mon pause
 is "$out" paused "pause"
 mon snapshot "$tmp/snap"
@@ -129,15 +134,15 @@ first=$(sed -n 's/^SNAP: \(tick\|restored\) //p' <<<"$after" | head -1)
 # the stop and the restart.
 ok "$(awk -v a="$last" -v b="$first" -v r="${ran:-0}" 'BEGIN { exit !(a != "" && b != "" && b >= a && b - a < r + 1) }'; echo $?)" \
 	"the guest's uptime goes on from the pause ($last s before, $first s after, ${ran:-?} s from the restore's exec to that line)"
-# The kernel's console after the restore carries only what it logged since. In the lab
-# host the guest may mark the TSC (not its clocksource, kvm-clock) unstable after a
-# restore, at 7-60 ms of skew between the two (vmm/README.md, "Snapshots"): said, not failed.
-complaints='long readout|soft lockup|stall|backwards|hung task|watchdog: bug'
+# The kernel's console after the restore carries only what it logged since. Its
+# clocksource watchdog compares the TSC with kvm-clock: a skew between the two set back
+# (vmm/x86/clock.c) marks the TSC unstable, and the lines after say by how much.
+complaints='[Ll]ong readout|soft lockup|stall|backwards|hung task|watchdog: BUG|Marking clocksource'
 unlike "$(grep -av '^SNAP:' "$tmp/after")" "$complaints" \
 	"the guest's kernel logs no clock, watchdog or stall complaint after the restore" ||
 	grep -avE "^SNAP:" "$tmp/after" | grep -aiE -A4 "$complaints" | head -8 | sed "s/^/#   /"
-grep -aiE "$complaints" "$tmp/before" | head -3 | sed 's/^/# before the snapshot: /'
-grep -aE -A2 "Marking clocksource 'tsc' as unstable" "$tmp/after" | sed 's/^/# after the restore: /'
+unlike "$(cat "$tmp/before")" "Marking clocksource" "... nor after the short pause before it" ||
+	grep -aE -A3 "Marking clocksource" "$tmp/before" | head -8 | sed 's/^/#   /'
 diag "ticks before: $(sed -n 's/^SNAP: tick //p' <<<"$before" | tail -4 | tr '\n' ' ')" \
 	"after: $(sed -n 's/^SNAP: \(tick\|restored\) //p' <<<"$after" | head -3 | tr '\n' ' ')" \
 	"clocksource: $(grep -ao 'clocksource: Switched to clocksource [a-z-]*' "$tmp/before" | tail -1)"

@@ -3,8 +3,8 @@
 # firmware/counter.c, which prints "count N" for N = 0, 1, 2, ...: a paused
 # guest prints nothing; a guest restored from a snapshot continues the count
 # where the snapshot left it, with no step lost or repeated; bad snapshots
-# (truncated, corrupted, another version, other options) are refused with
-# one line and a non-zero exit.
+# (truncated, corrupted, another version, other options; a memory file
+# corrupted, restored eagerly) are refused with one line and a non-zero exit.
 . "$(dirname "$0")/../lib.sh"
 need_firmware_vm counter.bin
 scratch_dir
@@ -109,6 +109,21 @@ refused "snapshot: not a vmm snapshot" "a file that is no snapshot" --restore "$
 cp "$good" "$bad"
 truncate -s 64M "$tmp/bad/memory"
 refused "snapshot: the memory file has .*truncated" "a truncated memory file" --restore "$tmp/bad"
+# flip FILE OFFSET: inverts one byte in place (a hole's byte becomes data)
+flip() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf %03o $((${b:-0} ^ 0xff)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+# The firmware's code is at 1 MiB: the second chunk of the memory file's checksums.
+cp --sparse=always "$tmp/snap/memory" "$tmp/bad/memory"
+flip "$tmp/bad/memory" $(((1 << 20) + 16))
+refused "snapshot: the memory file is corrupted: its bytes at 1 MiB \(chunk 1\) fail their checksum" \
+	"a corrupted memory file, restored eagerly" --restore "$tmp/bad" --restore-eager
+cp --sparse=always "$tmp/snap/memory" "$tmp/bad/memory"
+flip "$tmp/bad/memory" $((100 << 20))
+refused "snapshot: the memory file is corrupted: its bytes at 100 MiB \(chunk 100\)" \
+	"a zero page of the memory file that is no longer zero" --restore "$tmp/bad" --restore-eager
 refused "snapshot: taken with --mem 128M, this vmm has --mem 256M" "another --mem" \
 	--restore "$tmp/snap" --mem 256M
 run --timeout 60 "$VMM" --restore "$tmp/snap" --cpus 1 --console "$tmp/none"

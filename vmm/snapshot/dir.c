@@ -34,9 +34,15 @@ static int path_in(char *buf, const char *dir, const char *name, const char *suf
 	return 0;
 }
 
+/* What the two files' writers share: the memory file's checksums go into the state. */
+struct save_job {
+	struct vm *vm;
+	struct memory_sums sums;
+};
+
 /* Writes DIR/name through DIR/name.tmp. */
-static int write_file(struct vm *vm, const char *dir, const char *name,
-		      int (*write_fn)(struct vm *vm, int fd))
+static int write_file(struct save_job *job, const char *dir, const char *name,
+		      int (*write_fn)(struct save_job *job, int fd))
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	if (path_in(path, dir, name, "") < 0 || path_in(tmp, dir, name, ".tmp") < 0)
@@ -44,7 +50,7 @@ static int write_file(struct vm *vm, const char *dir, const char *name,
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return vmm_err("snapshot: cannot create %s: %s", tmp, strerror(errno));
-	int ret = write_fn(vm, fd);
+	int ret = write_fn(job, fd);
 	if (close(fd) < 0 && ret == 0)
 		ret = vmm_err("snapshot: writing %s: %s", tmp, strerror(errno));
 	if (ret == 0 && rename(tmp, path) < 0)
@@ -54,9 +60,14 @@ static int write_file(struct vm *vm, const char *dir, const char *name,
 	return ret;
 }
 
-static int write_memory(struct vm *vm, int fd)
+static int write_memory(struct save_job *job, int fd)
 {
-	return snapshot_write_memory(vm, fd);
+	return snapshot_write_memory(job->vm, fd, &job->sums);
+}
+
+static int write_state(struct save_job *job, int fd)
+{
+	return snapshot_write_state_sums(job->vm, fd, &job->sums);
 }
 
 int snapshot_save(struct vm *vm, const char *dir)
@@ -66,10 +77,12 @@ int snapshot_save(struct vm *vm, const char *dir)
 	bool was_paused = vm_paused(vm);
 	vm_pause(vm);
 	virtio_pause(vm); /* no device writes guest RAM while it is saved */
-	int ret = write_file(vm, dir, "memory", write_memory);
+	struct save_job job = {.vm = vm};
+	int ret = write_file(&job, dir, "memory", write_memory);
 	/* The state last: a directory with a state file has the memory that goes with it. */
 	if (ret == 0)
-		ret = write_file(vm, dir, "state", snapshot_write_state);
+		ret = write_file(&job, dir, "state", write_state);
+	memory_sums_free(&job.sums);
 	virtio_resume(vm);
 	if (!was_paused)
 		vm_resume(vm);
@@ -95,15 +108,17 @@ int snapshot_restore(struct vm *vm, const char *dir, bool eager, struct restore_
 	int mem_fd = state_fd < 0 ? -1 : open_in(dir, "memory");
 	struct snapshot_state *st = mem_fd < 0 ? NULL : snapshot_state_read(vm, state_fd);
 	int ret = -1;
-	if (st) {
+	struct memory_sums sums = {0};
+	if (st && snapshot_state_memory_sums(st, &sums) == 0) {
 		uint64_t read_done = now_us();
-		if (snapshot_load_memory(vm, mem_fd, eager) == 0) {
+		if (snapshot_load_memory(vm, mem_fd, eager, &sums) == 0) {
 			uint64_t mem_done = now_us();
 			ret = snapshot_state_apply(st, vm);
 			stats->memory_us = mem_done - read_done;
 			stats->state_us = (read_done - start) + (now_us() - mem_done);
 		}
 	}
+	memory_sums_free(&sums);
 	snapshot_state_free(st);
 	if (mem_fd >= 0)
 		close(mem_fd); /* a lazy mapping keeps the file */

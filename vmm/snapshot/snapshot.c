@@ -28,6 +28,7 @@
 #define END_SECTION	"end"
 #define CONFIG_SECTION	"config"
 #define CONFIG_VERSION	1
+#define MEMORY_SECTION	"memory"
 
 struct section {
 	char name[NAME_MAX_LEN + 1];
@@ -206,7 +207,19 @@ static int write_header(int fd)
 	return write_full(fd, header, sizeof(header));
 }
 
+static int save_memory_sums(struct vm *vm, void *obj, struct snap_writer *w)
+{
+	(void)vm;
+	memory_sums_put(w, obj);
+	return 0;
+}
+
 int snapshot_write_state(struct vm *vm, int fd)
+{
+	return snapshot_write_state_sums(vm, fd, NULL);
+}
+
+int snapshot_write_state_sums(struct vm *vm, int fd, const struct memory_sums *sums)
 {
 	if (!vm_paused(vm))
 		return vmm_err("snapshot: the VM must be paused");
@@ -219,7 +232,8 @@ int snapshot_write_state(struct vm *vm, int fd)
 			return -1;
 	}
 	if (save_section(vm, fd, "vm", save_vm, NULL) < 0 ||
-	    save_devices(vm, fd, vm_pio_bus(vm)) < 0 || save_devices(vm, fd, vm_mmio_bus(vm)) < 0)
+	    save_devices(vm, fd, vm_pio_bus(vm)) < 0 || save_devices(vm, fd, vm_mmio_bus(vm)) < 0 ||
+	    (sums && save_section(vm, fd, MEMORY_SECTION, save_memory_sums, (void *)sums) < 0))
 		return -1;
 	struct snap_writer end;
 	snap_writer_init(&end);
@@ -437,6 +451,14 @@ struct snapshot_state *snapshot_state_read(struct vm *vm, int fd)
 		return NULL;
 	}
 	return st;
+}
+
+int snapshot_state_memory_sums(struct snapshot_state *st, struct memory_sums *sums)
+{
+	struct snap_reader r;
+	if (!take(st, MEMORY_SECTION, &r))
+		return vmm_err("snapshot: corrupted: no checksums of its memory file");
+	return memory_sums_get(&r, sums) < 0 || snap_reader_done(&r) < 0 ? -1 : 0;
 }
 
 int snapshot_state_apply(struct snapshot_state *st, struct vm *vm)

@@ -2,7 +2,8 @@
 
 VMM_ARCH_SRCS := vmm/x86/arch.c vmm/x86/board.c vmm/x86/setup.c vmm/x86/regs.c \
 	vmm/x86/cpuid.c vmm/x86/mptable.c vmm/x86/e820.c vmm/x86/loader.c vmm/x86/bzimage.c \
-	vmm/x86/elf.c vmm/x86/insn.c vmm/x86/i8042.c vmm/x86/pmu.c vmm/x86/xsave.c vmm/x86/state.c
+	vmm/x86/elf.c vmm/x86/insn.c vmm/x86/i8042.c vmm/x86/pmu.c vmm/x86/xsave.c vmm/x86/state.c \
+	vmm/x86/clock.c
 # The monitor's register views and page walker (vmm/monitor/internal.h's arch part).
 MONITOR_ARCH_SRCS := vmm/monitor/cpu.c vmm/monitor/pagewalk.c
 

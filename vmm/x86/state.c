@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 
 #include "../arch.h"
 #include "../machine.h"
@@ -296,20 +295,6 @@ static int load_tsc_khz(struct snap_reader *r, const struct state_caps *caps, in
 	return 0;
 }
 
-static int access_tsc(int vcpu_fd, unsigned long request, uint64_t *tsc)
-{
-	union {
-		struct kvm_msrs msrs;
-		uint8_t room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
-	} buf = {0};
-	buf.msrs.nmsrs = 1;
-	buf.msrs.entries[0] = (struct kvm_msr_entry){.index = MSR_IA32_TSC, .data = *tsc};
-	if (ioctl(vcpu_fd, request, &buf.msrs) != 1)
-		return -1;
-	*tsc = buf.msrs.entries[0].data;
-	return 0;
-}
-
 static int load_msrs(struct snap_reader *r, int vcpu_fd, uint64_t *tsc)
 {
 	uint32_t n;
@@ -424,80 +409,17 @@ int arch_vm_save(struct vm *vm, struct snap_writer *w)
 	return w->failed ? vmm_err("out of memory") : 0;
 }
 
-/*
- * KVM's clocks run on while the vCPUs are parked. Keeping their values at
- * the pause lets vm_resume (and a snapshot's restore) continue from there,
- * as cloud-hypervisor does for kvmclock: Linux reads either kvmclock or the
- * TSC, so both are kept. Where KVM refuses one, nothing is kept.
- */
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
-/* TSC cycles of vCPU fd in ns nanoseconds (0 where KVM does not say its rate). */
-static uint64_t tsc_cycles(int fd, uint64_t ns)
-{
-	int khz = ioctl(fd, KVM_GET_TSC_KHZ);
-	return khz > 0 ? ns * (uint64_t)khz / 1000000 : 0;
-}
-
-/*
- * kvmclock and every TSC as of one instant: each TSC read later than the
- * clock is taken back by the time in between, so the two agree to
- * microseconds (Linux's clocksource watchdog marks the TSC unstable past
- * about half a millisecond of skew).
- */
-static bool read_clocks(struct vm *vm, struct paused_clock *p)
-{
-	int n = vm_nr_vcpus(vm);
-	if (n > PAUSED_CLOCK_MAX_VCPUS || ioctl(vm_fd(vm), KVM_GET_CLOCK, &p->clock) < 0)
-		return false;
-	uint64_t at = monotonic_ns();
-	for (int i = 0; i < n; i++) {
-		int fd = vcpu_fd(vm_vcpu(vm, i));
-		if (access_tsc(fd, KVM_GET_MSRS, &p->tsc[i]) < 0)
-			return false;
-		p->tsc[i] -= tsc_cycles(fd, monotonic_ns() - at);
-	}
-	p->nr = n;
-	return true;
-}
-
-/* The other way: kvmclock, then each TSC advanced by the time since. */
-static int set_clocks(struct vm *vm, const struct paused_clock *p)
-{
-	struct kvm_clock_data set = {.clock = p->clock.clock};
-	if (ioctl(vm_fd(vm), KVM_SET_CLOCK, &set) < 0)
-		return -1;
-	uint64_t at = monotonic_ns();
-	for (int i = 0; i < p->nr && i < vm_nr_vcpus(vm); i++) {
-		int fd = vcpu_fd(vm_vcpu(vm, i));
-		uint64_t tsc = p->tsc[i] + tsc_cycles(fd, monotonic_ns() - at);
-		if (access_tsc(fd, KVM_SET_MSRS, &tsc) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * KVM's clocks run on while the vCPUs are parked. Keeping their values at
- * the pause lets vm_resume (and a snapshot's restore) continue from there,
- * as cloud-hypervisor does for kvmclock: Linux reads either kvmclock or the
- * TSC, so both are kept. Where KVM refuses one, nothing is kept.
- */
+/* The clocks of the pause (clock.c) go into a snapshot and come back at a resume. */
 void arch_vm_paused(struct vm *vm)
 {
 	struct paused_clock *p = board_paused_clock(vm);
-	p->valid = read_clocks(vm, p);
+	p->valid = clock_read(vm, p);
 }
 
 void arch_vm_resuming(struct vm *vm)
 {
 	struct paused_clock *p = board_paused_clock(vm);
-	if (p->valid && set_clocks(vm, p) < 0)
+	if (p->valid && clock_set(vm, p) < 0)
 		vmm_warn("resume: KVM refused the clock of the pause (%s): the guest's clock jumps",
 			 strerror(errno));
 	p->valid = false;
@@ -530,12 +452,13 @@ int arch_vm_load(struct vm *vm, struct snap_reader *r)
 	if (LOAD(r, fd, KVM_SET_PIT2, pit) < 0 || snap_get_blob(r, &clock, sizeof(clock)) < 0)
 		return -1;
 	/*
-	 * The TSCs were set with the rest of each vCPU, and ran on since while the
-	 * rest loaded (tens of ms in a nested host): set again next to kvmclock.
+	 * The TSCs were set with the rest of each vCPU (before the TSC deadline,
+	 * which needs them), and ran on since while the rest loaded (7-60 ms in a
+	 * nested host): set again, exactly, next to kvmclock (clock.c).
 	 */
 	struct paused_clock *p = board_paused_clock(vm);
 	p->clock.clock = clock.clock;
-	int ret = set_clocks(vm, p);
+	int ret = clock_set(vm, p);
 	p->nr = 0;
 	if (ret < 0)
 		return snap_bad(r, "setting kvmclock and the TSCs: %s", strerror(errno));

@@ -20,4 +20,12 @@ struct vm;
 /* The VM's record (board.c owns it). */
 struct paused_clock *board_paused_clock(struct vm *vm);
 
+/* clock.c: kvmclock and every vCPU's TSC as of one instant; false where KVM refuses one. */
+bool clock_read(struct vm *vm, struct paused_clock *p);
+/*
+ * The other way: the TSCs and kvmclock go on from p's values, in step (the
+ * TSC-deadline timers re-armed against the new TSCs). 0, or -1 with errno.
+ */
+int clock_set(struct vm *vm, const struct paused_clock *p);
+
 #endif
