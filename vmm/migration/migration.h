@@ -58,7 +58,8 @@ void migration_print_stats(const struct migration *m, FILE *out);
  * The target side, in two steps. migration_receive listens on uri, takes
  * one connection and loads RAM and state into vm (built from the same
  * options, nothing loaded, nothing run): 0 with *in set, 1 when vmm was
- * asked to stop while it waited, or -1 after a message (vmm then exits 1;
+ * asked to stop (SIGINT, SIGTERM, SIGHUP) while it waited or while the
+ * stream came (the source then resumes its guest), or -1 after a message (vmm then exits 1;
  * the source resumes its guest). migration_confirm, right before the vCPUs
  * start, tells the source the guest runs here: -1 when the source is gone
  * (then this guest must not run). With stats, it prints its figures

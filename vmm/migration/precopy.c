@@ -119,6 +119,23 @@ static int wait_for_target(struct wire_conn *conn, uint64_t paused_at,
 	return ret;
 }
 
+/*
+ * Each TAP's fd goes to the target (SCM_RIGHTS), which runs the guest on
+ * the same TAP; this side keeps its own fd until it exits, so whichever
+ * side dies, the other still has the TAP.
+ */
+static int send_taps(struct vm *vm, struct wire_conn *conn)
+{
+	int fd;
+	for (unsigned i = 0; (fd = virtio_net_tap_fd(vm, i)) >= 0; i++) {
+		uint8_t index[4];
+		wire_put_u32(index, i);
+		if (wire_send_fd(conn, WIRE_TAP, index, sizeof(index), fd) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Paused: the state first (it drains the devices' requests), then the pages written last. */
 static int stop_and_copy(struct vm *vm, struct sender *s, struct dirty_log *dirty,
 			 struct migration_stats *stats, uint64_t paused_at)
@@ -131,7 +148,8 @@ static int stop_and_copy(struct vm *vm, struct sender *s, struct dirty_log *dirt
 	uint64_t before = s->pages;
 	int ret = -1;
 	if (dirty_log_collect(dirty) >= 0 && dirty_log_drain(dirty, send_page, s) == 0 &&
-	    flush(s) == 0 && migration_send_state(s->conn, state_fd, stats->state_bytes) == 0) {
+	    flush(s) == 0 && send_taps(vm, s->conn) == 0 &&
+	    migration_send_state(s->conn, state_fd, stats->state_bytes) == 0) {
 		stats->final_pages = s->pages - before;
 		/* The target locks the disks before its guest runs: they are its from here. */
 		virtio_blk_lock_disks(vm, false);

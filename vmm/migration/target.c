@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,6 +32,8 @@ struct migration_incoming {
 	int state_fd;
 	uint64_t state_bytes, pages, records;
 	uint64_t start_ns, paused_at_ns; /* the connection came; the source paused (END) */
+	struct vm *vm;
+	int sig_fd; /* stop_signal_fd: a signal ends the wait and the stream */
 };
 
 static int listen_unix(const char *path)
@@ -53,17 +57,48 @@ static int listen_unix(const char *path)
 	return fd;
 }
 
+/*
+ * SIGINT, SIGTERM and SIGHUP as an fd, blocked from now on: the console's
+ * event loop takes them over once the guest is in (console_catch_signals),
+ * and until then the wait and the stream end on them instead of vmm dying
+ * with its socket left behind.
+ */
+static int stop_signal_fd(void)
+{
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	int fd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		vmm_err("--incoming: cannot watch for SIGINT, SIGTERM, SIGHUP: %s",
+			strerror(errno));
+	return fd;
+}
+
+/* A stop signal came: vmm stops with 128 + its number, as when a guest runs. */
+static bool stop_requested(struct vm *vm, int sig_fd)
+{
+	struct signalfd_siginfo si;
+	if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+		vm_request_exit(vm, 128 + (int)si.ssi_signo);
+	return vm_exit_requested(vm);
+}
+
 /* Waits for the source; 1 when vmm is asked to stop first. */
-static int accept_source(struct vm *vm, const char *path, int *conn_fd)
+static int accept_source(struct vm *vm, const char *path, int sig_fd, int *conn_fd)
 {
 	int listen_fd = listen_unix(path);
 	if (listen_fd < 0)
 		return -1;
 	fprintf(stderr, "vmm: waiting for a migration on unix:%s\n", path);
 	int ret = 1;
-	while (!vm_exit_requested(vm)) {
-		struct pollfd p = {.fd = listen_fd, .events = POLLIN};
-		if (poll(&p, 1, ACCEPT_POLL_MS) <= 0)
+	while (!stop_requested(vm, sig_fd)) {
+		struct pollfd p[2] = {{.fd = listen_fd, .events = POLLIN},
+				      {.fd = sig_fd, .events = POLLIN}};
+		if (poll(p, 2, ACCEPT_POLL_MS) <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		*conn_fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (*conn_fd >= 0) {
@@ -73,6 +108,8 @@ static int accept_source(struct vm *vm, const char *path, int *conn_fd)
 	}
 	close(listen_fd);
 	unlink(path);
+	if (ret == 1)
+		vmm_err("stopped while waiting for a migration on unix:%s", path);
 	if (ret == 0)
 		migration_set_timeouts(*conn_fd); /* it blocks: accept4 without SOCK_NONBLOCK */
 	return ret;
@@ -109,6 +146,19 @@ static int check_end(struct migration_incoming *in, const struct wire_record *re
 	return 0;
 }
 
+/* TAP: u32 net device index, the TAP's fd passed along; the device takes it. */
+static int adopt_tap(struct vm *vm, struct migration_incoming *in, const struct wire_record *rec)
+{
+	uint32_t index = rec->len == 4 ? wire_get_u32(rec->payload) : UINT32_MAX;
+	if (rec->len == 4 && virtio_net_adopt_tap(vm, index, wire_take_fd(&in->conn)) == 0)
+		return 0;
+	snprintf(in->conn.err, sizeof(in->conn.err),
+		 "the TAP the source handed over for net%u cannot be used here (the target says "
+		 "why)",
+		 index);
+	return -1;
+}
+
 /* Records until END. */
 static int receive(struct vm *vm, struct migration_incoming *in)
 {
@@ -130,6 +180,10 @@ static int receive(struct vm *vm, struct migration_incoming *in)
 		}
 		case WIRE_STATE:
 			if (add_state(in, &rec) < 0)
+				return -1;
+			break;
+		case WIRE_TAP:
+			if (adopt_tap(vm, in, &rec) < 0)
 				return -1;
 			break;
 		case WIRE_END:
@@ -196,6 +250,8 @@ void migration_incoming_free(struct migration_incoming *in)
 		close(in->state_fd);
 	if (in->conn.fd >= 0)
 		close(in->conn.fd);
+	if (in->sig_fd >= 0)
+		close(in->sig_fd);
 	free(in);
 }
 
@@ -208,9 +264,12 @@ int migration_receive(struct vm *vm, const char *uri, struct migration_incoming 
 	if (!in)
 		return vmm_err("out of memory");
 	in->state_fd = -1;
+	in->vm = vm;
 	int fd = -1;
-	int ret = accept_source(vm, path, &fd);
+	in->sig_fd = stop_signal_fd();
+	int ret = in->sig_fd < 0 ? -1 : accept_source(vm, path, in->sig_fd, &fd);
 	wire_conn_init(&in->conn, fd);
+	in->conn.cancel_fd = in->sig_fd;
 	if (ret != 0) {
 		migration_incoming_free(in);
 		return ret < 0 ? -1 : 1;
@@ -223,8 +282,9 @@ int migration_receive(struct vm *vm, const char *uri, struct migration_incoming 
 	else
 		ret = load(vm, in);
 	if (ret < 0) {
+		bool stopped = stop_requested(vm, in->sig_fd);
 		migration_incoming_free(in);
-		return -1;
+		return stopped ? 1 : -1;
 	}
 	*out = in;
 	return 0;
@@ -235,6 +295,12 @@ int migration_confirm(struct migration_incoming *in, FILE *stats)
 	uint8_t running[8];
 	uint64_t running_at = migration_now_ns();
 	wire_put_u64(running, running_at);
+	/* Stopped meanwhile: the source keeps its guest. */
+	if (stop_requested(in->vm, in->sig_fd)) {
+		refuse(in, "the target was stopped before its guest ran");
+		migration_incoming_free(in);
+		return -1;
+	}
 	/* Only a source that heard the answer stops: if it is gone, this guest must not run. */
 	int ret = wire_send(&in->conn, WIRE_ACK, running, sizeof(running));
 	if (ret < 0)

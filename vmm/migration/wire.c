@@ -3,12 +3,14 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define HEADER_FIXED  24u /* magic, version, page size, nr_regions, reserved */
@@ -54,20 +56,54 @@ void wire_conn_init(struct wire_conn *c, int fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	c->fd_in = -1;
+	c->cancel_fd = -1;
 }
 
 void wire_conn_free(struct wire_conn *c)
 {
 	free(c->pages);
 	c->pages = NULL;
+	if (c->fd_in >= 0)
+		close(c->fd_in);
+	c->fd_in = -1;
 }
 
-/* Sends every byte of iov[0..n) (which it consumes); MSG_NOSIGNAL: a peer that left is -1. */
-static int send_all(struct wire_conn *c, struct iovec *iov, int n)
+int wire_take_fd(struct wire_conn *c)
 {
+	int fd = c->fd_in;
+	c->fd_in = -1;
+	return fd;
+}
+
+/* An SCM_RIGHTS control message for one fd. */
+union fd_cmsg {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
+
+/*
+ * Sends every byte of iov[0..n) (which it consumes); MSG_NOSIGNAL: a peer
+ * that left is -1. pass_fd (or -1) goes with the first byte only.
+ */
+static int send_all_fd(struct wire_conn *c, struct iovec *iov, int n, int pass_fd)
+{
+	union fd_cmsg control;
 	while (n > 0) {
 		struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+		if (pass_fd >= 0) {
+			memset(&control, 0, sizeof(control));
+			msg.msg_control = control.buf;
+			msg.msg_controllen = sizeof(control.buf);
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+		}
 		ssize_t sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+		if (sent > 0)
+			pass_fd = -1;
 		if (sent < 0 && errno == EINTR)
 			continue;
 		if (sent < 0)
@@ -89,11 +125,78 @@ static int send_all(struct wire_conn *c, struct iovec *iov, int n)
 	return 0;
 }
 
+static int send_all(struct wire_conn *c, struct iovec *iov, int n)
+{
+	return send_all_fd(c, iov, n, -1);
+}
+
+/* Keeps an fd that came along; any beyond the one a record may carry is an error. */
+static int take_passed_fds(struct wire_conn *c, struct msghdr *msg)
+{
+	int bad = (msg->msg_flags & MSG_CTRUNC) != 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (c->fd_in < 0)
+				c->fd_in = fd;
+			else {
+				close(fd);
+				bad = 1;
+			}
+		}
+	}
+	return bad ? fail(c, "more file descriptors than one record carries, at byte %llu",
+			  (unsigned long long)c->bytes_received)
+		   : 0;
+}
+
+/* Until the socket has bytes: -1 with errno ECANCELED when cancel_fd says stop. */
+static int wait_readable(struct wire_conn *c)
+{
+	struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
+			      {.fd = c->cancel_fd, .events = POLLIN}};
+	if (c->cancel_fd < 0)
+		return 0; /* recv blocks, up to the socket's timeout */
+	int n = poll(p, 2, WIRE_PEER_TIMEOUT_S * 1000);
+	if (n > 0 && (p[1].revents & POLLIN)) {
+		errno = ECANCELED;
+		return -1;
+	}
+	if (n == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return n < 0 ? -1 : 0;
+}
+
+/* recv with room for one passed fd (closed on exec). */
+static ssize_t recv_some(struct wire_conn *c, void *buf, size_t len)
+{
+	if (wait_readable(c) < 0)
+		return -1;
+	union fd_cmsg control;
+	struct iovec iov = {buf, len};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n >= 0 && msg.msg_controllen && take_passed_fds(c, &msg) < 0)
+		return -2;
+	return n;
+}
+
 static int recv_all(struct wire_conn *c, void *buf, size_t len, const char *what)
 {
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = recv(c->fd, (uint8_t *)buf + done, len - done, 0);
+		ssize_t n = recv_some(c, (uint8_t *)buf + done, len - done);
+		if (n == -2)
+			return -1;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
@@ -102,7 +205,9 @@ static int recv_all(struct wire_conn *c, void *buf, size_t len, const char *what
 		if (n < 0)
 			return fail(c, "reading %s after %llu bytes: %s", what,
 				    (unsigned long long)(c->bytes_received + done),
-				    errno == EAGAIN ? "timed out" : strerror(errno));
+				    errno == EAGAIN	 ? "timed out"
+				    : errno == ECANCELED ? "stopped by a signal"
+							 : strerror(errno));
 		done += (size_t)n;
 	}
 	c->bytes_received += len;
@@ -110,7 +215,7 @@ static int recv_all(struct wire_conn *c, void *buf, size_t len, const char *what
 }
 
 /* Frames iov[1..n-1) as one record: iov[0] gets the type/len head, iov[n-1] the checksum. */
-static int send_record(struct wire_conn *c, uint32_t type, struct iovec *iov, int n)
+static int send_record_fd(struct wire_conn *c, uint32_t type, struct iovec *iov, int n, int fd)
 {
 	uint8_t head[8], tail[4];
 	uint32_t len = 0;
@@ -124,15 +229,25 @@ static int send_record(struct wire_conn *c, uint32_t type, struct iovec *iov, in
 	wire_put_u32(tail, (uint32_t)crc);
 	iov[0] = (struct iovec){head, sizeof(head)};
 	iov[n - 1] = (struct iovec){tail, sizeof(tail)};
-	return send_all(c, iov, n);
+	return send_all_fd(c, iov, n, fd);
 }
 
-int wire_send(struct wire_conn *c, uint32_t type, const void *payload, uint32_t len)
+static int send_record(struct wire_conn *c, uint32_t type, struct iovec *iov, int n)
+{
+	return send_record_fd(c, type, iov, n, -1);
+}
+
+int wire_send_fd(struct wire_conn *c, uint32_t type, const void *payload, uint32_t len, int fd)
 {
 	if (len > WIRE_MAX_PAYLOAD)
 		return fail(c, "record of %u bytes is over the limit", len);
 	struct iovec iov[3] = {{0}, {(void *)payload, len}, {0}};
-	return send_record(c, type, iov, 3);
+	return send_record_fd(c, type, iov, 3, fd);
+}
+
+int wire_send(struct wire_conn *c, uint32_t type, const void *payload, uint32_t len)
+{
+	return wire_send_fd(c, type, payload, len, -1);
 }
 
 int wire_send_pages(struct wire_conn *c, const struct guest_mem *mem, const uint64_t *gpa,
@@ -186,6 +301,8 @@ static uint32_t max_len(uint32_t type)
 		return 8;
 	case WIRE_NACK:
 		return WIRE_MAX_MESSAGE;
+	case WIRE_TAP:
+		return 4;
 	}
 	return UINT32_MAX;
 }
@@ -193,6 +310,10 @@ static uint32_t max_len(uint32_t type)
 int wire_recv(struct wire_conn *c, uint8_t *buf, struct wire_record *rec)
 {
 	uint8_t head[8], tail[4];
+	if (c->fd_in >= 0) { /* one the caller did not take belongs to no record now */
+		close(c->fd_in);
+		c->fd_in = -1;
+	}
 	if (recv_all(c, head, sizeof(head), "a record header") < 0)
 		return -1;
 	rec->type = wire_get_u32(head);
@@ -210,6 +331,9 @@ int wire_recv(struct wire_conn *c, uint8_t *buf, struct wire_record *rec)
 	uLong crc = crc32(crc32(0L, head, sizeof(head)), buf, rec->len);
 	if ((uint32_t)crc != wire_get_u32(tail))
 		return fail(c, "record type %u (%u bytes) fails its checksum", rec->type, rec->len);
+	if ((rec->type == WIRE_TAP) != (c->fd_in >= 0))
+		return fail(c, "record type %u came %s a file descriptor", rec->type,
+			    c->fd_in >= 0 ? "with" : "without");
 	rec->payload = buf;
 	return 0;
 }

@@ -26,6 +26,7 @@
 #define WIRE_MAX_STATE_PART (1u << 20)
 #define WIRE_MAX_STATE	    (64u << 20) /* CPU and device state, all parts together */
 #define WIRE_MAX_MESSAGE    256u	/* a NACK's reason */
+#define WIRE_PEER_TIMEOUT_S 60 /* a peer silent this long is gone (nested hosts are slow) */
 /* The largest payload of any record: a full PAGES record. */
 #define WIRE_MAX_PAYLOAD (4u + WIRE_MAX_PAGES * (8u + WIRE_PAGE_SIZE))
 
@@ -36,6 +37,7 @@ enum wire_type {
 	WIRE_END = 4,	/* u64 state bytes, u64 pages sent, u64 CLOCK_MONOTONIC ns of the pause */
 	WIRE_ACK = 5,	/* target -> source: loaded; u64 CLOCK_MONOTONIC ns when its vCPUs start */
 	WIRE_NACK = 6,	/* target -> source: refused; payload is the reason (text) */
+	WIRE_TAP = 7,	/* u32 net device index; the TAP's fd rides along (SCM_RIGHTS) */
 };
 
 /* One end of a migration connection: a blocking stream socket. */
@@ -44,6 +46,9 @@ struct wire_conn {
 	uint64_t bytes_sent, bytes_received;
 	uint8_t *pages; /* wire_send_pages' copy: the guest keeps writing while it goes out */
 	char err[256];	/* why the last call failed, one line */
+	int fd_in;	/* the fd that came with the last WIRE_TAP record (wire_take_fd), or -1 */
+	/* Readable when the wait must end (the target's stop signals), or -1. */
+	int cancel_fd;
 };
 
 /* A record read by wire_recv: payload points into the connection's buffer. */
@@ -73,11 +78,16 @@ int wire_send_pages(struct wire_conn *c, const struct guest_mem *mem, const uint
 int wire_send_zeros(struct wire_conn *c, const uint64_t *gpa, uint32_t n);
 /* Any other record: type and up to WIRE_MAX_PAYLOAD bytes. */
 int wire_send(struct wire_conn *c, uint32_t type, const void *payload, uint32_t len);
+/* A record with one fd passed along (SCM_RIGHTS): only WIRE_TAP carries one. */
+int wire_send_fd(struct wire_conn *c, uint32_t type, const void *payload, uint32_t len, int fd);
+/* The fd that came with the WIRE_TAP record just read; the caller owns it (-1 if taken). */
+int wire_take_fd(struct wire_conn *c);
 
 /*
  * Reads one whole record into buf (WIRE_MAX_PAYLOAD bytes) and checks its
- * framing: known type, length within that type's bound, checksum. 0, or -1
- * with c->err set (the peer went away, a short or corrupt record...).
+ * framing: known type, length within that type's bound, checksum, one fd
+ * with a WIRE_TAP and none with anything else. 0, or -1 with c->err set
+ * (the peer went away, a short or corrupt record...).
  */
 int wire_recv(struct wire_conn *c, uint8_t *buf, struct wire_record *rec);
 

@@ -462,6 +462,14 @@ unsigned virtio_count(struct vm *vm, uint32_t device_id)
 	return n;
 }
 
+struct virtio_dev *virtio_find(struct vm *vm, uint32_t device_id, unsigned index)
+{
+	for (struct virtio_dev *dev = *vm_virtio_devices(vm); dev; dev = dev->next)
+		if (dev->ops->device_id == device_id && index-- == 0)
+			return dev;
+	return NULL;
+}
+
 void virtio_for_each_device(struct vm *vm, void (*fn)(struct virtio_dev *dev, void *opaque),
 			    void *opaque)
 {

@@ -40,6 +40,8 @@ struct net {
 	bool watched; /* in epoll: false once the fd hung up */
 	bool rx_armed;
 	unsigned offloads; /* TUN_F_* the fd accepts */
+	/* An incoming migration's device: no TAP until the source's comes (named this, if set). */
+	char incoming_name[IFNAMSIZ];
 	struct virtio_net_config config;
 	size_t pending; /* bytes of a packet read but not yet delivered */
 	uint8_t packet[NET_MAX_PACKET];
@@ -201,6 +203,16 @@ static int net_activate(struct virtio_dev *dev)
 	return 0;
 }
 
+/*
+ * After a pause: a migration's target may have probed and set the offloads
+ * of the TAP both hold (one open file), and its guest never ran.
+ */
+static void net_resume(struct virtio_dev *dev)
+{
+	if (virtio_driver_ok(dev) && net_activate(dev) < 0)
+		dev_err(dev, "the TAP refuses the offloads set again: %s", strerror(errno));
+}
+
 static void net_reset(struct virtio_dev *dev)
 {
 	struct net *n = dev->priv;
@@ -227,6 +239,8 @@ static int net_load(struct virtio_dev *dev, struct snap_reader *r)
 {
 	struct net *n = dev->priv;
 	uint32_t len;
+	if (n->tap.fd < 0)
+		return snap_bad(r, "no TAP came with the migration for %s", dev->name);
 	if (snap_get_u32(r, &len))
 		return -1;
 	if (len && (len < NET_HDR_LEN || len > NET_MAX_PACKET))
@@ -246,6 +260,7 @@ static const struct virtio_dev_ops net_ops = {
     .activate = net_activate,
     .reset = net_reset,
     .destroy = net_destroy,
+    .resume = net_resume,
     /* The guest keeps the MAC it read (the default one is made from vmm's pid). */
     .config_restore = VIRTIO_CONFIG_FROM_SNAPSHOT,
     .save = net_save,
@@ -270,6 +285,15 @@ static uint64_t net_features(unsigned offloads)
 	return f;
 }
 
+static int watch_tap(struct net *n)
+{
+	n->watch = (struct event_watch){n->tap.fd, on_packet, n};
+	if (event_loop_add(n->loop, &n->watch, 0) < 0)
+		return vmm_err("--net: cannot watch %s: %s", n->tap.name, strerror(errno));
+	n->watched = true;
+	return 0;
+}
+
 static struct virtio_dev *create_on(struct vm *vm, struct tap *tap, const uint8_t mac[6])
 {
 	struct net *n = calloc(1, sizeof(*n));
@@ -282,23 +306,49 @@ static struct virtio_dev *create_on(struct vm *vm, struct tap *tap, const uint8_
 	memcpy(n->config.mac, mac, 6);
 	n->config.status = VIRTIO_NET_S_LINK_UP;
 	n->loop = vm_event_loop(vm);
-	n->watch = (struct event_watch){tap->fd, on_packet, n};
-	if (event_loop_add(n->loop, &n->watch, 0) < 0) {
-		vmm_err("--net: cannot watch %s: %s", tap->name, strerror(errno));
+	if (tap->fd >= 0 && watch_tap(n) < 0) {
 		free(n);
 		return NULL;
 	}
-	n->watched = true;
 	char name[16];
 	snprintf(name, sizeof(name), "net%u", virtio_count(vm, VIRTIO_ID_NET));
 	n->dev = virtio_dev_create(vm, name, &net_ops, n, net_features(n->offloads), &n->config,
 				   sizeof(n->config));
 	if (!n->dev) {
-		event_loop_del(n->loop, &n->watch);
+		stop_watching(n);
 		free(n);
 		return NULL;
 	}
 	return n->dev;
+}
+
+int virtio_net_tap_fd(struct vm *vm, unsigned index)
+{
+	struct virtio_dev *dev = virtio_find(vm, VIRTIO_ID_NET, index);
+	return dev ? ((struct net *)dev->priv)->tap.fd : -1;
+}
+
+int virtio_net_adopt_tap(struct vm *vm, unsigned index, int fd)
+{
+	struct virtio_dev *dev = virtio_find(vm, VIRTIO_ID_NET, index);
+	struct net *n = dev ? dev->priv : NULL;
+	struct tap tap;
+	if (!n || n->tap.fd >= 0 || !vm_incoming(vm))
+		vmm_err("--net: the migration brought a TAP for net%u, which %s", index,
+			n ? "has one already" : "this VM does not have");
+	else if (tap_adopt(&tap, fd, n->incoming_name) == 0) {
+		n->tap = tap;
+		n->offloads = tap.offloads;
+		dev->host_features = net_features(tap.offloads);
+		if (watch_tap(n) == 0) {
+			vmm_err("net%u: TAP %s, handed over by the migration's source", index,
+				tap.name);
+			return 0;
+		}
+		n->tap.fd = -1;
+	}
+	close(fd);
+	return -1;
 }
 
 struct virtio_dev *virtio_net_create_fd(struct vm *vm, int fd, const uint8_t mac[6])
@@ -393,6 +443,22 @@ static uint32_t pick_subnet(void)
 	return 0;
 }
 
+/*
+ * The source holds the TAP (TUNSETIFF would answer EBUSY) and configured it:
+ * the device waits for the source's fd (virtio_net_adopt_tap).
+ */
+static int add_incoming(struct vm *vm, const struct net_opts *o)
+{
+	struct tap none = {.fd = -1};
+	snprintf(none.name, sizeof(none.name), "%s", o->name[0] ? o->name : "(incoming)");
+	struct virtio_dev *dev = create_on(vm, &none, o->mac);
+	if (!dev)
+		return -1;
+	struct net *n = dev->priv;
+	snprintf(n->incoming_name, sizeof(n->incoming_name), "%s", o->name);
+	return 0;
+}
+
 int virtio_net_add(struct vm *vm, const char *spec)
 {
 	struct net_opts o;
@@ -402,6 +468,8 @@ int virtio_net_add(struct vm *vm, const char *spec)
 	unsigned index = virtio_count(vm, VIRTIO_ID_NET);
 	if (parse_net(spec, index, &o) < 0)
 		return VIRTIO_BAD_SPEC;
+	if (vm_incoming(vm))
+		return add_incoming(vm, &o);
 	if (tap_open(&tap, o.name[0] ? o.name : NULL) < 0)
 		return -1;
 	/* A TAP vmm made gets an address; one the user made is the user's to address. */

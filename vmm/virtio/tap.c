@@ -90,6 +90,27 @@ int tap_open(struct tap *t, const char *name)
 	return 0;
 }
 
+int tap_adopt(struct tap *t, int fd, const char *want)
+{
+	struct ifreq ifr = {0};
+	int hdr_len = 0;
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0 || !(ifr.ifr_flags & IFF_TAP) ||
+	    !(ifr.ifr_flags & IFF_VNET_HDR) || !(ifr.ifr_flags & IFF_NO_PI))
+		return vmm_err("--net: the fd the migration brought is no TAP with virtio headers");
+	if (ioctl(fd, TUNGETVNETHDRSZ, &hdr_len) < 0 ||
+	    hdr_len != (int)sizeof(struct virtio_net_hdr_v1))
+		return vmm_err("--net: TAP %.*s has %d-byte virtio headers, not %zu", IFNAMSIZ,
+			       ifr.ifr_name, hdr_len, sizeof(struct virtio_net_hdr_v1));
+	if (want[0] && strncmp(want, ifr.ifr_name, IFNAMSIZ) != 0)
+		return vmm_err("--net: the source's TAP is %.*s, this VM's --net says name=%s",
+			       IFNAMSIZ, ifr.ifr_name, want);
+	memset(t, 0, sizeof(*t));
+	t->fd = fd;
+	snprintf(t->name, sizeof(t->name), "%.*s", IFNAMSIZ - 1, ifr.ifr_name);
+	t->offloads = probe_offloads(fd);
+	return 0;
+}
+
 void tap_close(struct tap *t)
 {
 	/* Not persistent: the kernel removes a TAP we created when its last fd closes. */

@@ -16,6 +16,12 @@ struct tap {
 /* Opens (or creates) the TAP with a virtio_net_hdr_v1 on every packet. One-line errors. */
 int tap_open(struct tap *t, const char *name);
 void tap_close(struct tap *t);
+/*
+ * Takes fd, opened by another vmm (a migration's source), as t: it must be
+ * a TAP with virtio headers, and named want unless want is "". -1 after a
+ * message, fd left to the caller.
+ */
+int tap_adopt(struct tap *t, int fd, const char *want);
 /* Brings the link up, and either gives it addr/prefix or enslaves it to bridge. */
 int tap_configure(struct tap *t, uint32_t addr_be, unsigned prefix, const char *bridge);
 /* True when no host interface has an IPv4 address inside net_be/24. */

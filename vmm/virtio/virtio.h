@@ -36,6 +36,17 @@ const char *virtio_blk_root_cmdline(struct vm *vm);
  * disk is in use by another process.
  */
 int virtio_blk_lock_disks(struct vm *vm, bool lock);
+/*
+ * Live migration hands each TAP over as an fd (SCM_RIGHTS), so the TAP
+ * never closes (one vmm created goes with its last fd) and whichever side
+ * runs the guest holds it; the source keeps its own until it exits.
+ * virtio_net_tap_fd: net device index's fd, or -1 past the last one.
+ * virtio_net_adopt_tap: on an incoming VM (whose net devices open nothing),
+ * net device index takes fd for good; -1 after a message (fd closed) when
+ * it is no TAP with virtio headers, or not the one its --net name= says.
+ */
+int virtio_net_tap_fd(struct vm *vm, unsigned index);
+int virtio_net_adopt_tap(struct vm *vm, unsigned index, int fd);
 
 /* After every device is added: starts the VM's event loop. -1 with a message on failure. */
 int virtio_start(struct vm *vm);

@@ -123,6 +123,8 @@ struct virtio_dev *virtio_dev_create(struct vm *vm, const char *name,
 
 /* How many devices of this VIRTIO_ID_* the VM has so far: the next one's index ("net1"). */
 unsigned virtio_count(struct vm *vm, uint32_t device_id);
+/* The index-th device of this VIRTIO_ID_* (net1: VIRTIO_ID_NET, 1), or NULL. */
+struct virtio_dev *virtio_find(struct vm *vm, uint32_t device_id, unsigned index);
 /* Calls fn on every virtio device of the VM, in the order they were added. */
 void virtio_for_each_device(struct vm *vm, void (*fn)(struct virtio_dev *dev, void *opaque),
 			    void *opaque);

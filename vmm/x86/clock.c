@@ -241,7 +241,9 @@ int clock_set(struct vm *vm, const struct paused_clock *p)
 	if (p->nr < 1)
 		return 0;
 	uint64_t start = monotonic_ns();
-	if ((has_tsc_offset(vm) ? set_by_offset(vm, p, start) : set_by_msr(vm, p, start)) < 0)
+	/* A KVM that lists the attribute but refuses it (a protected guest's TSC) gets the MSR. */
+	if ((!has_tsc_offset(vm) || set_by_offset(vm, p, start) < 0) &&
+	    set_by_msr(vm, p, start) < 0)
 		return -1;
 	int fd = vcpu_fd(vm_vcpu(vm, 0));
 	uint64_t tsc = 0;

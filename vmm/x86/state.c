@@ -21,11 +21,12 @@
 #include "../vcpu.h"
 #include "state.h"
 
-#define VCPU_STATE_VERSION 1
-#define VM_STATE_VERSION   1
-#define MAX_MSRS	   1024
-#define NR_IRQCHIPS	   3 /* KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE, _IOAPIC */
-#define MSR_IA32_TSC	   0x10
+#define VCPU_STATE_VERSION    1
+#define VM_STATE_VERSION      1
+#define MAX_MSRS	      1024
+#define NR_IRQCHIPS	      3 /* KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE, _IOAPIC */
+#define MSR_IA32_TSC	      0x10
+#define TSC_KHZ_TOLERANCE_PPM 250
 
 enum sregs_kind { SREGS_1 = 1, SREGS_2 = 2 };
 
@@ -279,14 +280,20 @@ static int load_fpu(struct snap_reader *r, const struct state_caps *caps, int vc
 	return ret;
 }
 
-/* The TSC runs at the rate it had, where KVM can scale it; else it is said once per vCPU. */
+/*
+ * The TSC runs at the rate it had, where KVM can scale it; else it is said
+ * once per vCPU. Two boots of one host calibrate its rate some kHz apart:
+ * within 250 ppm (QEMU's and Firecracker's tolerance, well inside what
+ * Linux's clocksource watchdog allows) the rate here is kept.
+ */
 static int load_tsc_khz(struct snap_reader *r, const struct state_caps *caps, int vcpu_fd)
 {
 	uint32_t khz;
 	if (snap_get_u32(r, &khz) < 0)
 		return -1;
 	int here = ioctl(vcpu_fd, KVM_GET_TSC_KHZ);
-	if (khz == 0 || here <= 0 || (uint32_t)here == khz)
+	uint64_t apart = (uint32_t)here > khz ? (uint32_t)here - khz : khz - (uint32_t)here;
+	if (khz == 0 || here <= 0 || apart * 1000000 <= (uint64_t)khz * TSC_KHZ_TOLERANCE_PPM)
 		return 0;
 	if (!caps->tsc_control || ioctl(vcpu_fd, KVM_SET_TSC_KHZ, khz) < 0)
 		vmm_warn("snapshot: the guest's TSC ran at %u kHz, this host's runs at %d kHz and "
