@@ -181,7 +181,7 @@ int restore_run_spawn(struct container *c)
 /* What a checkpoint directory holds besides checkpoint.json (checkpoint_run.c). */
 static int complete(const char *dir)
 {
-	static const char *const parts[] = {"criu/inventory.img", "criu/" CHECKPOINT_DESCRIPTORS,
+	static const char *const parts[] = {"criu/inventory.img", ("criu/" CHECKPOINT_DESCRIPTORS),
 					    "upper.tar"};
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		char *path = xasprintf("%s/%s", dir, parts[i]);
