@@ -23,6 +23,13 @@ $(BIN)/container: $(CONTAINER_OBJS) $(ISOLAB_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(call show,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CONTAINER_LIBS)
 
+# The docker-like container's pid 1 (container/reaper/container-init.c), exec'ed from a
+# bind mount inside the container: static, no sanitizer, nothing mapped from the host.
+$(BIN)/container-init: container/reaper/container-init.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(call show,CCLD,$@)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARNINGS) -static -o $@ $<
+BINS += $(BIN)/container-init
+
 # The probe runs inside test containers built from busybox: static, no sanitizer
 # (its runtime would need /proc and more than the probe wants to look at).
 CONTAINER_TEST_DIR := $(BUILD)/tests/container
