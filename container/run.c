@@ -453,7 +453,7 @@ int run_start(struct run_opts *o, struct run_restore *restore, bool detach_calle
 {
 	struct container c = {.o = o, .log_fd = -1, .console = {-1, -1}, .restore = restore};
 	c.core = (struct oci_create){
-	    .state_dir_fd = -1, .console_fd = -1, .sync = {-1, -1}, .st.lock_fd = -1};
+	    .fifo_fd = -1, .console_fd = -1, .sync = {-1, -1}, .st.lock_fd = -1};
 	c.userns = o->userns;
 	c.host_uid = geteuid();
 	c.host_gid = getegid();
