@@ -2,7 +2,8 @@
 # The docker-like `container checkpoint NAME DIR` and `container restore DIR` (podman's
 # verbs) through CRIU: a `run -d` container's counter keeps its PID and its count, a
 # file written in its root and one on its volume are there after restore, in its cgroup
-# with its memory limit, on the bridge with its address; ps, exec and rm work on it.
+# with its memory limit, on the bridge with its address; ps, exec and rm work on it; the
+# same checkpoint restored again in the foreground under a new name, ended by stop.
 # Where CRIU does not work on the kernel (this PVM host), tests/nested/checkpoint_cli.t
 # runs this in the lab host.
 . "$(dirname "$0")/../lib.sh"
@@ -16,7 +17,7 @@ if ! why=$(criu check 2>&1); then
 fi
 scratch_dir
 NAME=ckcli-a
-trap '"$CTR" rm -f $NAME >/dev/null 2>&1; end_scratch' EXIT
+trap 'for n in $NAME ckcli-b; do "$CTR" rm -f $n >/dev/null 2>&1; done; end_scratch' EXIT
 # Not make_rootfs: its 400 applet links take over a minute under the lab host's TCG.
 mkdir -p "$tmp/r/"{bin,proc,sys,dev,tmp} "$tmp/vol"
 cp /bin/busybox "$tmp/r/bin/"
@@ -41,15 +42,20 @@ ok $? "it counts ($(cat "$tmp/vol/count" 2>/dev/null))"
 before=$(ctr_pids $NAME)
 ip=$(awk '$1 == "'$NAME'" {print $5}' <<<"$("$CTR" ps)")
 
+# ms since $t0
+ms() { echo $((($(date +%s%N) - t0) / 1000000)); }
+t0=$(date +%s%N)
 run --timeout 300 "$CTR" checkpoint $NAME "$tmp/ck"
-is "$rc" 0 "checkpoint NAME DIR${err:+: $err}"
+is "$rc" 0 "checkpoint NAME DIR${err:+: $err} ($(ms) ms)"
 at_dump=$(cat "$tmp/vol/count")
 unlike "$("$CTR" ps)" "$NAME" "the container is gone afterwards (podman's way)"
 ok "$([ -f "$tmp/ck/checkpoint.json" ] && [ -s "$tmp/ck/criu/pstree.img" ] && [ -s "$tmp/ck/upper.tar" ] && echo 0 || echo 1)" \
 	"DIR holds checkpoint.json, CRIU's images and the upper layer"
+diag "checkpoint: $(du -sk "$tmp/ck" | cut -f1) KiB, upper.tar $(stat -c %s "$tmp/ck/upper.tar") bytes"
 
+t0=$(date +%s%N)
 run --timeout 300 "$CTR" restore -d "$tmp/ck"
-is "$rc" 0 "restore -d DIR${err:+: $err}"
+is "$rc" 0 "restore -d DIR${err:+: $err} ($(ms) ms)"
 is "$out" "$NAME" "it prints the name"
 like "$("$CTR" ps)" "$NAME +running +[0-9]+ +- +$ip " "ps lists it running, at its address $ip"
 is "$(ctr_pids $NAME)" "$before" "the init, the shell and its child keep their PIDs ($before)"
@@ -70,4 +76,18 @@ is "$rc" 0 "and the host reaches it through the bridge"
 run "$CTR" rm -f $NAME
 is "$rc" 0 "rm -f the restored container"
 unlike "$("$CTR" ps)" "$NAME" "and it is gone"
+
+# The same checkpoint again, in the foreground under another name: stop ends it, and
+# the restoring command exits with its status.
+"$CTR" restore --name ckcli-b "$tmp/ck" >"$tmp/fg.out" 2>&1 &
+fg=$!
+wait_until 120 has_line /run/isolab/containers/ckcli-b/state "pid: [1-9]"
+like "$("$CTR" ps)" "ckcli-b +running " "restore --name NEW (no -d): running under the new name"
+n=$(cat "$tmp/vol/count")
+wait_until 20 count_above "$tmp/vol/count" "$n"
+ok $? "counting from the same checkpoint again ($(cat "$tmp/vol/count"))"
+run "$CTR" stop -t 1 ckcli-b
+is "$rc" 0 "stop ends it"
+wait "$fg"
+is "$?" 143 "and restore exits with its status (SIGTERM: 143) $(cat "$tmp/fg.out")"
 done_testing

@@ -2,14 +2,14 @@
 # container checkpoint NAME DIR / restore DIR refuse bad input in one line with a
 # non-zero exit and leave the containers as they were: an unknown name, a container
 # run without -d, a resource CRIU cannot dump, a DIR that exists; a missing, foreign,
-# corrupt, other-version or incomplete checkpoint, a name in use. None of it needs
+# corrupt, other-version or incomplete checkpoint, a name or an address in use. None of it needs
 # CRIU to work (this host's kernel makes it fail: then that failure is checked too).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/rootfs.sh"
 need_root
 [ -x "$CTR" ] && [ -x "$PROBE" ] || skip_all "container or probe not built"
 scratch_dir
-NAMES="ckclibad-d ckclibad-fg ckclibad-u ckclibad-new"
+NAMES="ckclibad-d ckclibad-fg ckclibad-u ckclibad-new ckclibad-br"
 trap 'for n in $NAMES; do "$CTR" rm -f $n >/dev/null 2>&1; done; end_scratch' EXIT
 mkdir -p "$tmp/r/"{bin,usr/bin,proc,sys,dev,tmp} "$tmp/empty"
 cp /bin/busybox "$tmp/r/bin/" && ln -s busybox "$tmp/r/bin/sh" && ln -s busybox "$tmp/r/bin/sleep"
@@ -79,6 +79,14 @@ bad "restore of a checkpoint without CRIU's images" "$tmp/ck is incomplete: .*in
 bad "restore under a name in use" "name already in use: ckclibad-d" restore "$tmp/ck"
 running ckclibad-d
 bad "restore with a bad --name" "bad container name 'a/b'" restore --name a/b "$tmp/ck"
+# The address of a container that runs (a copy after --leave-running) is not taken over.
+"$CTR" run -d --name ckclibad-br "$tmp/r" -- sleep 100000 >/dev/null
+ip=$(sed -n 's/^ip: //p' /run/isolab/containers/ckclibad-br/state)
+fake ck-ip 1 "$(cat /run/isolab/containers/ckclibad-br/run.json)"
+sed -i "s/\"ip\": \"\"/\"ip\": \"$ip\"/" "$tmp/ck-ip/checkpoint.json"
+bad "restore at an address in use" "^container: address $ip is in use by ckclibad-br\$" \
+	restore --name ckclibad-new "$tmp/ck-ip"
+running ckclibad-br
 bad "restore of a checkpoint whose upper layer is no tar" "layer: " restore --name ckclibad-new "$tmp/ck"
 rm "$tmp/ck/upper.tar"
 bad "restore of a checkpoint without its upper layer" "$tmp/ck is incomplete: .*upper.tar: No such file" \
