@@ -193,21 +193,14 @@ static int check_tree(pid_t pid, int depth)
 	return rc;
 }
 
-/* The request for a running container's tree; the spec says what is external. */
-static int dump(const struct oci_state *st, struct criu_req *r)
+int checkpoint_dump(pid_t root, pid_t stdio_pid, const struct spec *s, struct criu_req *r)
 {
-	struct spec s;
-	if (check_tree(st->pid, 0) < 0 || spec_load(st->bundle, &s) < 0)
+	if (check_tree(root, 0) < 0)
 		return -1;
-	if (s.process.terminal) {
-		spec_free(&s);
-		return err_ret("checkpoint: a container with a terminal (process.terminal) is not "
-			       "supported");
-	}
-	r->pid = st->pid;
-	r->root = s.root;
-	checkpoint_bind_mounts(&s, r, false);
-	const char *netns = checkpoint_netns_path(&s);
+	r->pid = root;
+	r->root = s->root;
+	checkpoint_bind_mounts(s, r, false);
+	const char *netns = checkpoint_netns_path(s);
 	int rc =
 	    mkdir(r->image_dir, 0700) < 0 && errno != EEXIST
 		? err_ret("cannot create the image directory %s: %s", r->image_dir, strerror(errno))
@@ -215,9 +208,21 @@ static int dump(const struct oci_state *st, struct criu_req *r)
 	if (rc == 0 && netns)
 		rc = netns_external(r, netns);
 	if (rc == 0)
-		rc = write_descriptors(r->image_dir, r, st->pid, netns != NULL);
+		rc = write_descriptors(r->image_dir, r, stdio_pid, netns != NULL);
 	if (rc == 0)
 		rc = criu_run_dump(r);
+	return rc;
+}
+
+/* The request for a running container's tree; the spec says what is external. */
+static int dump(const struct oci_state *st, struct criu_req *r)
+{
+	struct spec s;
+	if (spec_load(st->bundle, &s) < 0)
+		return -1;
+	int rc = s.process.terminal ? err_ret("checkpoint: a container with a terminal "
+					      "(process.terminal) is not supported")
+				    : checkpoint_dump(st->pid, st->pid, &s, r);
 	spec_free(&s);
 	return rc;
 }

@@ -23,6 +23,14 @@ int oci_restore(const struct oci_globals *g, int argc, char **argv);
 /* The spec's bind mounts as CRIU external mounts: key the destination, the value the
  * destination again at dump and the host source at restore (runc's ext-mount-map). */
 void checkpoint_bind_mounts(const struct spec *s, struct criu_req *r, bool restore);
+/* CRIU's dump of the running tree at root, described by spec s: what CRIU cannot dump
+ * refused first, the bind mounts and a netns joined by path external, the stdio of
+ * stdio_pid (the init, or the docker-like command) declared in the descriptor file.
+ * 0, or -1 after one line. */
+int checkpoint_dump(pid_t root, pid_t stdio_pid, const struct spec *s, struct criu_req *r);
+/* restore: every hierarchy of the caller's /proc/self/cgroup (it has joined the
+ * container's) as CRIU's cgroup root. */
+int checkpoint_cgroup_roots(struct criu_req *r);
 /* The network namespace the spec joins by path, or NULL. */
 const char *checkpoint_netns_path(const struct spec *s);
 

@@ -35,6 +35,14 @@ void criu_req_cg_root(struct criu_req *r, const char *ctrl, const char *path)
 	add_pair(&r->cg_roots, &r->n_cg_roots, ctrl, path);
 }
 
+void criu_req_veth(struct criu_req *r, const char *inside, const char *outside, const char *bridge)
+{
+	/* CRIU's syntax: OUTSIDE@BRIDGE moves the host end onto the bridge. */
+	char *out = bridge ? xasprintf("%s@%s", outside, bridge) : xstrdup(outside);
+	add_pair(&r->veths, &r->n_veths, inside, out);
+	free(out);
+}
+
 void criu_req_external(struct criu_req *r, const char *key)
 {
 	r->externals = xrealloc(r->externals, (r->n_externals + 1) * sizeof(char *));
@@ -61,16 +69,17 @@ void criu_req_free(struct criu_req *r)
 {
 	free_pairs(r->ext_mounts, r->n_ext_mounts);
 	free_pairs(r->cg_roots, r->n_cg_roots);
+	free_pairs(r->veths, r->n_veths);
 	for (size_t i = 0; i < r->n_externals; i++)
 		free(r->externals[i]);
 	free(r->externals);
 	for (size_t i = 0; i < r->n_inherit; i++)
 		free(r->inherit[i].key);
 	free(r->inherit);
-	r->ext_mounts = r->cg_roots = NULL;
+	r->ext_mounts = r->cg_roots = r->veths = NULL;
 	r->externals = NULL;
 	r->inherit = NULL;
-	r->n_ext_mounts = r->n_cg_roots = r->n_externals = r->n_inherit = 0;
+	r->n_ext_mounts = r->n_cg_roots = r->n_veths = r->n_externals = r->n_inherit = 0;
 }
 
 int criu_available(void)
@@ -170,6 +179,8 @@ static int criu_prepare(const struct criu_req *r, criu_opts **o, int fds[2], con
 		rc |= criu_local_add_inherit_fd(*o, r->inherit[i].fd, r->inherit[i].key);
 	for (size_t i = 0; i < r->n_cg_roots; i++)
 		rc |= criu_local_add_cg_root(*o, r->cg_roots[i].key, r->cg_roots[i].val);
+	for (size_t i = 0; i < r->n_veths; i++)
+		rc |= criu_local_add_veth_pair(*o, r->veths[i].key, r->veths[i].val);
 	return rc ? err_ret("%s: libcriu: out of memory", r->verb) : 0;
 }
 
@@ -206,7 +217,17 @@ pid_t criu_run_restore(const struct criu_req *r)
 	if (pid == 0) {
 		/* Device files are looked up by number, not by the dumped path (runc). */
 		criu_local_set_evasive_devices(o, true);
+		int saved = r->quiet ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3) : -1;
+		int null = saved >= 0 ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
+		if (null >= 0) {
+			dup2(null, STDERR_FILENO);
+			close(null);
+		}
 		pid = criu_local_restore_child(o);
+		if (saved >= 0) {
+			dup2(saved, STDERR_FILENO);
+			close(saved);
+		}
 		if (pid <= 0)
 			pid = report(r, "restore.log", pid ? pid : -EIO);
 	}

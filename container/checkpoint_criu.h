@@ -26,8 +26,11 @@ struct criu_req {
 	pid_t pid;	       /* dump: the tree's root */
 	const char *root;      /* the container's root (restore: a mount point) */
 	bool leave_running, tcp_established, file_locks;
-	struct criu_pair *ext_mounts, *cg_roots;
-	size_t n_ext_mounts, n_cg_roots;
+	/* restore: CRIU's stderr (its helpers' complaints, e.g. nft's about its lock table)
+	 * to /dev/null; its log has it. Not when an inherited fd is our own stderr. */
+	bool quiet;
+	struct criu_pair *ext_mounts, *cg_roots, *veths;
+	size_t n_ext_mounts, n_cg_roots, n_veths;
 	char **externals;
 	size_t n_externals;
 	struct criu_fd *inherit;
@@ -38,6 +41,9 @@ void criu_req_ext_mount(struct criu_req *r, const char *key, const char *val);
 /* ctrl NULL: every controller (cgroup v2's one hierarchy). */
 void criu_req_cg_root(struct criu_req *r, const char *ctrl, const char *path);
 void criu_req_external(struct criu_req *r, const char *key);
+/* restore: the veth `inside` of the dumped netns gets its peer `outside` here, on
+ * bridge when not NULL. */
+void criu_req_veth(struct criu_req *r, const char *inside, const char *outside, const char *bridge);
 void criu_req_inherit(struct criu_req *r, int fd, const char *key);
 void criu_req_free(struct criu_req *r);
 

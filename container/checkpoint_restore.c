@@ -74,7 +74,7 @@ static int inherit_stdio(struct restore_job *j)
 }
 
 /* Every hierarchy of /proc/self/cgroup (we are in the container's) as a cgroup root. */
-static int cgroup_roots(struct criu_req *r)
+int checkpoint_cgroup_roots(struct criu_req *r)
 {
 	FILE *f = fopen("/proc/self/cgroup", "re");
 	if (!f)
@@ -109,7 +109,7 @@ static __attribute__((noreturn)) void helper(struct restore_job *j, int out)
 {
 	char *root = NULL;
 	pid_t pid = -1;
-	if (cgroup_enter(&j->st.cg, 0) == 0 && cgroup_roots(&j->r) == 0 &&
+	if (cgroup_enter(&j->st.cg, 0) == 0 && checkpoint_cgroup_roots(&j->r) == 0 &&
 	    bind_root(j, &root) == 0) {
 		j->r.root = root;
 		pid = criu_run_restore(&j->r);

@@ -12,8 +12,21 @@
 
 #include <stdint.h>
 
+/* Where the container sees its pid 1's program (container/reaper/container-init.c). */
+#define REAPER_PATH "/dev/.container-init"
+
+/* container restore (restore_run.c): CRIU brings the checkpoint's process tree back in
+ * place of the create core's clone, at the checkpoint's address. */
+struct run_restore {
+	const char *dir;     /* the checkpoint directory */
+	char ip[16];	     /* the checkpointed container's; "" without --net bridge */
+	char lock_table[32]; /* CRIU's nftables lock table in the dumped netns */
+	bool tcp_established, file_locks;
+};
+
 struct container {
 	struct run_opts *o;
+	struct run_restore *restore; /* NULL for run */
 	char name[64];
 	char *dir;	       /* state directory */
 	struct rootfs_spec fs; /* the overlay, mounted before the core binds the root */
@@ -34,7 +47,8 @@ struct container {
 	int log_fd;	/* -d: the container's stdout/stderr, else -1 */
 	char ip[16];
 	char veth[16];
-	pid_t pid; /* init, in the host's pid namespace */
+	char reaper[4096]; /* container-init on the host, bound on REAPER_PATH; "" if none */
+	pid_t pid;	   /* init, in the host's pid namespace */
 	pid_t proxy;
 	bool started; /* init got its go */
 	bool reaped;  /* init's exit status collected */
@@ -67,6 +81,11 @@ char **docker_env(const char *const *user, size_t n, const char *hostname, bool 
 __attribute__((noreturn)) void exec_command(const struct process_desc *p);
 
 int cmd_run(int argc, char **argv);
+/* run's work once the options are there (cmd_run's, or a checkpoint's for restore);
+ * detach: the caller returns once it started (-d). The container's exit code, or 125. */
+int run_start(struct run_opts *o, struct run_restore *restore, bool detach);
+/* restore: the upper layer back, then CRIU's restore of the tree as our child (c->pid). */
+int restore_run_spawn(struct container *c);
 /* The container as an OCI spec for the create core (run_spec.c). */
 void run_build_spec(struct container *c, struct spec *s);
 /* Does it get a cgroup (limits, --stats, the device filter)? Not rootless. */

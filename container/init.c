@@ -171,6 +171,22 @@ static __attribute__((noreturn)) void exec_docker_command(struct container *c, i
 	exec_command(&p);
 }
 
+/* pid 1 becomes container-init (reaper/container-init.c): nothing of the host's mapped,
+ * no host file open (stdio is the container's /dev/null), so CRIU can dump it. Signals
+ * stay blocked across the exec. Returns only if the exec fails. */
+static void exec_reaper(pid_t cmd)
+{
+	int null = open("/dev/null", O_RDWR);
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		dup2(null, fd);
+	if (null > 2)
+		close(null);
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", (int)cmd);
+	char *argv[] = {"container-init", pid, NULL}, *envp[] = {NULL};
+	execve(REAPER_PATH, argv, envp);
+}
+
 /* After READY: stay pid 1 as docker's --init does, fork the command, reap every orphan
  * it leaves (nothing else in the namespace can wait for them), forward signals, exit
  * with the command's status. */
@@ -188,6 +204,8 @@ static __attribute__((noreturn)) void run_command(struct oci_create *core, void 
 	if (cmd == 0)
 		exec_docker_command(c, core->sync[1]);
 	close_fds_except(-1);
+	if (c->reaper[0])
+		exec_reaper(cmd);
 	/* Only now: the title overwrites the argument strings the command was built from. */
 	proc_title_set("container-init");
 	reap_and_forward(cmd, &all);

@@ -56,8 +56,7 @@ static int running_state(const char *name, struct state *st)
 	return 0;
 }
 
-/* Wait for the monitor to finish its cleanup (the state says exited, or is gone). */
-static bool wait_exited(const char *name, int timeout_ms)
+bool state_wait_exited(const char *name, int timeout_ms)
 {
 	struct timespec pause = {0, 10000000};
 	for (int t = 0; t < timeout_ms; t += 10) {
@@ -111,7 +110,7 @@ int cmd_kill(int argc, char **argv)
 	if (kill(st.pid, sig) < 0)
 		return err_ret("kill %s: %s", argv[1], strerror(errno)), 1;
 	if (sig == SIGKILL)
-		wait_exited(argv[1], 10000);
+		state_wait_exited(argv[1], 10000);
 	return 0;
 }
 
@@ -130,9 +129,9 @@ int cmd_stop(int argc, char **argv)
 		return 1;
 	/* SIGTERM goes through init to the command; SIGKILL if it does not listen. */
 	kill(st.pid, SIGTERM);
-	if (!wait_exited(argv[1], timeout * 1000)) {
+	if (!state_wait_exited(argv[1], timeout * 1000)) {
 		kill(st.pid, SIGKILL);
-		if (!wait_exited(argv[1], 10000))
+		if (!state_wait_exited(argv[1], 10000))
 			return err_ret("container did not stop: %s", argv[1]), 1;
 	}
 	return 0;
@@ -155,7 +154,7 @@ int cmd_rm(int argc, char **argv)
 		if (!force)
 			return err_ret("container is running: %s (stop it, or rm -f)", argv[1]), 1;
 		kill(st.pid, SIGKILL);
-		if (!wait_exited(argv[1], 10000))
+		if (!state_wait_exited(argv[1], 10000))
 			return err_ret("container did not stop: %s", argv[1]), 1;
 	}
 	char *dir = state_dir(argv[1]);

@@ -1,4 +1,5 @@
 /* container: run a root filesystem as a namespace container (docker-like CLI). */
+#include "checkpoint_run.h"
 #include "container.h"
 #include "image/image.h"
 #include "lifecycle.h"
@@ -18,6 +19,9 @@ static const char usage[] =
     "      --privileged  --userns  --entrypoint CMD (an image's; \"\" clears it)\n"
     "  exec [-e K=V] [-w DIR] [-u UID[:GID]] [-i] NAME [--] CMD...\n"
     "  ps | stop [-t SECONDS] NAME | kill [-s SIGNAL] NAME | rm [-f] NAME\n"
+    "  checkpoint NAME DIR [--leave-running] [--tcp-established] [--file-locks]\n"
+    "      a running `run -d` container into DIR (CRIU); without --leave-running it is gone\n"
+    "  restore DIR [--name NEW] [-d] [--tcp-established] [--file-locks]   it back from DIR\n"
     "  image import|load|save|ls|inspect|history|rm|prune|export-disk ...  (image --help)\n"
     "  commit NAME IMAGE[:TAG] | diff NAME   the container's writable layer as a layer\n"
     "  build [-f Containerfile] -t NAME[:TAG] DIR   FROM RUN COPY ADD ENV WORKDIR USER CMD ...\n"
@@ -60,6 +64,10 @@ int main(int argc, char **argv)
 		return cmd_kill(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rm"))
 		return cmd_rm(argc - 1, argv + 1);
+	if (!strcmp(cmd, "checkpoint"))
+		return cmd_checkpoint(argc - 1, argv + 1);
+	if (!strcmp(cmd, "restore"))
+		return cmd_restore(argc - 1, argv + 1);
 	if (!strcmp(cmd, "image"))
 		return cmd_image(argc - 1, argv + 1);
 	if (!strcmp(cmd, "commit"))
@@ -68,7 +76,8 @@ int main(int argc, char **argv)
 		return cmd_diff(argc - 1, argv + 1);
 	if (!strcmp(cmd, "build"))
 		return cmd_build(argc - 1, argv + 1);
-	err_ret("unknown command '%s' (run, exec, ps, stop, kill, rm, image, commit, diff, build)",
+	err_ret("unknown command '%s' (run, exec, ps, stop, kill, rm, checkpoint, restore, image, "
+		"commit, diff, build)",
 		cmd);
 	return 2;
 }

@@ -57,25 +57,57 @@ int net_bridge_ensure(void)
 	return 0;
 }
 
+/* 1 claimed, 0 taken, -1 after one line. O_EXCL makes a claim atomic between starts. */
+static int claim(const char *dir, const char *owner, int n)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s%d", dir, BRIDGE_PREFIX, n);
+	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST)
+		return 0;
+	if (fd < 0)
+		return err_ret("cannot claim an address in %s: %s", dir, strerror(errno));
+	dprintf(fd, "%s\n", owner);
+	close(fd);
+	return 1;
+}
+
 int ipam_alloc(const char *dir, const char *owner, char *ip, size_t len)
 {
 	if (mkdir_p(dir, 0755) < 0)
 		return err_ret("cannot create %s: %s", dir, strerror(errno));
-	/* O_EXCL makes the claim atomic between concurrent starts. */
 	for (int n = IPAM_FIRST; n <= IPAM_LAST; n++) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s%d", dir, BRIDGE_PREFIX, n);
-		int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
-		if (fd < 0 && errno == EEXIST)
-			continue;
-		if (fd < 0)
-			return err_ret("cannot claim an address in %s: %s", dir, strerror(errno));
-		dprintf(fd, "%s\n", owner);
-		close(fd);
-		snprintf(ip, len, "%s%d", BRIDGE_PREFIX, n);
-		return 0;
+		int rc = claim(dir, owner, n);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			snprintf(ip, len, "%s%d", BRIDGE_PREFIX, n);
+			return 0;
+		}
 	}
 	return err_ret("no free address left in %s%d-%d", BRIDGE_PREFIX, IPAM_FIRST, IPAM_LAST);
+}
+
+int ipam_claim(const char *dir, const char *owner, const char *ip)
+{
+	size_t plen = strlen(BRIDGE_PREFIX);
+	char *end;
+	long n = strncmp(ip, BRIDGE_PREFIX, plen) ? 0 : strtol(ip + plen, &end, 10);
+	if (n < IPAM_FIRST || n > IPAM_LAST || *end)
+		return err_ret("address %s is not in the pool %s%d-%d", ip, BRIDGE_PREFIX,
+			       IPAM_FIRST, IPAM_LAST);
+	if (mkdir_p(dir, 0755) < 0)
+		return err_ret("cannot create %s: %s", dir, strerror(errno));
+	int rc = claim(dir, owner, (int)n);
+	if (rc == 0) {
+		char path[4096], who[80] = "";
+		snprintf(path, sizeof(path), "%s/%s", dir, ip);
+		read_file(path, who, sizeof(who));
+		who[strcspn(who, "\n")] = 0;
+		return err_ret("address %s is in use by %s", ip,
+			       who[0] ? who : "another container");
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 void ipam_release(const char *dir, const char *ip)
@@ -102,6 +134,13 @@ int net_veth_create(const char *host_if, pid_t pid)
 		return err_ret("cannot attach %s to %s: %s", host_if, BRIDGE_NAME, strerror(-rc));
 	}
 	return 0;
+}
+
+int net_veth_attach(const char *host_if)
+{
+	int rc = link_set(host_if, (int)if_nametoindex(BRIDGE_NAME));
+	return rc < 0 ? err_ret("cannot attach %s to %s: %s", host_if, BRIDGE_NAME, strerror(-rc))
+		      : 0;
 }
 
 void net_link_delete(const char *ifname)

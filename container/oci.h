@@ -36,10 +36,10 @@ struct create_steps {
 struct oci_create {
 	struct spec s;
 	struct oci_state st;
-	int sync[2];	  /* [0] the runtime's end, [1] the init's */
-	int state_dir_fd; /* ROOT/ID (O_PATH): the init opens exec.fifo there after pivot_root */
-	int console_fd;	  /* connected --console-socket, or -1 */
-	int ns_fds[8];	  /* per s.ns[i]: opened path to join, or -1 for a new one */
+	int sync[2];	/* [0] the runtime's end, [1] the init's */
+	int fifo_fd;	/* ROOT/ID/exec.fifo, O_RDWR: the init reads `start`'s byte from it */
+	int console_fd; /* connected --console-socket, or -1 */
+	int ns_fds[8];	/* per s.ns[i]: opened path to join, or -1 for a new one */
 	bool no_pivot;
 	struct cgroup_procs join;    /* the init joins its cgroup itself (unless born there) */
 	struct process_security sec; /* built before the clone: errors come first */

@@ -1,6 +1,7 @@
 /* The OCI verbs around the lifecycle: list, ps, pause, resume, update, spec, features;
  * and oci_main, the global options (--root, --log, --log-format, --debug, --version). */
 #include "checkpoint.h"
+#include "checkpoint_run.h"
 #include "oci.h"
 #include "oci_cgroup.h"
 #include "spec_json.h"
@@ -212,6 +213,10 @@ bool oci_wants(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (cmd[0] == '-' && strcmp(cmd, "-h"))
 		return true;
+	/* podman's `checkpoint NAME DIR` and `restore DIR` (checkpoint_run.h). */
+	if ((!strcmp(cmd, "checkpoint") || !strcmp(cmd, "restore")) &&
+	    checkpoint_run_wanted(argc, argv))
+		return false;
 	for (size_t i = 0; i < sizeof(oci_only) / sizeof(oci_only[0]); i++)
 		if (!strcmp(cmd, oci_only[i]))
 			return true;

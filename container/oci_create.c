@@ -171,10 +171,11 @@ int write_pid_file(const char *path, pid_t pid)
 static int make_fifo(struct oci_create *c)
 {
 	char *fifo = oci_fifo_path(&c->st);
-	int rc = mkfifo(fifo, 0622) < 0 ? -1 : chmod(fifo, 0622); /* past the umask */
-	c->state_dir_fd = rc == 0 ? open(c->st.dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	/* Opened here, inherited by the init (no path to reach after pivot_root, whatever
+	 * its user namespace); O_RDWR so that its read waits for `start`'s byte, never EOF. */
+	c->fifo_fd = mkfifo(fifo, 0600) < 0 ? -1 : open(fifo, O_RDWR | O_CLOEXEC);
 	free(fifo);
-	if (c->state_dir_fd < 0)
+	if (c->fifo_fd < 0)
 		return err_ret("cannot make exec.fifo: %s", strerror(errno));
 	return 0;
 }
@@ -203,6 +204,10 @@ int create_spawn(struct oci_create *c, pid_t *pid_out)
 		oci_init(c);
 	}
 	cgroup_close_procs(&c->join);
+	/* Only the init may hold it: `start` finds no reader (ENXIO) once the init is gone. */
+	if (c->fifo_fd >= 0)
+		close(c->fifo_fd);
+	c->fifo_fd = -1;
 	if (pid < 0)
 		return err_ret("cannot create the namespaces: %s%s", strerror(errno),
 			       errno == EPERM && spec_new_user_ns(&c->s)
@@ -231,7 +236,7 @@ int oci_do_create(const struct oci_globals *g, const char *id, const char *bundl
 		  const char *pid_file, const char *console_socket, bool no_pivot, pid_t *pid_out)
 {
 	struct oci_create c = {
-	    .state_dir_fd = -1, .console_fd = -1, .no_pivot = no_pivot, .sync = {-1, -1}};
+	    .fifo_fd = -1, .console_fd = -1, .no_pivot = no_pivot, .sync = {-1, -1}};
 	char *bundle = realpath(bundle_arg, NULL);
 	if (!bundle)
 		return err_ret("bundle %s: %s", bundle_arg, strerror(errno));
@@ -278,8 +283,8 @@ fail:
 	cgroup_destroy(&c.st.cg);
 	oci_state_remove(&c.st);
 out:
-	if (c.state_dir_fd >= 0)
-		close(c.state_dir_fd);
+	if (c.fifo_fd >= 0)
+		close(c.fifo_fd);
 	if (c.console_fd >= 0)
 		close(c.console_fd);
 	for (size_t i = 0; i < c.s.nns; i++)

@@ -1,7 +1,7 @@
 /*
  * The OCI container's init, cloned by `create`: joins the namespaces given by path,
  * builds the root from the spec (asking the runtime to run its hooks before
- * pivot_root), answers READY, then blocks opening exec.fifo until `start` reads it,
+ * pivot_root), answers READY, then blocks reading exec.fifo until `start` writes it,
  * and becomes the container's process (pid 1 of a new pid namespace, as runc).
  */
 #include "container.h"
@@ -120,17 +120,16 @@ static void setup(struct oci_create *c)
 		_exit(125);
 }
 
-/* Blocks until `start` opens the FIFO; it reads our byte and removes it, then waits for
- * the FIFO to close: our execve. */
+/* Blocks until `start` removes the FIFO and writes its byte. The fd stays open until
+ * the exec (close-on-exec): `start` returns when it closes, once the process runs. */
 static void wait_for_start(struct oci_create *c)
 {
-	/* Relative to the state directory's fd: no /proc needed, and its permissions are the
-	 * FIFO's own (0622, so root of a user namespace may write). */
-	int fd = openat(c->state_dir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "0", 1) != 1)
-		die("cannot wait for start on exec.fifo: %s", strerror(errno));
-	/* fd stays open, close-on-exec: `start` returns at its EOF, once the process runs. */
-	close(c->state_dir_fd);
+	char b;
+	ssize_t n;
+	while ((n = read(c->fifo_fd, &b, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		die("cannot wait for start on exec.fifo: %s", n < 0 ? strerror(errno) : "EOF");
 }
 
 /* The container process state for a seccomp listener, made while /proc is still the

@@ -11,6 +11,7 @@
 #include "network.h"
 #include "oci_cgroup.h"
 #include "proxy.h"
+#include "run_record.h"
 #include "sync.h"
 #include "util.h"
 
@@ -210,13 +211,17 @@ static int prepare_host_side(struct container *c)
 {
 	/* The cgroup before the state's first write, which records it for the sweep: a
 	 * write that replaces the state costs ~0.2 ms on this host's ext4 /run. */
-	if (make_state_dir(c) < 0 || prepare_overlay_dirs(c) < 0 || prepare_core(c) < 0 ||
-	    state_write(c->dir, &c->st) < 0 || image_note_container(c->o, c->dir) < 0)
+	if (make_state_dir(c) < 0 || run_record_save(c->dir, c->o) < 0 ||
+	    prepare_overlay_dirs(c) < 0 || prepare_core(c) < 0 || state_write(c->dir, &c->st) < 0 ||
+	    image_note_container(c->o, c->dir) < 0)
 		return -1;
 	if (c->o->net == NET_BRIDGE) {
 		char *ipam = ipam_dir();
 		int rc = net_bridge_ensure();
-		if (rc == 0)
+		/* restore: the checkpoint's address, which the restored eth0 has. */
+		if (rc == 0 && c->restore && (rc = ipam_claim(ipam, c->name, c->restore->ip)) == 0)
+			snprintf(c->ip, sizeof(c->ip), "%s", c->restore->ip);
+		else if (rc == 0)
 			rc = ipam_alloc(ipam, c->name, c->ip, sizeof(c->ip));
 		free(ipam);
 		if (rc < 0)
@@ -248,7 +253,7 @@ static int start_container(struct container *c)
 		c->core.terminal_for_child = true;
 	}
 	c->t_clone = now_ns();
-	int rc = create_spawn(&c->core, &c->pid);
+	int rc = c->restore ? restore_run_spawn(c) : create_spawn(&c->core, &c->pid);
 	if (c->console[1] >= 0)
 		close(c->console[1]);
 	c->console[1] = c->core.console_fd = -1;
@@ -439,29 +444,32 @@ static int run_container(struct container *c, int notify_fd)
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
-	if (parse_run_opts(argc, argv, &o) < 0) {
-		free_run_opts(&o);
-		return 125;
-	}
-	struct container c = {.o = &o, .log_fd = -1, .console = {-1, -1}};
+	int code = parse_run_opts(argc, argv, &o) < 0 ? 125 : run_start(&o, NULL, o.detach);
+	free_run_opts(&o);
+	return code;
+}
+
+int run_start(struct run_opts *o, struct run_restore *restore, bool detach_caller)
+{
+	struct container c = {.o = o, .log_fd = -1, .console = {-1, -1}, .restore = restore};
 	c.core = (struct oci_create){
-	    .state_dir_fd = -1, .console_fd = -1, .sync = {-1, -1}, .st.lock_fd = -1};
-	c.userns = o.userns;
+	    .fifo_fd = -1, .console_fd = -1, .sync = {-1, -1}, .st.lock_fd = -1};
+	c.userns = o->userns;
 	c.host_uid = geteuid();
 	c.host_gid = getegid();
-	c.has_pty = o.tty;
+	c.has_pty = o->tty;
 	int notify_fd = -1;
 	int code = 125;
 	if (check_inputs(&c) == 0) {
 		pick_name(&c);
-		if (!o.detach || detach(&notify_fd) == 0)
+		if (!detach_caller || detach(&notify_fd) == 0)
 			code = run_container(&c, notify_fd);
 	}
 	free(c.dir);
 	if (c.core.have_sec)
 		security_free(&c.core.sec);
 	spec_free(&c.core.s);
-	for (size_t i = 0; c.volume_labels && i < o.nvols; i++)
+	for (size_t i = 0; c.volume_labels && i < o->nvols; i++)
 		free(c.volume_labels[i]);
 	free(c.volume_labels);
 	free(c.cgroups_path);
@@ -473,6 +481,5 @@ int cmd_run(int argc, char **argv)
 	free((char *)c.fs.upper);
 	free((char *)c.fs.work);
 	free((char *)c.fs.merged);
-	free_run_opts(&o);
 	return code;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* runc's default masked and read-only paths. */
 static const char *const masked_paths[] = {
@@ -76,6 +77,24 @@ static void add_volumes(struct container *c, struct spec *s, char ***labels)
 	}
 }
 
+/* docker's --init: pid 1 becomes container-init (beside this binary), bound read-only
+ * on REAPER_PATH, where init.c execs it. Without it the runtime's fork stays pid 1. */
+static void add_reaper(struct container *c, struct spec *s)
+{
+	char self[4096 - 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	c->reaper[0] = 0;
+	if (n <= 0)
+		return;
+	self[n] = 0;
+	*strrchr(self, '/') = 0;
+	snprintf(c->reaper, sizeof(c->reaper), "%s/container-init", self);
+	if (access(c->reaper, X_OK) < 0)
+		c->reaper[0] = 0;
+	else
+		add_mount(s, REAPER_PATH, "bind", c->reaper, "bind,ro,nosuid,nodev");
+}
+
 /* The filesystem docker's containers get: scratch /run and /tmp, the volumes, /proc,
  * /sys (read-only unless privileged), a tmpfs /dev with a devpts and /dev/shm. The
  * device nodes and /dev's links are the core's (oci_rootfs.c), as for every OCI spec. */
@@ -100,6 +119,7 @@ static void add_mounts(struct container *c, struct spec *s)
 		  c->userns ? "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620"
 			    : "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5");
 	add_mount(s, "/dev/shm", "tmpfs", "shm", "nosuid,nodev,noexec,mode=1777,size=65536k");
+	add_reaper(c, s);
 }
 
 static void add_namespaces(const struct container *c, struct spec *s)

@@ -27,7 +27,7 @@ run "$CTR" ps
 unlike "$out" '^lc4 ' "the failed container is not listed"
 
 run --timeout 30 "$CTR" exec lc1 -- sh -c 'hostname; cat /proc/1/comm; ps -o comm | grep -cx sleep'
-is "$out" $'lc1\ncontainer\n1' "exec enters the container (uts, pid, mount)"
+is "$out" $'lc1\ncontainer-init\n1' "exec enters the container (uts, pid, mount)"
 host_cg=$(sed -n 's/^cgroup: //p' /run/isolab/containers/lc1/state | grep /memory/)
 "$CTR" exec lc1 -- sleep 3 &
 wait_until 5 has_lines "$host_cg/cgroup.procs" 3
