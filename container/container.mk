@@ -11,9 +11,10 @@ CONTAINER_OBJS := $(CONTAINER_SRCS:%.c=$(BUILD)/%.o)
 # The libraries every command maps are linked in from Debian's archives (.a, shipped in the
 # same -dev packages): each shared object costs every exec its mmaps, page faults and
 # symbol lookups (~0.15 ms and 25 page faults per command here, 3 commands per OCI
-# lifecycle; bench/README.md "oci-lifecycle"). libmnl has no archive in Debian.
+# lifecycle; bench/README.md "oci-lifecycle"). libmnl (no archive in Debian) is opened at
+# its first use (lib/rtnl.c).
 CONTAINER_STATIC_LIBS := -lseccomp -lcap -ljson-c -lcriu -lprotobuf-c
-CONTAINER_LIBS := -Wl,-Bstatic $(CONTAINER_STATIC_LIBS) -Wl,-Bdynamic -lmnl -lm
+CONTAINER_LIBS := -Wl,-Bstatic $(CONTAINER_STATIC_LIBS) -Wl,-Bdynamic -lm
 BINS += $(BIN)/container
 # Only the libcriu wrapper sees criu.h (as a system header: its generated RPC code is
 # not -Wextra clean).

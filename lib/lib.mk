@@ -4,7 +4,8 @@ PKGS += libmnl-dev libcmocka-dev
 
 ISOLAB_LIB_SRCS := lib/rtnl.c lib/size.c lib/crc32c.c
 ISOLAB_LIB := $(BUILD)/lib/libisolab.a
-ISOLAB_LIB_LIBS := -lmnl
+# libmnl is opened with dlopen at the first request (lib/rtnl.c): no -lmnl.
+ISOLAB_LIB_LIBS :=
 
 $(ISOLAB_LIB): $(ISOLAB_LIB_SRCS:%.c=$(BUILD)/%.o)
 	$(Q)$(call show,AR,$@)rm -f $@ && $(AR) rcs $@ $^
