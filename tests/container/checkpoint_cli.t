@@ -23,7 +23,7 @@ trap 'for n in $NAME ckcli-b; do "$CTR" rm -f $n >/dev/null 2>&1; done; end_scra
 mkdir -p "$tmp/r/"{bin,usr/bin,proc,sys,dev,tmp} "$tmp/vol"
 cp "$PROBE" "$tmp/r/usr/bin/probe"
 cp /bin/busybox "$tmp/r/bin/"
-for a in sh sleep cat; do ln -s busybox "$tmp/r/bin/$a"; done
+for a in sh sleep cat nc; do ln -s busybox "$tmp/r/bin/$a"; done
 
 # ctr_pids NAME: every process of its pid namespace as PID:NAME, in PID order.
 ctr_pids() {
@@ -38,18 +38,26 @@ ctr_pids() {
 count_above() { [ "$(cat "$1" 2>/dev/null || echo 0)" -gt "$2" ] 2>/dev/null; }
 
 run "$CTR" run -d --name $NAME --memory 64m -v "$tmp/vol:/vol" -p 18471:8080 "$tmp/r" -- /bin/sh -c \
-	'echo before >/in-root; sleep 100000 & probe serve 8080 & i=0; while :; do i=$((i+1)); echo $i >/vol/count; sleep 0.1; done'
+	'echo before >/in-root; sleep 100000 & probe serve 8080 & nc -l -p 9000 -e cat & i=0; while :; do i=$((i+1)); echo $i >/vol/count; sleep 0.1; done'
 is "$rc" 0 "run -d: the counter container runs${err:+: $err}"
 wait_until 20 count_above "$tmp/vol/count" 3
 ok $? "it counts ($(cat "$tmp/vol/count" 2>/dev/null))"
-before=$(ctr_pids $NAME)
 ip=$(awk '$1 == "'$NAME'" {print $5}' <<<"$("$CTR" ps)")
+# A TCP connection from the host to its echo server (nc -e cat), kept across the
+# checkpoint with --tcp-established (its address is the same after restore).
+mkfifo "$tmp/to" "$tmp/from"
+busybox nc "$ip" 9000 <"$tmp/to" >"$tmp/from" &
+exec 7>"$tmp/to" 8<"$tmp/from"
+echo one >&7
+read -r -t 30 line <&8
+is "$line" one "a TCP connection from the host to its echo server"
+before=$(ctr_pids $NAME)
 
 # ms since $t0
 ms() { echo $((($(date +%s%N) - t0) / 1000000)); }
 t0=$(date +%s%N)
-run --timeout 300 "$CTR" checkpoint $NAME "$tmp/ck"
-is "$rc" 0 "checkpoint NAME DIR${err:+: $err} ($(ms) ms)"
+run --timeout 300 "$CTR" checkpoint --tcp-established $NAME "$tmp/ck"
+is "$rc" 0 "checkpoint --tcp-established NAME DIR${err:+: $err} ($(ms) ms)"
 at_dump=$(cat "$tmp/vol/count")
 unlike "$("$CTR" ps)" "$NAME" "the container is gone afterwards (podman's way)"
 ok "$([ -f "$tmp/ck/checkpoint.json" ] && [ -s "$tmp/ck/criu/pstree.img" ] && [ -s "$tmp/ck/upper.tar" ] && echo 0 || echo 1)" \
@@ -57,8 +65,8 @@ ok "$([ -f "$tmp/ck/checkpoint.json" ] && [ -s "$tmp/ck/criu/pstree.img" ] && [ 
 diag "checkpoint: $(du -sk "$tmp/ck" | cut -f1) KiB, upper.tar $(stat -c %s "$tmp/ck/upper.tar") bytes"
 
 t0=$(date +%s%N)
-run --timeout 300 "$CTR" restore -d "$tmp/ck"
-is "$rc" 0 "restore -d DIR${err:+: $err} ($(ms) ms)"
+run --timeout 300 "$CTR" restore -d --tcp-established "$tmp/ck"
+is "$rc" 0 "restore -d --tcp-established DIR${err:+: $err} ($(ms) ms)"
 is "$out" "$NAME" "it prints the name"
 like "$("$CTR" ps)" "$NAME +running +[0-9]+ +- +$ip " "ps lists it running, at its address $ip"
 like "$before" '^1:container-init 2:sh ' "pid 1 is container-init, the shell pid 2 ($before)"
@@ -77,6 +85,11 @@ like "$(nsenter -t "$pid" -n ip -4 -o addr show eth0 2>&1)" "inet $ip/" "eth0 ha
 unlike "$(nsenter -t "$pid" -n nft list tables 2>&1)" "CRIU" "CRIU's network lock is gone from its namespace"
 run busybox ping -c1 -W5 "$ip"
 is "$rc" 0 "and the host reaches it through the bridge"
+echo two >&7
+line=
+read -r -t 30 line <&8
+is "$line" two "the host's TCP connection goes on with the restored server"
+exec 7>&- 8<&-
 run --timeout 30 "$PROBE" fetch 127.0.0.1 18471
 is "$out" "fetch: hello from $NAME" "-p 18471:8080 relays to its server again"
 run "$CTR" rm -f $NAME
@@ -85,7 +98,7 @@ unlike "$("$CTR" ps)" "$NAME" "and it is gone"
 
 # The same checkpoint again, in the foreground under another name: stop ends it, and
 # the restoring command exits with its status.
-"$CTR" restore --name ckcli-b "$tmp/ck" >"$tmp/fg.out" 2>&1 &
+"$CTR" restore --tcp-established --name ckcli-b "$tmp/ck" >"$tmp/fg.out" 2>&1 &
 fg=$!
 wait_until 120 has_line /run/isolab/containers/ckcli-b/state "pid: [1-9]"
 like "$("$CTR" ps)" "ckcli-b +running " "restore --name NEW (no -d): running under the new name"
