@@ -55,6 +55,12 @@ before=$(ctr_pids $NAME)
 
 # ms since $t0
 ms() { echo $((($(date +%s%N) - t0) / 1000000)); }
+run --timeout 300 "$CTR" checkpoint $NAME "$tmp/ck-notcp"
+like "$rc/$err" "^1/container: checkpoint: CRIU: .*tcp-established" \
+	"without --tcp-established CRIU's refusal of the connection is one line"
+like "$("$CTR" ps)" "$NAME +running " "and the container runs on"
+ok "$([ ! -e "$tmp/ck-notcp" ] && echo 0 || echo 1)" "with no checkpoint directory left"
+
 t0=$(date +%s%N)
 run --timeout 300 "$CTR" checkpoint --tcp-established $NAME "$tmp/ck"
 is "$rc" 0 "checkpoint --tcp-established NAME DIR${err:+: $err} ($(ms) ms)"
