@@ -102,6 +102,8 @@ static char *stdio_key(struct criu_req *r, pid_t pid, int fd)
 
 static int write_descriptors(const char *image_dir, struct criu_req *r, pid_t pid, bool netns)
 {
+	char table[32];
+	snprintf(table, sizeof(table), "CRIU-%d", (int)r->pid);
 	struct json_object *doc = json_object_new_object(), *fds = json_object_new_array();
 	for (int fd = 0; fd < 3; fd++) {
 		char *key = stdio_key(r, pid, fd);
@@ -110,6 +112,8 @@ static int write_descriptors(const char *image_dir, struct criu_req *r, pid_t pi
 	}
 	json_object_object_add(doc, "stdio", fds);
 	json_object_object_add(doc, "external_netns", json_object_new_boolean(netns));
+	/* CRIU's nftables lock table, dumped with the netns: restore removes it. */
+	json_object_object_add(doc, "lock_table", json_object_new_string(table));
 	char *path = xasprintf("%s/%s", image_dir, CHECKPOINT_DESCRIPTORS);
 	int rc = json_object_to_file_ext(path, doc, JSON_C_TO_STRING_PLAIN);
 	if (rc < 0)

@@ -31,6 +31,9 @@ int checkpoint_dump(pid_t root, pid_t stdio_pid, const struct spec *s, struct cr
 /* restore: every hierarchy of the caller's /proc/self/cgroup (it has joined the
  * container's) as CRIU's cgroup root. */
 int checkpoint_cgroup_roots(struct criu_req *r);
+/* restore: CRIU's nftables lock table of the dump, restored with the netns of pid,
+ * deleted (checkpoint_netlock.c). 0, or -1 after one line. */
+int checkpoint_unlock_network(const char *image_dir, pid_t pid);
 /* The network namespace the spec joins by path, or NULL. */
 const char *checkpoint_netns_path(const struct spec *s);
 

@@ -175,6 +175,12 @@ static int restore(const struct oci_globals *g, const char *id, struct restore_j
 		j->st.own_cgroup = true;
 		pid = restore_tree(j);
 	}
+	if (pid > 0 && spec_has_ns(&j->s, CLONE_NEWNET) &&
+	    checkpoint_unlock_network(j->r.image_dir, pid) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
 	if (pid > 0 && record(j, pid) == 0)
 		return pid;
 	if (pid > 0) {

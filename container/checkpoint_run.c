@@ -157,10 +157,6 @@ static int save_rest(struct ckpt_job *j)
 		json_object_object_add(doc, "version", json_object_new_int(CHECKPOINT_VERSION));
 		json_object_object_add(doc, "name", json_object_new_string(j->name));
 		json_object_object_add(doc, "ip", json_object_new_string(j->st.ip));
-		/* CRIU's nftables lock, restored with the netns: restore removes it. */
-		char *table = xasprintf("CRIU-%d", (int)j->st.pid);
-		json_object_object_add(doc, "lock_table", json_object_new_string(table));
-		free(table);
 		json_object_object_add(doc, "run", json_object_get(j->record));
 		char *path = xasprintf("%s/%s", j->dir, CHECKPOINT_FILE);
 		if (json_object_to_file_ext(

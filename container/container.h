@@ -18,9 +18,8 @@
 /* container restore (restore_run.c): CRIU brings the checkpoint's process tree back in
  * place of the create core's clone, at the checkpoint's address. */
 struct run_restore {
-	const char *dir;     /* the checkpoint directory */
-	char ip[16];	     /* the checkpointed container's; "" without --net bridge */
-	char lock_table[32]; /* CRIU's nftables lock table in the dumped netns */
+	const char *dir; /* the checkpoint directory */
+	char ip[16];	 /* the checkpointed container's; "" without --net bridge */
 	bool tcp_established, file_locks;
 };
 

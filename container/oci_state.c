@@ -81,7 +81,7 @@ int oci_state_create(const char *root, const char *id, struct oci_state *st)
 		return err_ret("cannot create --root %s: %s", root, strerror(errno));
 	snprintf(st->id, sizeof(st->id), "%s", id);
 	snprintf(st->dir, sizeof(st->dir), "%s/%s", root, id);
-	/* 0711: root of a user namespace (another host uid) must reach exec.fifo. */
+	/* ROOT/ID, 0711 as runc's: the init needs no path in it (exec.fifo comes as an fd). */
 	if (make_state_dir(st) < 0)
 		return err_ret(errno == EEXIST ? "container %s already exists"
 					       : "cannot create %s: %s",

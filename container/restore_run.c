@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* The log so far, ahead of what the restored command writes. */
@@ -112,40 +111,6 @@ static int restore_root(struct container *c)
 	return mount_overlay_root(&c->fs);
 }
 
-/* `nft ARGS` in the network namespace of pid, quiet; its exit status. */
-static int nft_in(pid_t pid, const char *verb, const char *table)
-{
-	pid_t p = fork();
-	if (p == 0) {
-		char *ns = xasprintf("/proc/%d/ns/net", (int)pid);
-		int fd = open(ns, O_RDONLY | O_CLOEXEC), null = open("/dev/null", O_WRONLY);
-		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0 || null < 0)
-			_exit(126);
-		dup2(null, 1);
-		dup2(null, 2);
-		execlp("nft", "nft", verb, "table", "inet", table, (char *)NULL);
-		_exit(127);
-	}
-	int st = 0;
-	while (p > 0 && waitpid(p, &st, 0) < 0 && errno == EINTR)
-		;
-	return p < 0 ? -1 : exit_code(st);
-}
-
-/* CRIU 3.17 names its nftables lock table after the dumped tree's root pid, and on
- * restore unlocks the table of the new one: the dumped table, restored with the netns,
- * would drop every packet of the container. */
-static int unlock_network(pid_t pid, const char *table)
-{
-	if (!table[0] || nft_in(pid, "list", table) != 0)
-		return 0;
-	return nft_in(pid, "delete", table) == 0
-		   ? 0
-		   : err_ret("restore: cannot remove CRIU's network lock (nft delete table inet "
-			     "%s) in the container's network namespace",
-			     table);
-}
-
 int restore_run_spawn(struct container *c)
 {
 	const struct run_restore *r = c->restore;
@@ -169,13 +134,15 @@ int restore_run_spawn(struct container *c)
 	if (log_dup >= 0)
 		close(log_dup);
 	criu_req_free(&q);
+	/* pid set: on an error from here on, run's cleanup kills the tree. */
+	int rc = pid > 0 ? 0 : -1;
+	c->pid = pid > 0 ? pid : 0;
+	if (rc == 0 && c->o->net != NET_HOST)
+		rc = checkpoint_unlock_network(images, pid);
 	free(images);
-	if (pid <= 0)
-		return -1;
-	c->pid = pid;
-	if (c->o->net != NET_HOST && unlock_network(pid, r->lock_table) < 0)
-		return -1;
-	return c->veth[0] ? net_veth_attach(c->veth) : 0;
+	if (rc == 0 && c->veth[0])
+		rc = net_veth_attach(c->veth);
+	return rc;
 }
 
 /* What a checkpoint directory holds besides checkpoint.json (checkpoint_run.c). */
@@ -278,7 +245,6 @@ int cmd_restore(int argc, char **argv)
 		/* Its output goes on to its log, whether we wait for it or not. */
 		o.detach = true;
 		snprintf(r.ip, sizeof(r.ip), "%s", jstr(doc, "ip"));
-		snprintf(r.lock_table, sizeof(r.lock_table), "%s", jstr(doc, "lock_table"));
 		if (valid_name(o.name))
 			code = run_start(&o, &r, detach);
 		else

@@ -104,6 +104,7 @@ like "$cg" "oci-ckpt-a\$" "the restored init is in the container's cgroup"
 is "$(cat "/sys/fs/cgroup$cg/memory.max" 2>/dev/null)" 67108864 "with its memory limit"
 is "$(cat "/sys/fs/cgroup$cg/pids.max" 2>/dev/null)" 32 "and its pids limit"
 unlike "$(readlink "/proc/$rpid/ns/net")" "$(readlink /proc/self/ns/net)" "its own network namespace"
+unlike "$(nsenter -t "$rpid" -n nft list tables 2>&1)" "CRIU" "without CRIU's network lock (its table is the dumped pid's)"
 is "$(nsenter -t "$rpid" -u hostname 2>&1)" isolab "its uts namespace (hostname isolab)"
 like "$(cat "/proc/$rpid/mountinfo")" ' /vol ' "its volume is mounted"
 "$CTR" --root "$ROOT" delete -f ckpt-a
