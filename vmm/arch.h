@@ -124,8 +124,8 @@ extern const char arch_name[];
  * arch_vm_resuming before they run again: x86 keeps kvmclock and each
  * vCPU's TSC at the pause, sets them back on resume, and a snapshot saves
  * those values, so that neither a resumed nor a restored guest sees the time
- * it spent paused (its clocksource watchdog would complain); arm64 would do
- * the same with the virtual counter (KVM_REG_ARM_TIMER_CNT).
+ * it spent paused (its clocksource watchdog would complain); arm64 does the
+ * same with the virtual counter (KVM_REG_ARM_TIMER_CNT).
  */
 void arch_vm_paused(struct vm *vm);
 void arch_vm_resuming(struct vm *vm);
