@@ -100,12 +100,6 @@ e2fsck -fy "$work/root.ext4" >/dev/null 2>&1
 is "$(debugfs -R 'cat /durable' "$work/root.ext4" 2>/dev/null)" isolab-durable-42 \
 	"disk: the file written on the virtio-blk root is in the host's ext4 image"
 # Snapshots: the counter goes on across snapshot -> restore; bad ones are refused in one line.
-# count_run FILE...: the files' bytes, in order, read as "count 0", "count 1", ... with no gap
-# (a last line cut by the quit left out)
-count_run() {
-	cat "$@" | head -n "$(cat "$@" | wc -l)" | awk '$0 != "count " NR - 1 { bad = 1; print "line " NR ": " $0 > "/dev/stderr"; exit }
-		END { exit bad || NR < 2 }'
-}
 result count-before
 is "$rc" 0 "snapshot: the counter paused, snapshotted (monitor snapshot DIR) and quit: vmm exits 0"
 show_if_failed 0

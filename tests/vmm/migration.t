@@ -38,11 +38,6 @@ target_vm() {
 	pids+=("$dst_pid")
 	wait_until 60 test -S "$tmp/$name.in"
 }
-# count_run FILE...: the files' bytes, in order, read as "count 0", "count 1", ... with no gap
-count_run() {
-	cat "$@" | awk '$0 != "count " NR - 1 { bad = 1; print "line " NR ": " $0 > "/dev/stderr"; exit }
-		END { exit bad || NR < 2 }'
-}
 
 # --- a counter on 2 vCPUs moves; the source exits 0 once the target runs it
 source_vm a --firmware "$FW/counter.bin" --cpus 2 --stats

@@ -43,11 +43,6 @@ mon quit
 wait "$vmm_pid"
 is "$?" 0 "quit: vmm exits 0"
 
-# count_run FILE...: the files' bytes, in order, read as "count 0", "count 1", ... with no gap
-count_run() {
-	cat "$@" | awk '$0 != "count " NR - 1 { bad = 1; print "line " NR ": " $0 > "/dev/stderr"; exit }
-		END { exit bad || NR < 2 }'
-}
 # restore OUT OPTIONS...: restores $tmp/snap in the background, console to OUT
 restore() {
 	local out=$1
