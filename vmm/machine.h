@@ -28,12 +28,15 @@ const struct vm_config *vm_config(const struct vm *vm);
 void vm_destroy(struct vm *vm);
 /*
  * What the VM may ask of one of its vCPUs: kick it out of KVM_RUN, park it
- * outside KVM_RUN with its pending I/O completed, let it run again.
+ * outside KVM_RUN with its pending I/O completed, let it run again, let it
+ * run only part of the time (and how long it slept so).
  */
 struct vcpu_control {
 	void (*kick)(struct vcpu *vcpu);
 	void (*pause)(struct vcpu *vcpu);
 	void (*resume)(struct vcpu *vcpu);
+	void (*throttle)(struct vcpu *vcpu, unsigned pct);
+	uint64_t (*throttled_ns)(const struct vcpu *vcpu);
 };
 /*
  * The vCPU layer hands the VM its vCPUs and how to control them, so that
@@ -50,6 +53,13 @@ void vm_set_vcpus(struct vm *vm, struct vcpu **vcpus, int nr, const struct vcpu_
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 bool vm_paused(const struct vm *vm);
+/*
+ * Every vCPU runs only (100 - pct) percent of the time (0: all of it), for
+ * a migration that must outrun the guest's writes; vm_throttled_ns sums the
+ * time they slept so.
+ */
+void vm_throttle(struct vm *vm, unsigned pct);
+uint64_t vm_throttled_ns(const struct vm *vm);
 struct arch_vm *vm_arch(const struct vm *vm);
 /* The VM's batched-write ring (struct kvm_coalesced_mmio_ring), mapped with each vCPU. */
 void vm_set_write_ring(struct vm *vm, void *ring);

@@ -19,6 +19,8 @@
 
 #define KICK_SIGNAL	 SIGUSR1
 #define MAX_EXIT_REASONS 64
+/* A throttled vCPU runs, then sleeps, within each slice of this length. */
+#define THROTTLE_SLICE_NS 10000000ULL
 
 struct vcpu {
 	struct vm *vm;
@@ -36,7 +38,19 @@ struct vcpu {
 	pthread_cond_t park_cond;
 	bool pause_wanted, parked, stopped;
 	uint64_t insns_completed; /* instructions KVM could not emulate and vmm finished */
+	/* Throttling (migration's auto-converge): set by any thread, the rest by the vCPU's. */
+	atomic_uint throttle_pct;
+	_Atomic uint64_t throttled_ns; /* time slept so far */
+	timer_t slice_timer;
+	bool has_slice_timer;
+	uint64_t slice_start_ns;
 };
+
+/*
+ * The run area of the vCPU on this thread: the kick signal sets its
+ * immediate_exit, so a signal that lands just before KVM_RUN still ends it.
+ */
+static _Thread_local struct kvm_run *this_thread_run;
 
 static const char *const exit_names[MAX_EXIT_REASONS] = {
     [KVM_EXIT_UNKNOWN] = "unknown",
@@ -62,6 +76,8 @@ static void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, vcpu->run_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
+	if (vcpu->has_slice_timer)
+		timer_delete(vcpu->slice_timer);
 	pthread_cond_destroy(&vcpu->park_cond);
 	pthread_mutex_destroy(&vcpu->park_lock);
 	free(vcpu);
@@ -103,6 +119,8 @@ static const struct vcpu_control vcpu_control = {
     .kick = vcpu_kick,
     .pause = vcpu_pause,
     .resume = vcpu_resume,
+    .throttle = vcpu_throttle,
+    .throttled_ns = vcpu_throttled_ns,
 };
 
 int vcpus_create(struct vm *vm, int nr_vcpus)
@@ -140,7 +158,9 @@ int vcpu_fd(const struct vcpu *vcpu)
 
 static void on_kick(int sig)
 {
-	(void)sig; /* only here so KVM_RUN returns EINTR */
+	(void)sig;
+	if (this_thread_run)
+		this_thread_run->immediate_exit = 1;
 }
 
 int vcpu_init_kick_signal(void)
@@ -300,9 +320,68 @@ static void mark_stopped(struct vcpu *vcpu)
 	pthread_mutex_unlock(&vcpu->park_lock);
 }
 
+void vcpu_throttle(struct vcpu *vcpu, unsigned pct)
+{
+	atomic_store(&vcpu->throttle_pct, pct < 100 ? pct : 99);
+	vcpu_kick(vcpu); /* a guest that makes no exit would not see the change */
+}
+
+uint64_t vcpu_throttled_ns(const struct vcpu *vcpu)
+{
+	return atomic_load(&vcpu->throttled_ns);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* A guest busy in its own code makes no exit: this timer's kick ends its share of a slice. */
+static bool arm_slice_timer(struct vcpu *vcpu, uint64_t ns)
+{
+	if (!vcpu->has_slice_timer) {
+		struct sigevent ev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = KICK_SIGNAL};
+		ev._sigev_un._tid = gettid(); /* glibc 2.36 names no sigev_notify_thread_id */
+		if (timer_create(CLOCK_MONOTONIC, &ev, &vcpu->slice_timer) < 0)
+			return false;
+		vcpu->has_slice_timer = true;
+	}
+	struct itimerspec when = {.it_value = {.tv_sec = 0, .tv_nsec = (long)ns}};
+	return timer_settime(vcpu->slice_timer, 0, &when, NULL) == 0;
+}
+
+/*
+ * Before each KVM_RUN of a throttled vCPU: once it has run its share of the
+ * slice (100 - pct percent), it sleeps the rest, as QEMU's cpu-throttle does.
+ */
+static void throttle_if_asked(struct vcpu *vcpu)
+{
+	unsigned pct = atomic_load(&vcpu->throttle_pct);
+	if (!pct) {
+		vcpu->slice_start_ns = 0;
+		return;
+	}
+	uint64_t run_ns = THROTTLE_SLICE_NS * (100 - pct) / 100, now = now_ns();
+	if (!vcpu->slice_start_ns)
+		vcpu->slice_start_ns = now;
+	if (now - vcpu->slice_start_ns >= run_ns) {
+		struct timespec nap = {.tv_nsec = (long)(THROTTLE_SLICE_NS * pct / 100)};
+		nanosleep(&nap, NULL);
+		vcpu->slice_start_ns = now_ns();
+		atomic_fetch_add(&vcpu->throttled_ns, vcpu->slice_start_ns - now);
+		now = vcpu->slice_start_ns;
+	}
+	if (!arm_slice_timer(vcpu, run_ns - (now - vcpu->slice_start_ns)))
+		atomic_store(&vcpu->throttle_pct,
+			     0); /* no timer: no throttle, rather than a stuck one */
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
+	this_thread_run = vcpu->run;
 	while (!vm_exit_requested(vcpu->vm)) {
 		if (!park_if_asked(vcpu)) {
 			if (!handle_exit(vcpu))
@@ -311,6 +390,7 @@ static void *vcpu_thread(void *arg)
 		}
 		if (vcpu->first_run_ms < 0)
 			vcpu->first_run_ms = (int64_t)vmm_uptime_ms();
+		throttle_if_asked(vcpu);
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->run->immediate_exit = 0;

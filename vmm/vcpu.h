@@ -31,6 +31,12 @@ int64_t vcpu_first_run_ms(const struct vcpu *vcpu);
  */
 void vcpu_pause(struct vcpu *vcpu);
 void vcpu_resume(struct vcpu *vcpu);
+/*
+ * Lets the vCPU run only (100 - pct) percent of each 10 ms from now on (0:
+ * all of it); any thread. vcpu_throttled_ns: the time it has slept so.
+ */
+void vcpu_throttle(struct vcpu *vcpu, unsigned pct);
+uint64_t vcpu_throttled_ns(const struct vcpu *vcpu);
 /* Calls fn for every exit reason seen so far (safe while the vCPU runs). */
 void vcpu_for_each_exit_count(const struct vcpu *vcpu,
 			      void (*fn)(void *opaque, const char *reason, uint64_t count),

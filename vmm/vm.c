@@ -316,6 +316,20 @@ void vm_pause(struct vm *vm)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
+void vm_throttle(struct vm *vm, unsigned pct)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpu_ctl->throttle(vm->vcpus[i], pct);
+}
+
+uint64_t vm_throttled_ns(const struct vm *vm)
+{
+	uint64_t ns = 0;
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		ns += vm->vcpu_ctl->throttled_ns(vm->vcpus[i]);
+	return ns;
+}
+
 void vm_resume(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->pause_lock);

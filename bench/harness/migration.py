@@ -29,6 +29,7 @@ METRICS = [
     ("rounds", "rounds before the pause (round 0: all of RAM)", "rounds", "lower"),
     ("sent_mib", "pages sent, all rounds and the pause", "MiB", "lower"),
     ("final_pages", "pages sent while paused", "pages", "lower"),
+    ("throttle_pct", "auto-converge: vCPU time taken away at the end", "%", "lower"),
 ]
 
 
@@ -45,7 +46,8 @@ def figures(answer):
     pages = sum(v for k, v in f.items() if re.match(r"migration_round\d+_pages$", k))
     pages += f.get("migration_final_pages", 0)
     out = {"total_ms": f.get("migration_total_ms"), "rounds": f.get("migration_rounds"),
-           "final_pages": f.get("migration_final_pages"), "sent_mib": pages * 4096 / (1 << 20)}
+           "final_pages": f.get("migration_final_pages"), "sent_mib": pages * 4096 / (1 << 20),
+           "throttle_pct": f.get("migration_throttle_pct")}
     if "migration_downtime_us" in f:
         out["downtime_ms"] = f["migration_downtime_us"] / 1000
     return out

@@ -96,6 +96,45 @@ wait "$dst_pid"
 is "$?" 0 "the target ran on without finding a stale page (exit 3 if it had)"
 unlike "$(cat "$tmp/d.out")" "stale page" "no stale page reported"
 
+# --- a guest rewriting 1 MiB as fast as it can, over a stream held to 8 MiB/s
+# that must send everything (downtime=0): it never converges by itself, so
+# auto-converge throttles it step by step (its vCPU sleeps, and it still finds
+# every page it wrote); throttle=off keeps it at full speed; bad options are
+# refused before anything is sent
+busy=(--firmware "$FW/dirty_rate.bin" --cmdline "rate=1000000 mib=1") # never done: no tick
+slow=(downtime=0 bandwidth=8)
+source_vm t "${busy[@]}"
+target_vm u "${busy[@]}"
+wait_until 60 has_lines "$tmp/t.out" 1 # tsc_khz: it writes from here on, ticking no more
+for bad in downtime=x downtime=-1 downtime=60001 downtime= bandwidth=1M throttle=maybe speed=9; do
+	mon "$tmp/t.sock" migrate "unix:$tmp/u.in" "$bad"
+	like "$out" "^error: .*(downtime=MS|bandwidth=MIB|unknown migrate option)" \
+		"migrate $bad: refused in one line"
+done
+mon "$tmp/t.sock" migrate "unix:$tmp/u.in" "${slow[@]}"
+is "$rc" 0 "${slow[*]}: the guest migrates"
+like "$out" "migration_throttle_pct: [2-9]0" "throttled by auto-converge"
+throttled=$(sed -n 's/^migration_throttled_ms: \([0-9]*\).*/\1/p' <<<"$out")
+ok $([ "${throttled:-0}" -gt 0 ]; echo $?) "its vCPU slept for it (${throttled:-?} ms)"
+wait "$src_pid"
+is "$?" 0 "its source exits 0"
+sleep 1 # it writes on, checking each page
+mon "$tmp/u.sock" quit
+wait "$dst_pid"
+is "$?" 0 "the throttled guest ran on at the target without a stale page"
+source_vm v "${busy[@]}"
+target_vm w "${busy[@]}"
+wait_until 60 has_lines "$tmp/v.out" 1
+mon "$tmp/v.sock" migrate "unix:$tmp/w.in" "${slow[@]}" throttle=off
+is "$rc" 0 "throttle=off: the guest migrates"
+like "$out" "migration_throttle_pct: 0" "not throttled"
+like "$out" "migration_throttled_ms: 0.0" "its vCPU never slept"
+wait "$src_pid"
+sleep 1
+mon "$tmp/w.sock" quit
+wait "$dst_pid"
+is "$?" 0 "and ran on at the target"
+
 # --- a target that dies mid-stream: the source says so and runs on
 source_vm e --firmware "$FW/counter.bin"
 wait_until 60 has_lines "$tmp/e.out" 2

@@ -28,6 +28,8 @@ void migration_stats_print(const struct migration_stats *s, FILE *out)
 	for (int r = 0; r < s->rounds && r <= MIGRATION_MAX_ROUNDS; r++)
 		fprintf(out, "migration_round%d_pages: %" PRIu64 "\nmigration_round%d_ms: %.3f\n",
 			r, s->round_pages[r], r, (double)s->round_ns[r] / 1e6);
+	fprintf(out, "migration_throttle_pct: %u\nmigration_throttled_ms: %.1f\n", s->throttle_pct,
+		(double)s->throttled_ns / 1e6);
 	fprintf(out,
 		"migration_final_pages: %" PRIu64 "\nmigration_zero_pages_skipped: %" PRIu64
 		"\nmigration_zero_pages_sent: %" PRIu64 "\nmigration_state_bytes: %" PRIu64

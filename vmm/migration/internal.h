@@ -10,7 +10,8 @@
 #include "migration.h"
 #include "wire.h"
 
-#define MIGRATION_MAX_ROUNDS 30 /* pre-copy rounds after the first full pass */
+#define MIGRATION_MAX_ROUNDS  30 /* pre-copy rounds after the first full pass */
+#define MIGRATION_DOWNTIME_MS 10 /* downtime=MS by default */
 
 /* What one migration did, for the monitor's answer and --stats. */
 struct migration_stats {
@@ -19,6 +20,8 @@ struct migration_stats {
 	int rounds;	      /* rounds sent before the pause (round 0: all of RAM) */
 	uint64_t round_pages[MIGRATION_MAX_ROUNDS + 1];
 	uint64_t round_ns[MIGRATION_MAX_ROUNDS + 1];
+	unsigned throttle_pct;	     /* auto-converge's last step: the vCPUs' time taken away */
+	uint64_t throttled_ns;	     /* what the vCPUs slept for it, all together */
 	uint64_t final_pages;	     /* sent while paused */
 	uint64_t zero_pages_skipped; /* round 0: all-zero pages the target already has */
 	uint64_t zero_pages_sent;    /* later rounds: pages that became zero */
@@ -38,7 +41,8 @@ void migration_stats_print(const struct migration_stats *s, FILE *out);
  * why. 0 or -1.
  */
 int migration_precopy(struct vm *vm, struct wire_conn *conn, struct dirty_log *dirty,
-		      struct migration_stats *stats, char *err, size_t err_size);
+		      const struct migration_params *params, struct migration_stats *stats,
+		      char *err, size_t err_size);
 
 /*
  * The CPU and device state (snapshot_write_state's bytes) through a memfd:

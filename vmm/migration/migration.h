@@ -43,12 +43,33 @@ void migration_destroy(struct migration *m);
  */
 typedef void (*migration_report_fn)(void *arg, const char *report);
 
+/* How the pre-copy rounds may end. */
+struct migration_params {
+	/* The pause may take about this long to send what is left; 0: pause only when nothing is.
+	 */
+	unsigned max_downtime_ms;
+	/* MiB/s the stream may use while the guest runs (QEMU's max-bandwidth); 0: all it can. */
+	unsigned bandwidth_mib;
+	/*
+	 * Auto-converge, as QEMU's: when a round of 20 ms or more leaves over
+	 * half of what it sent dirty again, the vCPUs get 20% less time, then
+	 * 10% less per such round (down to 10%), until the rounds shrink.
+	 */
+	bool auto_converge;
+};
+/*
+ * The monitor's "downtime=MS", "bandwidth=MIB" and "throttle=on|off" on top
+ * of the defaults (10 ms, unlimited, on): 0, or -1 and why.
+ */
+int migration_parse_params(int nargs, char *const *args, struct migration_params *params, char *err,
+			   size_t err_size);
+
 /*
  * Starts migrating to uri. -1 with a reason in err when it cannot start
  * (bad URI, one already running); report(arg, ...) comes once, later.
  */
-int migration_start(struct migration *m, const char *uri, migration_report_fn report, void *arg,
-		    char *err, size_t err_size);
+int migration_start(struct migration *m, const char *uri, const struct migration_params *params,
+		    migration_report_fn report, void *arg, char *err, size_t err_size);
 /* The one who asked went away: the migration goes on, its report goes to stderr. */
 void migration_forget_reporter(struct migration *m, void *arg);
 /* "migration_KEY: VALUE" lines of the last migration, for --stats; nothing if none ran. */

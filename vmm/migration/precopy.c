@@ -1,13 +1,15 @@
 /*
  * Pre-copy, the source's protocol: all of RAM while the guest runs, then
  * the pages written meanwhile, round after round, until what is left would
- * take about TARGET_DOWNTIME_MS to send (or MIGRATION_MAX_ROUNDS passed: a
- * guest that dirties faster than the stream carries never converges);
- * then pause, state, the rest, and the target's answer.
+ * take about the allowed downtime to send (or MIGRATION_MAX_ROUNDS passed);
+ * then pause, state, the rest, and the target's answer. A guest that
+ * dirties faster than the stream carries would never converge: unless told
+ * otherwise, its vCPUs are throttled until it does (auto-converge).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../machine.h"
@@ -15,8 +17,11 @@
 #include "../virtio/virtio.h"
 #include "internal.h"
 
-#define TARGET_DOWNTIME_MS 10
-#define MIN_STOP_PAGES	   64
+#define MIN_STOP_PAGES	      64
+#define THROTTLE_FIRST_PCT    20
+#define THROTTLE_STEP_PCT     10
+#define THROTTLE_MAX_PCT      90
+#define THROTTLE_MIN_ROUND_MS 20 /* shorter rounds end soon enough by themselves */
 
 /* Pages gathered into PAGES and ZEROS records. */
 struct sender {
@@ -26,7 +31,25 @@ struct sender {
 	uint64_t data[WIRE_MAX_PAGES], zeros[WIRE_MAX_ZEROS];
 	uint32_t n_data, n_zeros;
 	uint64_t pages, zero_sent, zero_skipped;
+	/* bandwidth=MIB: while the guest runs, no more than bytes_per_s since paced_from_ns. */
+	uint64_t bytes_per_s, paced_from_ns, paced_from_bytes;
 };
+
+/* Sleeps as long as the stream is ahead of the bandwidth it may use. */
+static void pace(struct sender *s)
+{
+	if (!s->bytes_per_s)
+		return;
+	uint64_t sent = s->conn->bytes_sent - s->paced_from_bytes;
+	uint64_t due_ns = s->paced_from_ns + sent * 1000000000ULL / s->bytes_per_s;
+	uint64_t now = migration_now_ns();
+	if (due_ns > now) {
+		uint64_t ns = due_ns - now;
+		struct timespec nap = {.tv_sec = (time_t)(ns / 1000000000ULL),
+				       .tv_nsec = (long)(ns % 1000000000ULL)};
+		nanosleep(&nap, NULL);
+	}
+}
 
 static int flush(struct sender *s)
 {
@@ -35,6 +58,7 @@ static int flush(struct sender *s)
 	if (s->n_zeros && wire_send_zeros(s->conn, s->zeros, s->n_zeros) < 0)
 		return -1;
 	s->n_data = s->n_zeros = 0;
+	pace(s);
 	return 0;
 }
 
@@ -85,12 +109,32 @@ static int send_round(struct sender *s, struct dirty_log *dirty, struct migratio
 	return ret;
 }
 
-/* How many pages may be left for the pause: what round 0's pace sends in TARGET_DOWNTIME_MS. */
-static uint64_t stop_pages(const struct migration_stats *stats)
+/*
+ * How many pages may be left for the pause: what round 0's pace sends in
+ * the allowed downtime (downtime=0: none).
+ */
+static uint64_t stop_pages(const struct migration_params *params,
+			   const struct migration_stats *stats)
 {
+	if (!params->max_downtime_ms)
+		return 0;
 	uint64_t ns = stats->round_ns[0] ? stats->round_ns[0] : 1;
-	uint64_t pages = stats->round_pages[0] * TARGET_DOWNTIME_MS * 1000000ULL / ns;
+	uint64_t pages = stats->round_pages[0] * params->max_downtime_ms * 1000000ULL / ns;
 	return pages > MIN_STOP_PAGES ? pages : MIN_STOP_PAGES;
+}
+
+/* Auto-converge: a long round after which over half of what it sent is dirty again. */
+static void converge(struct vm *vm, struct migration_stats *stats, int round, uint64_t pending)
+{
+	if (pending * 2 <= stats->round_pages[round] ||
+	    stats->round_ns[round] < THROTTLE_MIN_ROUND_MS * 1000000ULL ||
+	    stats->throttle_pct >= THROTTLE_MAX_PCT)
+		return;
+	stats->throttle_pct =
+	    stats->throttle_pct ? stats->throttle_pct + THROTTLE_STEP_PCT : THROTTLE_FIRST_PCT;
+	if (stats->throttle_pct > THROTTLE_MAX_PCT)
+		stats->throttle_pct = THROTTLE_MAX_PCT;
+	vm_throttle(vm, stats->throttle_pct);
 }
 
 static int wait_for_target(struct wire_conn *conn, uint64_t paused_at,
@@ -163,17 +207,20 @@ static int stop_and_copy(struct vm *vm, struct sender *s, struct dirty_log *dirt
 	return ret < 0 ? -1 : wait_for_target(s->conn, paused_at, stats);
 }
 
-static int precopy_rounds(struct sender *s, struct dirty_log *dirty, struct migration_stats *stats)
+static int precopy_rounds(struct vm *vm, struct sender *s, struct dirty_log *dirty,
+			  const struct migration_params *params, struct migration_stats *stats)
 {
 	if (send_round(s, dirty, stats, 0) < 0)
 		return -1;
-	uint64_t enough = stop_pages(stats);
+	uint64_t enough = stop_pages(params, stats);
 	for (stats->rounds = 1; stats->rounds <= MIGRATION_MAX_ROUNDS; stats->rounds++) {
 		int64_t pending = dirty_log_collect(dirty);
 		if (pending < 0)
 			return -1;
 		if ((uint64_t)pending <= enough)
 			break;
+		if (params->auto_converge && stats->rounds > 1)
+			converge(vm, stats, stats->rounds - 1, (uint64_t)pending);
 		if (send_round(s, dirty, stats, stats->rounds) < 0)
 			return -1;
 	}
@@ -201,7 +248,8 @@ static void read_refusal(struct wire_conn *conn)
 }
 
 int migration_precopy(struct vm *vm, struct wire_conn *conn, struct dirty_log *dirty,
-		      struct migration_stats *stats, char *err, size_t err_size)
+		      const struct migration_params *params, struct migration_stats *stats,
+		      char *err, size_t err_size)
 {
 	struct sender *s = calloc(1, sizeof(*s)); /* 68 KiB of page addresses */
 	if (!s) {
@@ -217,7 +265,15 @@ int migration_precopy(struct vm *vm, struct wire_conn *conn, struct dirty_log *d
 		snprintf(conn->err, sizeof(conn->err), "KVM cannot track dirty pages here");
 		goto out;
 	}
-	if (precopy_rounds(s, dirty, stats) == 0) {
+	uint64_t slept_before = vm_throttled_ns(vm);
+	s->bytes_per_s = (uint64_t)params->bandwidth_mib * (1 << 20);
+	s->paced_from_ns = migration_now_ns();
+	s->paced_from_bytes = conn->bytes_sent;
+	int rounds_ret = precopy_rounds(vm, s, dirty, params, stats);
+	s->bytes_per_s = 0; /* the guest is paused from here: the rest goes at full speed */
+	vm_throttle(vm, 0); /* the pause follows, or the guest runs on here at full speed */
+	stats->throttled_ns = vm_throttled_ns(vm) - slept_before;
+	if (rounds_ret == 0) {
 		uint64_t paused_at = migration_now_ns();
 		vm_pause(vm);
 		virtio_pause(vm); /* in-flight requests complete, host input waits */

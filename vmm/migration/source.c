@@ -28,6 +28,7 @@ struct migration {
 	migration_report_fn report;
 	void *report_arg;
 	char path[108];
+	struct migration_params params;
 	struct dirty_log dirty;
 	struct wire_conn conn;
 	struct migration_stats stats;
@@ -41,6 +42,51 @@ const char *migration_unix_path(const char *uri)
 	    strlen(uri + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return NULL;
 	return uri + 5;
+}
+
+/* A decimal number from 0 to max: 0, or -1. */
+static int parse_bounded(const char *text, unsigned max, unsigned *value)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(text, &end, 10);
+	if (*text < '0' || *text > '9' || *end || errno || n > max)
+		return -1;
+	*value = (unsigned)n;
+	return 0;
+}
+
+int migration_parse_params(int nargs, char *const *args, struct migration_params *params, char *err,
+			   size_t err_size)
+{
+	*params = (struct migration_params){.max_downtime_ms = MIGRATION_DOWNTIME_MS,
+					    .auto_converge = true};
+	for (int i = 0; i < nargs; i++) {
+		const char *a = args[i];
+		if (strncmp(a, "downtime=", 9) == 0) {
+			if (parse_bounded(a + 9, 60000, &params->max_downtime_ms) < 0) {
+				snprintf(err, err_size,
+					 "downtime=MS takes 0 to 60000 (got '%.40s')", a + 9);
+				return -1;
+			}
+		} else if (strncmp(a, "bandwidth=", 10) == 0) {
+			if (parse_bounded(a + 10, 1 << 20, &params->bandwidth_mib) < 0) {
+				snprintf(err, err_size,
+					 "bandwidth=MIB takes MiB/s, 0 to 1048576 (got '%.40s')",
+					 a + 10);
+				return -1;
+			}
+		} else if (strcmp(a, "throttle=on") == 0 || strcmp(a, "throttle=off") == 0) {
+			params->auto_converge = a[10] == 'n';
+		} else {
+			snprintf(err, err_size,
+				 "unknown migrate option '%.40s' (downtime=MS, bandwidth=MIB, "
+				 "throttle=on|off)",
+				 a);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* The thread's outcome, as "key: value" lines or one error line. */
@@ -155,8 +201,8 @@ static void *source_thread(void *arg)
 	m->err[0] = '\0';
 	uint64_t start = migration_now_ns();
 	if (connect_unix(m) == 0) {
-		m->succeeded = migration_precopy(m->vm, &m->conn, &m->dirty, &m->stats, m->err,
-						 sizeof(m->err)) == 0;
+		m->succeeded = migration_precopy(m->vm, &m->conn, &m->dirty, &m->params, &m->stats,
+						 m->err, sizeof(m->err)) == 0;
 		pthread_mutex_lock(&m->conn_lock);
 		wire_conn_free(&m->conn);
 		close(m->conn.fd);
@@ -169,8 +215,8 @@ static void *source_thread(void *arg)
 	return NULL;
 }
 
-int migration_start(struct migration *m, const char *uri, migration_report_fn report, void *arg,
-		    char *err, size_t err_size)
+int migration_start(struct migration *m, const char *uri, const struct migration_params *params,
+		    migration_report_fn report, void *arg, char *err, size_t err_size)
 {
 	const char *path = migration_unix_path(uri);
 	if (!path) {
@@ -186,6 +232,7 @@ int migration_start(struct migration *m, const char *uri, migration_report_fn re
 		return -1;
 	}
 	snprintf(m->path, sizeof(m->path), "%s", path);
+	m->params = *params;
 	m->report = report;
 	m->report_arg = arg;
 	int e = vmm_thread_create(&m->thread, source_thread, m);

@@ -101,8 +101,8 @@ static const struct command commands[] = {
     {"x", "ADDR [LEN]", "dump guest virtual memory (vCPU 0's page tables)", cmd_x, 1, 2},
     {"xp", "ADDR [LEN]", "dump guest physical memory", cmd_xp, 1, 2},
     {"nmi", "", "inject an NMI into every vCPU", cmd_nmi, 0, 0},
-    {"migrate", "unix:PATH", "live-migrate to vmm --incoming unix:PATH; vmm exits when done",
-     cmd_migrate, 1, 1},
+    {"migrate", "unix:PATH [downtime=MS] [bandwidth=MIB] [throttle=on|off]",
+     "live-migrate to vmm --incoming unix:PATH; vmm exits when done", cmd_migrate, 1, 4},
     {"quit", "", "stop the VM and vmm", cmd_quit, 0, 0},
 };
 

@@ -134,15 +134,19 @@ static bool m_exiting(void *ctx)
 	return vm_exit_requested(((struct monitor_machine *)ctx)->vm);
 }
 
-static int m_migrate(void *ctx, const char *uri, void (*answer)(void *arg, const char *text),
-		     void *arg, char *err, size_t err_size)
+static int m_migrate(void *ctx, int nargs, char *const *args,
+		     void (*answer)(void *arg, const char *text), void *arg, char *err,
+		     size_t err_size)
 {
 	struct monitor_machine *m = ctx;
+	struct migration_params params;
 	if (!m->migration) {
 		snprintf(err, err_size, "this VM cannot migrate");
 		return -1;
 	}
-	return migration_start(m->migration, uri, answer, arg, err, err_size);
+	if (migration_parse_params(nargs - 1, args + 1, &params, err, err_size) < 0)
+		return -1;
+	return migration_start(m->migration, args[0], &params, answer, arg, err, err_size);
 }
 
 static void m_migrate_forget(void *ctx, void *arg)

@@ -1,5 +1,5 @@
 /*
- * migrate unix:PATH: the answer comes when the migration ends (seconds
+ * migrate unix:PATH [OPTION...]: the answer comes when the migration ends (seconds
  * later), so the command only starts it; the session's input waits, as for
  * stats watch, until the machine hands over the report.
  */
@@ -25,7 +25,8 @@ int cmd_migrate(struct cmd_ctx *c)
 	if (c->session->migrating)
 		return cmd_error(c, "this session is waiting for a migration already");
 	char err[200];
-	if (ops->migrate(c->mon->ctx, c->argv[1], answer, c->session, err, sizeof(err)) < 0)
+	if (ops->migrate(c->mon->ctx, c->argc - 1, c->argv + 1, answer, c->session, err,
+			 sizeof(err)) < 0)
 		return cmd_error(c, "%s", err);
 	c->session->migrating = true;
 	fprintf(c->out, "migrating to %s\n", c->argv[1]);

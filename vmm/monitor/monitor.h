@@ -53,12 +53,14 @@ struct monitor_ops {
 	/* True once the VM is going away: long-running commands stop. */
 	bool (*exiting)(void *ctx);
 	/*
-	 * Starts a live migration to uri (vmm/migration/); answer(arg, text)
-	 * comes once, later, on the event loop, with the figures or an error.
-	 * -1 with a reason in err when it cannot start. NULL: no migration.
+	 * Starts a live migration to args[0], a URI, with the options after it
+	 * (vmm/migration/); answer(arg, text) comes once, later, on the event
+	 * loop, with the figures or an error. -1 with a reason in err when it
+	 * cannot start. NULL: no migration.
 	 */
-	int (*migrate)(void *ctx, const char *uri, void (*answer)(void *arg, const char *text),
-		       void *arg, char *err, size_t err_size);
+	int (*migrate)(void *ctx, int nargs, char *const *args,
+		       void (*answer)(void *arg, const char *text), void *arg, char *err,
+		       size_t err_size);
 	/* arg no longer wants the answer (its client left). */
 	void (*migrate_forget)(void *ctx, void *arg);
 };
