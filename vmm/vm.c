@@ -48,10 +48,12 @@ struct vm {
 	struct event_loop *loop;	   /* every fd the VM's devices wait on */
 	struct virtio_dev *virtio_devices; /* virtio/mmio.c's list */
 	struct write_batch batch;	   /* writes KVM queued instead of exiting */
+	struct event_watch batch_flush;	   /* delivers them when no vCPU exits for a while */
 	bool incoming;			   /* --incoming: the guest comes from a live migration */
 };
 
-#define HUGE_PAGE (2ULL << 20)
+#define HUGE_PAGE      (2ULL << 20)
+#define BATCH_FLUSH_MS 20
 
 /*
  * Guest RAM on a 2 MiB boundary with transparent huge pages asked for (as
@@ -123,6 +125,7 @@ struct vm *vm_create(struct kvm_host *host, const struct vm_config *config)
 	vm->marker_ms = -1;
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	write_batch_init(&vm->batch);
+	vm->batch_flush.fd = -1;
 	vm->loop = event_loop_create();
 	if (!vm->loop) {
 		free(vm);
@@ -153,15 +156,35 @@ void vm_destroy(struct vm *vm)
 		munmap(vm->mem.region[i].host, vm->mem.region[i].size);
 	if (vm->fd >= 0)
 		close(vm->fd);
+	event_loop_del_timer(vm->loop, &vm->batch_flush);
 	event_loop_destroy(vm->loop);
 	write_batch_destroy(&vm->batch);
 	pthread_mutex_destroy(&vm->pause_lock);
 	free(vm);
 }
 
+static void on_batch_flush(void *arg, uint32_t events)
+{
+	struct vm *vm = arg;
+	uint64_t expirations;
+	(void)events;
+	if (read(vm->batch_flush.fd, &expirations, sizeof(expirations)) == sizeof(expirations))
+		vm_deliver_batched_writes(vm);
+}
+
+/*
+ * Queued writes go out at a vCPU's next exit; a guest busy in its own code
+ * may make none for seconds, so the event loop also delivers them every
+ * BATCH_FLUSH_MS (console output then shows within that).
+ */
 void vm_set_write_ring(struct vm *vm, void *ring)
 {
 	write_batch_set_ring(&vm->batch, ring);
+	if (vm->batch_flush.fd < 0) {
+		vm->batch_flush = (struct event_watch){-1, on_batch_flush, vm};
+		if (event_loop_add_timer(vm->loop, &vm->batch_flush, BATCH_FLUSH_MS) < 0)
+			vmm_warn("no timer for queued writes: they wait for a vCPU's exit");
+	}
 }
 
 void vm_deliver_batched_writes(struct vm *vm)

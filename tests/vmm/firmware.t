@@ -2,7 +2,7 @@
 # vmm on real KVM with the firmware payloads: output bytes, exit codes,
 # SMP check-ins, the shutdown paths, --stats, the console file and input.
 . "$(dirname "$0")/../lib.sh"
-need_firmware_vm hello.bin
+need_firmware_vm hello.bin dirty_rate.bin
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -97,5 +97,13 @@ wait "$pid"
 is "$?" 143 "SIGTERM stops the VM with status 128+15"
 is "$(cat "$tmp/err")" "" "and no error or sanitizer report"
 exec 3>&-
+
+# A guest that prints, then computes without a single exit: its console line
+# (a queued THR write) still shows, within the event loop's flush period.
+"$VMM" --firmware "$FW/dirty_rate.bin" --cmdline "rate=1000000 mib=1" >"$tmp/busy" 2>&1 &
+pid=$!
+wait_until 5 has_line "$tmp/busy" "tsc_khz [0-9]+"
+ok "$?" "a busy guest's output shows though it makes no exit"
+stop_pid "$pid"
 
 done_testing
