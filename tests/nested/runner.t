@@ -59,6 +59,13 @@ skip_l1 || {
 	is "$rc" 124 "--timeout: exit 124"
 	like "$err" "ran past --timeout 3s" "--timeout: says so"
 }
+# A lab host whose heartbeat stops (as when the TCG hang loses L1's timer) ends at once.
+ISOLAB_LABHOST_HEARTBEAT_S=10 run --timeout 120 "$RUN" --timeout 100 -- \
+	sh -c 'kill -STOP "$(cat /run/labhost/heartbeat.pid)"; sleep 100'
+skip_l1 || {
+	is "$rc" 123 "no heartbeat: exit 123, before --timeout"
+	like "$err" "the lab host stopped: no heartbeat for over 10s" "no heartbeat: says so"
+}
 sleep 1
 pgrep -f "$TMP/isolab-nested" >/dev/null
 ok $([ $? = 1 ]; echo $?) "no QEMU left behind"
