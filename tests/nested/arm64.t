@@ -37,13 +37,18 @@ x86_snapshot() {
 # In the checkout: L1 sees it at the same path (virtio-9p), nothing else of this host.
 work=$(mktemp -d "$ISOLAB_ROOT/.nested-arm64.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cp "$A64_IMAGES/rootfs.ext4" "$work/root.ext4"
-truncate -s 1M "$work/data.img"
-cp "$A64_IMAGES/rootfs.ext4" "$work/snap-root.ext4"
 x86_snapshot
-run tests/nested/run --arch arm64 --smp 2 --timeout "${ISOLAB_NESTED_TIMEOUT:-600}" -- \
-	sh tests/nested/arm64-checks.sh "$work" "$A64_BUILD/bin/vmm" "$A64_BUILD/firmware" \
-	"$A64_IMAGES" "$work/root.ext4" "$work/data.img" "$work/snap-root.ext4"
+for try in 1 2; do
+	cp "$A64_IMAGES/rootfs.ext4" "$work/root.ext4"
+	rm -f "$work/data.img" && truncate -s 1M "$work/data.img"
+	cp "$A64_IMAGES/rootfs.ext4" "$work/snap-root.ext4"
+	run tests/nested/run --arch arm64 --smp 2 --timeout "${ISOLAB_NESTED_TIMEOUT:-600}" -- \
+		sh tests/nested/arm64-checks.sh "$work" "$A64_BUILD/bin/vmm" "$A64_BUILD/firmware" \
+		"$A64_IMAGES" "$work/root.ext4" "$work/data.img" "$work/snap-root.ext4"
+	[ "$rc" = 123 ] && [ "$try" = 1 ] || break
+	diag "$err"
+	diag "the arm64 lab host stopped beating (see above): one more try"
+done
 [ "$rc" = 77 ] && skip_all "no arm64 lab host here: $(sed -n 's/^nested: skip: //p' <<<"$err" | tail -1)"
 is "$rc" 0 "the arm64 lab host ran every check (tests/nested/run --arch arm64)"
 [ "$rc" = 0 ] || diag "$err"

@@ -7,13 +7,7 @@
 # PVM the boot alone takes a minute or two.
 . "$(dirname "$0")/../lib.sh"
 if [ -z "${ISOLAB_LABHOST:-}" ] && [ ! -d /run/labhost ]; then
-	out=$("$ISOLAB_ROOT/tests/nested/run" --timeout 300 -- "$0" 2>"${TMPDIR:-/tmp}/linux-stdin.$$")
-	rc=$?
-	err=$(cat "${TMPDIR:-/tmp}/linux-stdin.$$")
-	rm -f "${TMPDIR:-/tmp}/linux-stdin.$$"
-	[ "$rc" = 77 ] && skip_all "no lab host here: $(tail -1 <<<"$err")"
-	printf '%s\n' "$out"
-	exit "$rc"
+	ISOLAB_NESTED_TIMEOUT=${ISOLAB_NESTED_TIMEOUT:-300} labhost_test "$0"
 fi
 need_kvm
 VMM=$ISOLAB_BIN/vmm
