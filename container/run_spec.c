@@ -6,8 +6,11 @@
  */
 #include "container.h"
 #include "namespaces.h"
+#include "state.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +80,58 @@ static void add_volumes(struct container *c, struct spec *s, char ***labels)
 	}
 }
 
+/* Copies from to tmp, with from's mode and mtime: 0, or -1. */
+static int copy_file(const char *from, const char *tmp, const struct stat *st)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	int rc = in >= 0 && out >= 0 ? 0 : -1;
+	for (off_t left = rc == 0 ? st->st_size : 0; left > 0;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+		if (n <= 0) {
+			rc = -1;
+			break;
+		}
+		left -= n;
+	}
+	struct timespec times[2] = {st->st_atim, st->st_mtim};
+	if (rc == 0 && futimens(out, times) < 0)
+		rc = -1;
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) < 0)
+		rc = -1;
+	return rc;
+}
+
+/*
+ * With --userns the bind mount on REAPER_PATH is made by root of the user namespace,
+ * uid 100000 outside, which may not reach the build directory beside this binary (a
+ * checkout under /root, a mktemp clone). It binds STATE_BASE/container-init instead:
+ * one copy for every container, made again (renamed into place) when the binary's
+ * size or mtime changed. The copy's path, or NULL.
+ */
+static char *shared_reaper(const char *reaper)
+{
+	char *copy = xasprintf("%s/container-init", state_base());
+	struct stat src, dst;
+	if (stat(reaper, &src) < 0)
+		goto fail;
+	if (stat(copy, &dst) == 0 && dst.st_size == src.st_size &&
+	    dst.st_mtim.tv_sec == src.st_mtim.tv_sec && dst.st_mtim.tv_nsec == src.st_mtim.tv_nsec)
+		return copy;
+	char *tmp = xasprintf("%s/.container-init.%d", state_base(), (int)getpid());
+	int rc = copy_file(reaper, tmp, &src) == 0 ? rename(tmp, copy) : -1;
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	if (rc == 0)
+		return copy;
+fail:
+	free(copy);
+	return NULL;
+}
+
 /* docker's --init: pid 1 becomes container-init (beside this binary), bound read-only
  * on REAPER_PATH, where init.c execs it. Without it the runtime's fork stays pid 1. */
 static void add_reaper(struct container *c, struct spec *s)
@@ -89,10 +144,18 @@ static void add_reaper(struct container *c, struct spec *s)
 	self[n] = 0;
 	*strrchr(self, '/') = 0;
 	snprintf(c->reaper, sizeof(c->reaper), "%s/container-init", self);
-	if (access(c->reaper, X_OK) < 0)
+	if (access(c->reaper, X_OK) < 0) {
 		c->reaper[0] = 0;
-	else
-		add_mount(s, REAPER_PATH, "bind", c->reaper, "bind,ro,nosuid,nodev");
+		return;
+	}
+	if (c->userns && geteuid() == 0) {
+		char *copy = shared_reaper(c->reaper);
+		snprintf(c->reaper, sizeof(c->reaper), "%s", copy ? copy : "");
+		free(copy);
+		if (!c->reaper[0])
+			return;
+	}
+	add_mount(s, REAPER_PATH, "bind", c->reaper, "bind,ro,nosuid,nodev");
 }
 
 /* The filesystem docker's containers get: scratch /run and /tmp, the volumes, /proc,
