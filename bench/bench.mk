@@ -19,6 +19,8 @@ BINS += $(BENCH_BINS)
 ROOTFS_BINS += $(BENCH_BINS)
 # The harness is python3; it draws its plots with matplotlib.
 PKGS += python3 python3-matplotlib libc6-dev
+# The runtimes the container is measured against (bench/oci-lifecycle, --workloads runtimes).
+PKGS += runc crun
 
 BENCH_ARGS ?=
 bench: all images

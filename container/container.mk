@@ -5,6 +5,11 @@ PKGS += libarchive-dev libssl-dev libzstd-dev e2fsprogs
 # checkpoint/restore: libcriu and its headers come in Debian's criu package; its RPC
 # header includes protobuf-c's.
 PKGS += criu libprotobuf-c-dev
+# CRIU locks a container's network with an nftables table, which restore removes (nft).
+PKGS += nftables
+# make test: the OCI validation suite is built with Go (../shared/oci-validation), and
+# podman drives build/bin/container as its runtime (tests/container/podman.t).
+PKGS += golang-go podman
 
 CONTAINER_SRCS := $(wildcard container/*.c container/image/*.c)
 CONTAINER_OBJS := $(CONTAINER_SRCS:%.c=$(BUILD)/%.o)
