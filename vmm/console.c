@@ -284,16 +284,9 @@ static void on_stop_signal(void *arg, uint32_t events)
  */
 int console_catch_signals(struct console *con, struct vm *vm)
 {
-	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	con->vm = vm;
 	con->loop = vm_event_loop(vm);
-	con->stop_signals = (struct event_watch){signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK),
-						 on_stop_signal, con};
+	con->stop_signals = (struct event_watch){stop_signals_fd(), on_stop_signal, con};
 	if (con->stop_signals.fd < 0 || event_loop_add(con->loop, &con->stop_signals, EPOLLIN) < 0)
 		return vmm_err("cannot watch for SIGINT, SIGTERM, SIGHUP: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);

@@ -57,5 +57,11 @@ bool event_loop_running(const struct event_loop *loop);
  * threads that handle them. Returns 0 or an errno value.
  */
 int vmm_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg);
+/*
+ * Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and so in the
+ * vCPU threads it starts later) and returns a non-blocking signalfd of
+ * them, or -1 with errno: whoever reads it stops vmm cleanly.
+ */
+int stop_signals_fd(void);
 
 #endif

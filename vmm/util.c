@@ -21,6 +21,13 @@ uint64_t vmm_uptime_ms(void)
 	return (uint64_t)ns / 1000000;
 }
 
+uint64_t vmm_monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 int vmm_err(const char *fmt, ...)
 {
 	char line[512];

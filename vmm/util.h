@@ -10,5 +10,7 @@ int vmm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Milliseconds since the process started (taken before main runs). */
 uint64_t vmm_uptime_ms(void);
+/* CLOCK_MONOTONIC in ns: one clock for every process on the host (migration's downtime). */
+uint64_t vmm_monotonic_ns(void);
 
 #endif

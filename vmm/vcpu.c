@@ -331,13 +331,6 @@ uint64_t vcpu_throttled_ns(const struct vcpu *vcpu)
 	return atomic_load(&vcpu->throttled_ns);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* A guest busy in its own code makes no exit: this timer's kick ends its share of a slice. */
 static bool arm_slice_timer(struct vcpu *vcpu, uint64_t ns)
 {
@@ -363,13 +356,13 @@ static void throttle_if_asked(struct vcpu *vcpu)
 		vcpu->slice_start_ns = 0;
 		return;
 	}
-	uint64_t run_ns = THROTTLE_SLICE_NS * (100 - pct) / 100, now = now_ns();
+	uint64_t run_ns = THROTTLE_SLICE_NS * (100 - pct) / 100, now = vmm_monotonic_ns();
 	if (!vcpu->slice_start_ns)
 		vcpu->slice_start_ns = now;
 	if (now - vcpu->slice_start_ns >= run_ns) {
 		struct timespec nap = {.tv_nsec = (long)(THROTTLE_SLICE_NS * pct / 100)};
 		nanosleep(&nap, NULL);
-		vcpu->slice_start_ns = now_ns();
+		vcpu->slice_start_ns = vmm_monotonic_ns();
 		atomic_fetch_add(&vcpu->throttled_ns, vcpu->slice_start_ns - now);
 		now = vcpu->slice_start_ns;
 	}

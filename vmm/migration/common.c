@@ -5,13 +5,6 @@
 
 #include "internal.h"
 
-uint64_t migration_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 void migration_set_timeouts(int fd)
 {
 	struct timeval tv = {.tv_sec = WIRE_PEER_TIMEOUT_S};

@@ -29,7 +29,6 @@ struct migration_stats {
 	uint64_t bytes_sent;
 };
 
-uint64_t migration_now_ns(void); /* CLOCK_MONOTONIC: the same clock in both processes */
 /* Send and receive timeouts: a peer that stops answering is an error, not a hang. */
 void migration_set_timeouts(int fd);
 void migration_stats_print(const struct migration_stats *s, FILE *out);

@@ -42,7 +42,7 @@ static void pace(struct sender *s)
 		return;
 	uint64_t sent = s->conn->bytes_sent - s->paced_from_bytes;
 	uint64_t due_ns = s->paced_from_ns + sent * 1000000000ULL / s->bytes_per_s;
-	uint64_t now = migration_now_ns();
+	uint64_t now = vmm_monotonic_ns();
 	if (due_ns > now) {
 		uint64_t ns = due_ns - now;
 		struct timespec nap = {.tv_sec = (time_t)(ns / 1000000000ULL),
@@ -99,12 +99,12 @@ static int send_all_ram(struct sender *s)
 static int send_round(struct sender *s, struct dirty_log *dirty, struct migration_stats *stats,
 		      int round)
 {
-	uint64_t start = migration_now_ns(), before = s->pages;
+	uint64_t start = vmm_monotonic_ns(), before = s->pages;
 	int ret = round == 0 ? send_all_ram(s)
 			     : (dirty_log_drain(dirty, send_page, s) < 0 ? -1 : flush(s));
 	if (round <= MIGRATION_MAX_ROUNDS) {
 		stats->round_pages[round] = s->pages - before;
-		stats->round_ns[round] = migration_now_ns() - start;
+		stats->round_ns[round] = vmm_monotonic_ns() - start;
 	}
 	return ret;
 }
@@ -267,14 +267,14 @@ int migration_precopy(struct vm *vm, struct wire_conn *conn, struct dirty_log *d
 	}
 	uint64_t slept_before = vm_throttled_ns(vm);
 	s->bytes_per_s = (uint64_t)params->bandwidth_mib * (1 << 20);
-	s->paced_from_ns = migration_now_ns();
+	s->paced_from_ns = vmm_monotonic_ns();
 	s->paced_from_bytes = conn->bytes_sent;
 	int rounds_ret = precopy_rounds(vm, s, dirty, params, stats);
 	s->bytes_per_s = 0; /* the guest is paused from here: the rest goes at full speed */
 	vm_throttle(vm, 0); /* the pause follows, or the guest runs on here at full speed */
 	stats->throttled_ns = vm_throttled_ns(vm) - slept_before;
 	if (rounds_ret == 0) {
-		uint64_t paused_at = migration_now_ns();
+		uint64_t paused_at = vmm_monotonic_ns();
 		vm_pause(vm);
 		virtio_pause(vm); /* in-flight requests complete, host input waits */
 		ret = stop_and_copy(vm, s, dirty, stats, paused_at);

@@ -199,7 +199,7 @@ static void *source_thread(void *arg)
 	m->stats = (struct migration_stats){0};
 	m->succeeded = false;
 	m->err[0] = '\0';
-	uint64_t start = migration_now_ns();
+	uint64_t start = vmm_monotonic_ns();
 	if (connect_unix(m) == 0) {
 		m->succeeded = migration_precopy(m->vm, &m->conn, &m->dirty, &m->params, &m->stats,
 						 m->err, sizeof(m->err)) == 0;
@@ -209,7 +209,7 @@ static void *source_thread(void *arg)
 		m->conn.fd = -1;
 		pthread_mutex_unlock(&m->conn_lock);
 	}
-	m->stats.total_ns = migration_now_ns() - start;
+	m->stats.total_ns = vmm_monotonic_ns() - start;
 	uint64_t one = 1;
 	(void)!write(m->done.fd, &one, sizeof(one));
 	return NULL;

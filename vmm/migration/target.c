@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../event_loop.h"
 #include "../machine.h"
 #include "../util.h"
 #include "../virtio/virtio.h"
@@ -33,7 +34,7 @@ struct migration_incoming {
 	uint64_t state_bytes, pages, records;
 	uint64_t start_ns, paused_at_ns; /* the connection came; the source paused (END) */
 	struct vm *vm;
-	int sig_fd; /* stop_signal_fd: a signal ends the wait and the stream */
+	int sig_fd; /* watch_stop_signals: a signal ends the wait and the stream */
 };
 
 static int listen_unix(const char *path)
@@ -63,15 +64,9 @@ static int listen_unix(const char *path)
  * and until then the wait and the stream end on them instead of vmm dying
  * with its socket left behind.
  */
-static int stop_signal_fd(void)
+static int watch_stop_signals(void)
 {
-	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	int fd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+	int fd = stop_signals_fd();
 	if (fd < 0)
 		vmm_err("--incoming: cannot watch for SIGINT, SIGTERM, SIGHUP: %s",
 			strerror(errno));
@@ -266,7 +261,7 @@ int migration_receive(struct vm *vm, const char *uri, struct migration_incoming 
 	in->state_fd = -1;
 	in->vm = vm;
 	int fd = -1;
-	in->sig_fd = stop_signal_fd();
+	in->sig_fd = watch_stop_signals();
 	int ret = in->sig_fd < 0 ? -1 : accept_source(vm, path, in->sig_fd, &fd);
 	wire_conn_init(&in->conn, fd);
 	in->conn.cancel_fd = in->sig_fd;
@@ -274,7 +269,7 @@ int migration_receive(struct vm *vm, const char *uri, struct migration_incoming 
 		migration_incoming_free(in);
 		return ret < 0 ? -1 : 1;
 	}
-	in->start_ns = migration_now_ns();
+	in->start_ns = vmm_monotonic_ns();
 	in->buf = malloc(WIRE_MAX_PAYLOAD);
 	in->state_fd = memfd_create("vmm-incoming-state", MFD_CLOEXEC);
 	if (!in->buf || in->state_fd < 0)
@@ -293,7 +288,7 @@ int migration_receive(struct vm *vm, const char *uri, struct migration_incoming 
 int migration_confirm(struct migration_incoming *in, FILE *stats)
 {
 	uint8_t running[8];
-	uint64_t running_at = migration_now_ns();
+	uint64_t running_at = vmm_monotonic_ns();
 	wire_put_u64(running, running_at);
 	/* Stopped meanwhile: the source keeps its guest. */
 	if (stop_requested(in->vm, in->sig_fd)) {

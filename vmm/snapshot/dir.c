@@ -19,13 +19,6 @@
 #include "../virtio/virtio.h"
 #include "snapshot.h"
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static int path_in(char *buf, const char *dir, const char *name, const char *suffix)
 {
 	int n = snprintf(buf, PATH_MAX, "%s/%s%s", dir, name, suffix);
@@ -102,7 +95,7 @@ static int open_in(const char *dir, const char *name)
 
 int snapshot_restore(struct vm *vm, const char *dir, bool eager, struct restore_stats *stats)
 {
-	uint64_t start = now_us();
+	uint64_t start = vmm_monotonic_ns() / 1000;
 	*stats = (struct restore_stats){.eager = eager};
 	int state_fd = open_in(dir, "state");
 	int mem_fd = state_fd < 0 ? -1 : open_in(dir, "memory");
@@ -110,12 +103,13 @@ int snapshot_restore(struct vm *vm, const char *dir, bool eager, struct restore_
 	int ret = -1;
 	struct memory_sums sums = {0};
 	if (st && snapshot_state_memory_sums(st, &sums) == 0) {
-		uint64_t read_done = now_us();
+		uint64_t read_done = vmm_monotonic_ns() / 1000;
 		if (snapshot_load_memory(vm, mem_fd, eager, &sums) == 0) {
-			uint64_t mem_done = now_us();
+			uint64_t mem_done = vmm_monotonic_ns() / 1000;
 			ret = snapshot_state_apply(st, vm);
 			stats->memory_us = mem_done - read_done;
-			stats->state_us = (read_done - start) + (now_us() - mem_done);
+			stats->state_us =
+			    (read_done - start) + (vmm_monotonic_ns() / 1000 - mem_done);
 		}
 	}
 	memory_sums_free(&sums);
@@ -124,6 +118,6 @@ int snapshot_restore(struct vm *vm, const char *dir, bool eager, struct restore_
 		close(mem_fd); /* a lazy mapping keeps the file */
 	if (state_fd >= 0)
 		close(state_fd);
-	stats->total_us = now_us() - start;
+	stats->total_us = vmm_monotonic_ns() / 1000 - start;
 	return ret;
 }

@@ -52,13 +52,6 @@ struct pvclock_page {
 	uint8_t pad[2];
 };
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 /* One MSR of one vCPU through KVM_GET_MSRS or KVM_SET_MSRS; 0 or -1. */
 static int clock_msr(int vcpu_fd, unsigned long request, uint32_t index, uint64_t *value)
 {
@@ -152,12 +145,12 @@ bool clock_read(struct vm *vm, struct paused_clock *p)
 	int n = vm_nr_vcpus(vm);
 	if (n > PAUSED_CLOCK_MAX_VCPUS || ioctl(vm_fd(vm), KVM_GET_CLOCK, &p->clock) < 0)
 		return false;
-	uint64_t at = monotonic_ns();
+	uint64_t at = vmm_monotonic_ns();
 	for (int i = 0; i < n; i++) {
 		int fd = vcpu_fd(vm_vcpu(vm, i));
 		if (clock_msr(fd, KVM_GET_MSRS, MSR_IA32_TSC, &p->tsc[i]) < 0)
 			return false;
-		p->tsc[i] -= tsc_cycles(fd, monotonic_ns() - at);
+		p->tsc[i] -= tsc_cycles(fd, vmm_monotonic_ns() - at);
 	}
 	uint64_t base, offset;
 	if (has_tsc_offset(vm) &&
@@ -194,7 +187,7 @@ static int set_by_offset(struct vm *vm, const struct paused_clock *p, uint64_t s
 	if (tsc_offset(fd, KVM_GET_DEVICE_ATTR, &offset) < 0 ||
 	    clock_msr(fd, KVM_GET_MSRS, MSR_IA32_TSC, &now_tsc) < 0)
 		return -1;
-	uint64_t want = p->tsc[0] + tsc_cycles(fd, monotonic_ns() - start);
+	uint64_t want = p->tsc[0] + tsc_cycles(fd, vmm_monotonic_ns() - start);
 	uint64_t base = offset + (want - now_tsc);
 	for (int i = 0; i < p->nr && i < vm_nr_vcpus(vm); i++) {
 		uint64_t off = base + (p->tsc[i] - p->tsc[0]);
@@ -209,7 +202,7 @@ static int set_by_msr(struct vm *vm, const struct paused_clock *p, uint64_t star
 {
 	for (int i = 0; i < p->nr && i < vm_nr_vcpus(vm); i++) {
 		int fd = vcpu_fd(vm_vcpu(vm, i));
-		uint64_t tsc = p->tsc[i] + tsc_cycles(fd, monotonic_ns() - start);
+		uint64_t tsc = p->tsc[i] + tsc_cycles(fd, vmm_monotonic_ns() - start);
 		if (clock_msr(fd, KVM_SET_MSRS, MSR_IA32_TSC, &tsc) < 0)
 			return -1;
 	}
@@ -240,7 +233,7 @@ int clock_set(struct vm *vm, const struct paused_clock *p)
 {
 	if (p->nr < 1)
 		return 0;
-	uint64_t start = monotonic_ns();
+	uint64_t start = vmm_monotonic_ns();
 	/* A KVM that lists the attribute but refuses it (a protected guest's TSC) gets the MSR. */
 	if ((!has_tsc_offset(vm) || set_by_offset(vm, p, start) < 0) &&
 	    set_by_msr(vm, p, start) < 0)
@@ -249,10 +242,10 @@ int clock_set(struct vm *vm, const struct paused_clock *p)
 	uint64_t tsc = 0;
 	if (clock_msr(fd, KVM_GET_MSRS, MSR_IA32_TSC, &tsc) < 0)
 		return -1;
-	uint64_t since = monotonic_ns() - start;
+	uint64_t since = vmm_monotonic_ns() - start;
 	int64_t ahead = cycles_to_ns(fd, (int64_t)(tsc - p->tsc[0] - tsc_cycles(fd, since)));
 	struct kvm_clock_data set = {
-	    .clock = p->clock.clock + (monotonic_ns() - start) + (uint64_t)ahead,
+	    .clock = p->clock.clock + (vmm_monotonic_ns() - start) + (uint64_t)ahead,
 	};
 	if (ioctl(vm_fd(vm), KVM_SET_CLOCK, &set) < 0)
 		return -1;
